@@ -1,0 +1,516 @@
+//! The get_wxpayface_authinfo request and response model (PROTOCOL.md, "The call").
+
+use std::fmt;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sign;
+use crate::validate;
+
+/// Path of the endpoint under the base URL.
+pub const PATH: &str = "/face/get_wxpayface_authinfo";
+/// Largest response body read, in bytes; anything longer is refused.
+pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
+/// Largest authinfo accepted, in bytes (PROTOCOL.md: up to 4096 characters).
+pub const AUTHINFO_MAX: usize = 4096;
+/// Largest `now` accepted: 10 digits of Unix seconds (a 13-digit value is milliseconds).
+const NOW_MAX: i64 = 9_999_999_999;
+
+/// What the terminal asks for: the store and device it is, and the face SDK's `rawdata`.
+///
+/// `Debug` shows the rawdata's length, never its content.
+///
+/// ```
+/// let req = wxface::AuthinfoRequest::new("1001", "深圳南山店", "POS-01", "rawdata-from-the-sdk")
+///     .attach("{\"lane\":3}");
+/// assert!(!format!("{req:?}").contains("rawdata-from"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthinfoRequest {
+    /// Store number defined by the merchant (≤ 32 characters).
+    pub store_id: String,
+    /// Store name, UTF-8 (≤ 128 characters, no emoji).
+    pub store_name: String,
+    /// Terminal number defined by the merchant (≤ 32 characters).
+    pub device_id: String,
+    /// The face SDK's init data, passed through unchanged (≤ 2048 characters).
+    pub rawdata: String,
+    /// Optional free-form extra data (JSON by convention).
+    pub attach: Option<String>,
+    /// Unix time in seconds to send as `now`; the current system time when `None`.
+    pub now: Option<i64>,
+}
+
+impl AuthinfoRequest {
+    /// A request with the four required values.
+    pub fn new(
+        store_id: impl Into<String>,
+        store_name: impl Into<String>,
+        device_id: impl Into<String>,
+        rawdata: impl Into<String>,
+    ) -> AuthinfoRequest {
+        AuthinfoRequest {
+            store_id: store_id.into(),
+            store_name: store_name.into(),
+            device_id: device_id.into(),
+            rawdata: rawdata.into(),
+            attach: None,
+            now: None,
+        }
+    }
+
+    /// Sets `attach` (an empty string means none).
+    pub fn attach(mut self, attach: impl Into<String>) -> Self {
+        self.attach = Some(attach.into()).filter(|s| !s.is_empty());
+        self
+    }
+
+    /// Sets `now` explicitly, in Unix seconds.
+    pub fn now(mut self, now: i64) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// Checks every value against the protocol's rules; nothing is sent when this fails.
+    pub fn validate(&self) -> Result<()> {
+        validate::text("store_id", &self.store_id, validate::ID_MAX)?;
+        validate::text("store_name", &self.store_name, validate::STORE_NAME_MAX)?;
+        validate::text("device_id", &self.device_id, validate::ID_MAX)?;
+        validate::text("rawdata", &self.rawdata, validate::RAWDATA_MAX)?;
+        if let Some(a) = &self.attach {
+            validate::optional_text("attach", a, validate::ATTACH_MAX)?;
+        }
+        if let Some(now) = self.now {
+            check_now(now)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_now(now: i64) -> Result<()> {
+    if now > NOW_MAX {
+        return Err(Error::invalid(
+            "now",
+            "looks like milliseconds; WeChat expects 10-digit Unix seconds",
+        ));
+    }
+    if now <= 0 {
+        return Err(Error::invalid(
+            "now",
+            "must be a positive Unix time in seconds",
+        ));
+    }
+    Ok(())
+}
+
+impl fmt::Debug for AuthinfoRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthinfoRequest")
+            .field("store_id", &self.store_id)
+            .field("store_name", &self.store_name)
+            .field("device_id", &self.device_id)
+            .field("rawdata", &format_args!("<{} bytes>", self.rawdata.len()))
+            .field("attach", &self.attach)
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+/// A verified authinfo: the response was SUCCESS, its signature checked out, and it echoed our
+/// identifiers.
+///
+/// `Debug` shows the authinfo's length, never its content.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Authinfo {
+    /// The credential to hand to the face SDK.
+    pub authinfo: String,
+    /// Validity in seconds from receipt.
+    pub expires_in: u32,
+    /// Echoed appid.
+    pub appid: String,
+    /// Echoed merchant number.
+    pub mch_id: String,
+    /// Echoed sub-merchant appid, when present.
+    pub sub_appid: Option<String>,
+    /// Echoed sub-merchant number, when present.
+    pub sub_mch_id: Option<String>,
+}
+
+impl fmt::Debug for Authinfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authinfo")
+            .field("authinfo", &format_args!("<{} bytes>", self.authinfo.len()))
+            .field("expires_in", &self.expires_in)
+            .field("appid", &self.appid)
+            .field("mch_id", &self.mch_id)
+            .field("sub_appid", &self.sub_appid)
+            .field("sub_mch_id", &self.sub_mch_id)
+            .finish()
+    }
+}
+
+/// The request's fields, signed, ready for [`xml::encode`](crate::xml::encode).
+/// `request` must have been validated.
+pub(crate) fn request_fields(
+    config: &Config,
+    request: &AuthinfoRequest,
+    now: i64,
+    nonce: &str,
+) -> Vec<(&'static str, String)> {
+    let now = now.to_string();
+    let mut fields: Vec<(&'static str, String)> = vec![
+        ("store_id", request.store_id.clone()),
+        ("store_name", request.store_name.clone()),
+        ("device_id", request.device_id.clone()),
+        ("rawdata", request.rawdata.clone()),
+        ("appid", config.appid.clone()),
+        ("mch_id", config.mch_id.clone()),
+        ("now", now),
+        ("version", "1".to_owned()),
+        ("sign_type", config.sign_type.as_str().to_owned()),
+        ("nonce_str", nonce.to_owned()),
+    ];
+    let optional = [
+        ("attach", &request.attach),
+        ("sub_appid", &config.sub_appid),
+        ("sub_mch_id", &config.sub_mch_id),
+    ];
+    for (name, value) in optional {
+        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+            fields.push((name, v.clone()));
+        }
+    }
+    let signature = sign::sign(
+        fields.iter().map(|(k, v)| (*k, v.as_str())),
+        config.key(),
+        config.sign_type,
+    );
+    fields.push(("sign", signature));
+    fields
+}
+
+/// Turns a decoded response into an [`Authinfo`] or the error it stands for.
+pub(crate) fn parse_response(config: &Config, fields: &[(String, String)]) -> Result<Authinfo> {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let return_code = get("return_code")
+        .ok_or_else(|| Error::BadResponse("no return_code in the response".into()))?;
+    if return_code != "SUCCESS" {
+        return Err(Error::Remote {
+            return_code: return_code.to_owned(),
+            return_msg: get("return_msg").unwrap_or_default().to_owned(),
+        });
+    }
+    sign::verify(
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        config.key(),
+    )?;
+
+    if let Some(result_code) = get("result_code").filter(|c| *c != "SUCCESS") {
+        // Not sent by this endpoint, but generic APIv2 answers put business failures here.
+        let code = get("err_code")
+            .filter(|c| !c.is_empty())
+            .unwrap_or(result_code);
+        let msg = get("err_code_des")
+            .or(get("return_msg"))
+            .unwrap_or_default();
+        return Err(Error::Remote {
+            return_code: code.to_owned(),
+            return_msg: msg.to_owned(),
+        });
+    }
+
+    let echoed = |name: &'static str, ours: Option<&str>| -> Result<Option<String>> {
+        match (get(name).filter(|v| !v.is_empty()), ours) {
+            (Some(theirs), Some(ours)) if theirs == ours => Ok(Some(theirs.to_owned())),
+            (Some(_), Some(_)) => Err(Error::BadResponse(format!(
+                "the response's {name} is not ours"
+            ))),
+            (None, Some(_)) if matches!(name, "appid" | "mch_id") => Err(Error::BadResponse(
+                format!("the response does not echo {name}"),
+            )),
+            (Some(_), None) => Err(Error::BadResponse(format!(
+                "the response carries a {name} we did not send"
+            ))),
+            _ => Ok(None),
+        }
+    };
+    let appid = echoed("appid", Some(&config.appid))?.unwrap_or_default();
+    let mch_id = echoed("mch_id", Some(&config.mch_id))?.unwrap_or_default();
+    let sub_appid = echoed("sub_appid", config.sub_appid.as_deref())?;
+    let sub_mch_id = echoed("sub_mch_id", config.sub_mch_id.as_deref())?;
+
+    let authinfo = get("authinfo")
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Error::BadResponse("SUCCESS without an authinfo".into()))?;
+    if authinfo.len() > AUTHINFO_MAX
+        || authinfo
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(Error::BadResponse(format!(
+            "authinfo is malformed ({} bytes; expected at most {AUTHINFO_MAX} printable characters)",
+            authinfo.len()
+        )));
+    }
+    let expires_in =
+        get("expires_in").ok_or_else(|| Error::BadResponse("SUCCESS without expires_in".into()))?;
+    let expires_in = expires_in
+        .parse::<u32>()
+        .ok()
+        .filter(|&v| v > 0 && expires_in.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            Error::BadResponse(format!(
+                "expires_in {expires_in:?} is not a positive number of seconds"
+            ))
+        })?;
+    Ok(Authinfo {
+        authinfo: authinfo.to_owned(),
+        expires_in,
+        appid,
+        mch_id,
+        sub_appid,
+        sub_mch_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::ApiKey;
+    use crate::sign::SignType;
+
+    fn sign_response(fields: &[(&str, &str)], config: &Config, st: SignType) -> String {
+        sign::sign(fields.iter().copied(), config.key(), st)
+    }
+
+    fn config() -> Config {
+        Config::builder(
+            "1900000109",
+            "wx2421b1c4370ec43b",
+            ApiKey::new("0123456789abcdef0123456789abcdef").unwrap(),
+        )
+        .build()
+        .unwrap()
+    }
+
+    fn signed(config: &Config, fields: &[(&str, &str)], st: SignType) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        out.push(("sign".into(), sign_response(fields, config, st)));
+        out
+    }
+
+    const OK: [(&str, &str); 7] = [
+        ("return_code", "SUCCESS"),
+        ("return_msg", "请求成功"),
+        ("appid", "wx2421b1c4370ec43b"),
+        ("mch_id", "1900000109"),
+        ("authinfo", "AUTHINFO+/="),
+        ("expires_in", "3600"),
+        ("nonce_str", "abc"),
+    ];
+
+    #[test]
+    fn success_verifies_including_unknown_fields() {
+        let c = config();
+        let mut f = OK.to_vec();
+        f.push(("brand_new_field", "值 & <x>"));
+        for st in [SignType::Md5, SignType::HmacSha256] {
+            let a = parse_response(&c, &signed(&c, &f, st)).unwrap();
+            assert_eq!(a.authinfo, "AUTHINFO+/=");
+            assert_eq!(a.expires_in, 3600);
+            assert!(!format!("{a:?}").contains("AUTHINFO"));
+        }
+        // Dropping the unknown field after signing breaks the signature.
+        let mut s = signed(&c, &f, SignType::HmacSha256);
+        s.retain(|(k, _)| k != "brand_new_field");
+        assert!(matches!(parse_response(&c, &s), Err(Error::Signature(_))));
+    }
+
+    #[test]
+    fn failures_are_remote_signed_or_not() {
+        let c = config();
+        let unsigned = vec![
+            ("return_code".to_string(), "PARAM_ERROR".to_string()),
+            ("return_msg".into(), "签名错误".into()),
+        ];
+        assert_eq!(
+            parse_response(&c, &unsigned).unwrap_err(),
+            Error::Remote {
+                return_code: "PARAM_ERROR".into(),
+                return_msg: "签名错误".into()
+            }
+        );
+        let s = signed(
+            &c,
+            &[
+                ("return_code", "SYSTEMERROR"),
+                ("return_msg", "生成authinfo失败"),
+            ],
+            SignType::Md5,
+        );
+        assert_eq!(
+            parse_response(&c, &s).unwrap_err().remote(),
+            Some(("SYSTEMERROR", "生成authinfo失败"))
+        );
+        let mut f = OK.to_vec();
+        f.extend([
+            ("result_code", "FAIL"),
+            ("err_code", "NOAUTH"),
+            ("err_code_des", "无权限"),
+        ]);
+        assert_eq!(
+            parse_response(&c, &signed(&c, &f, SignType::Md5))
+                .unwrap_err()
+                .remote(),
+            Some(("NOAUTH", "无权限"))
+        );
+    }
+
+    #[test]
+    fn success_must_be_signed_and_ours_and_complete() {
+        let c = config();
+        let unsigned: Vec<(String, String)> = OK
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(matches!(
+            parse_response(&c, &unsigned),
+            Err(Error::Signature(_))
+        ));
+        for (field, value) in [("mch_id", "1900000110"), ("appid", "wxother")] {
+            let f: Vec<_> = OK
+                .iter()
+                .map(|&(k, v)| if k == field { (k, value) } else { (k, v) })
+                .collect();
+            assert!(
+                matches!(
+                    parse_response(&c, &signed(&c, &f, SignType::Md5)),
+                    Err(Error::BadResponse(_))
+                ),
+                "{field}"
+            );
+        }
+        for drop in ["authinfo", "expires_in", "mch_id", "appid"] {
+            let f: Vec<_> = OK.iter().copied().filter(|(k, _)| *k != drop).collect();
+            assert!(
+                matches!(
+                    parse_response(&c, &signed(&c, &f, SignType::Md5)),
+                    Err(Error::BadResponse(_))
+                ),
+                "{drop}"
+            );
+        }
+        for bad_expiry in ["0", "-1", "abc", "+5", "99999999999"] {
+            let f: Vec<_> = OK
+                .iter()
+                .map(|&(k, v)| {
+                    if k == "expires_in" {
+                        (k, bad_expiry)
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect();
+            assert!(
+                matches!(
+                    parse_response(&c, &signed(&c, &f, SignType::Md5)),
+                    Err(Error::BadResponse(_))
+                ),
+                "{bad_expiry}"
+            );
+        }
+        let mut f = OK.to_vec();
+        f.push(("sub_mch_id", "123"));
+        assert!(matches!(
+            parse_response(&c, &signed(&c, &f, SignType::Md5)),
+            Err(Error::BadResponse(_))
+        ));
+    }
+
+    #[test]
+    fn request_fields_are_complete_and_signed() {
+        let c = Config::builder(
+            "1900000109",
+            "wx2421b1c4370ec43b",
+            ApiKey::new("0123456789abcdef0123456789abcdef").unwrap(),
+        )
+        .sub_mch_id("1230000109")
+        .sign_type(SignType::Md5)
+        .build()
+        .unwrap();
+        let req = AuthinfoRequest::new("1001", "深圳店 & <1>", "POS-1", "raw+data/=").attach("");
+        let f = request_fields(&c, &req, 1_700_000_000, "N".repeat(32).as_str());
+        let names: Vec<&str> = f.iter().map(|(k, _)| *k).collect();
+        assert!(
+            names.contains(&"sub_mch_id")
+                && !names.contains(&"attach")
+                && !names.contains(&"sub_appid")
+        );
+        let as_pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        sign::verify(as_pairs.iter().copied(), c.key()).unwrap();
+        assert!(
+            as_pairs.contains(&("now", "1700000000"))
+                && as_pairs.contains(&("version", "1"))
+                && as_pairs.contains(&("sign_type", "MD5"))
+        );
+    }
+
+    #[test]
+    fn request_validation_names_the_field() {
+        let ok = AuthinfoRequest::new("1", "店", "d", "r");
+        ok.validate().unwrap();
+        let cases = [
+            (
+                AuthinfoRequest {
+                    store_id: String::new(),
+                    ..ok.clone()
+                },
+                "store_id",
+            ),
+            (
+                AuthinfoRequest {
+                    store_name: "x".repeat(129),
+                    ..ok.clone()
+                },
+                "store_name",
+            ),
+            (
+                AuthinfoRequest {
+                    device_id: "a\0".into(),
+                    ..ok.clone()
+                },
+                "device_id",
+            ),
+            (
+                AuthinfoRequest {
+                    rawdata: "r".repeat(2049),
+                    ..ok.clone()
+                },
+                "rawdata",
+            ),
+            (
+                AuthinfoRequest {
+                    attach: Some("😀".into()),
+                    ..ok.clone()
+                },
+                "attach",
+            ),
+            (ok.clone().now(1_700_000_000_000), "now"),
+            (ok.clone().now(0), "now"),
+        ];
+        for (req, field) in cases {
+            match req.validate() {
+                Err(Error::InvalidArgument { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Errors: one kind per way a call can fail, each mapped to a stable C status code.
+//!
+//! No variant ever carries the API key, the authinfo or the rawdata: messages name fields and
+//! causes, never secret values.
+
+use std::fmt;
+
+/// The broad class of an [`Error`]; stable, and mirrored one-to-one by the C status codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A configuration or request value was missing or not acceptable. Nothing was sent.
+    InvalidArgument,
+    /// DNS failure, connection refused or reset, or the connection closed early.
+    Network,
+    /// The connect timeout or the overall call timeout expired.
+    Timeout,
+    /// TLS handshake or certificate verification failed.
+    Tls,
+    /// The server answered with an HTTP status other than 200.
+    HttpStatus,
+    /// The body was not the flat, well-formed XML the endpoint sends, was too large, or lacked a
+    /// field (or echoed an identifier that is not ours).
+    BadResponse,
+    /// A SUCCESS response without a signature, or with one that does not verify.
+    Signature,
+    /// WeChat answered with a failure (`return_code` other than `SUCCESS`).
+    Remote,
+}
+
+/// An error from wxface. `Display` gives a one-line English message safe to log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value was refused before anything was sent; `field` names it.
+    InvalidArgument {
+        /// Name of the offending field (`store_id`, `api_key`, `base_url`, …).
+        field: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A network failure before a complete HTTP response arrived.
+    Network(String),
+    /// A timeout expired.
+    Timeout(String),
+    /// TLS failure.
+    Tls(String),
+    /// The HTTP status code of a non-200 answer.
+    HttpStatus(u16),
+    /// The response could not be accepted (not XML, too large, a field missing or malformed).
+    BadResponse(String),
+    /// The response signature is missing or wrong.
+    Signature(String),
+    /// WeChat's own failure answer, verbatim.
+    Remote {
+        /// WeChat's `return_code` (e.g. `PARAM_ERROR`, `ERROR`, `SYSTEMERROR`), or the
+        /// `result_code`/`err_code` when `return_code` was `SUCCESS` but the result was not.
+        return_code: String,
+        /// WeChat's `return_msg` (UTF-8, usually Chinese), possibly empty.
+        return_msg: String,
+    },
+}
+
+impl Error {
+    /// The class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            Error::Network(_) => ErrorKind::Network,
+            Error::Timeout(_) => ErrorKind::Timeout,
+            Error::Tls(_) => ErrorKind::Tls,
+            Error::HttpStatus(_) => ErrorKind::HttpStatus,
+            Error::BadResponse(_) => ErrorKind::BadResponse,
+            Error::Signature(_) => ErrorKind::Signature,
+            Error::Remote { .. } => ErrorKind::Remote,
+        }
+    }
+
+    /// WeChat's `return_code` and `return_msg` for a [`Error::Remote`] failure.
+    pub fn remote(&self) -> Option<(&str, &str)> {
+        match self {
+            Error::Remote {
+                return_code,
+                return_msg,
+            } => Some((return_code, return_msg)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+        Error::InvalidArgument {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument { field, reason } => write!(f, "invalid {field}: {reason}"),
+            Error::Network(m) => write!(f, "network error: {m}"),
+            Error::Timeout(m) => write!(f, "timed out: {m}"),
+            Error::Tls(m) => write!(f, "TLS error: {m}"),
+            Error::HttpStatus(code) => write!(f, "unexpected HTTP status {code}"),
+            Error::BadResponse(m) => write!(f, "bad response: {m}"),
+            Error::Signature(m) => write!(f, "response signature rejected: {m}"),
+            Error::Remote {
+                return_code,
+                return_msg,
+            } => write!(f, "WeChat answered {return_code}: {return_msg}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

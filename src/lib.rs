@@ -1,0 +1,49 @@
+//! # wxface
+//!
+//! Gets the WeChat Pay face-SDK credential (`authinfo`) correctly: APIv2 signing (MD5 or
+//! HMAC-SHA256), a hardened flat-XML codec, HTTPS with rustls and bundled roots, response
+//! verification, and precise errors. Firmware uses it through the C ABI (`include/wxface.h`);
+//! Rust callers use [`Client`] directly.
+//!
+//! ```no_run
+//! use wxface::{ApiKey, AuthinfoRequest, Client, Config, SignType};
+//! let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
+//! let config = Config::builder("1900000109", "wx2421b1c4370ec43b", key)
+//!     .sign_type(SignType::HmacSha256)
+//!     .build()?;
+//! let client = Client::new(config)?;
+//! let request = AuthinfoRequest::new("1001", "深圳南山店", "POS-01", "<rawdata from the face SDK>");
+//! match client.get_authinfo(&request) {
+//!     Ok(info) => println!("authinfo valid for {} s", info.expires_in),
+//!     Err(e) => eprintln!("{e}"),
+//! }
+//! # Ok::<(), wxface::Error>(())
+//! ```
+//!
+//! Plain `http://` base URLs are refused unless the host is a loopback address: that is how the
+//! tests and the bundled mock server run, and nothing else should.
+
+#![deny(missing_docs)]
+
+pub mod authinfo;
+mod client;
+mod config;
+mod error;
+pub mod ffi;
+mod secret;
+pub mod sign;
+mod transport;
+mod validate;
+pub mod xml;
+
+pub use authinfo::{Authinfo, AuthinfoRequest};
+pub use client::Client;
+pub use config::{
+    Config, ConfigBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use secret::{API_KEY_LEN, ApiKey};
+pub use sign::SignType;
+
+/// The crate version, e.g. `0.1.0`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,105 @@
+//! HTTPS transport: one ureq agent per client (so connections are reused), bounded reads and a
+//! precise error for each way the exchange can fail.
+
+use std::io;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// A raw HTTP answer that reached us in full.
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    max_body: u64,
+}
+
+impl Transport {
+    pub(crate) fn new(config: &Config, max_body: u64) -> Transport {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(config.connect_timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Transport { agent, max_body }
+    }
+
+    /// POSTs `body` as `text/xml; charset=utf-8` and reads at most `max_body` bytes back.
+    pub(crate) fn post_xml(&self, url: &str, body: &str) -> Result<HttpResponse> {
+        let mut response = self
+            .agent
+            .post(url)
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header("Accept", "text/xml, application/xml")
+            .send(body)
+            .map_err(map_error)?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_body)
+            .read_to_vec()
+            .map_err(map_error)?;
+        Ok(HttpResponse { status, body })
+    }
+}
+
+fn map_error(e: ureq::Error) -> Error {
+    use ureq::Error as U;
+    match e {
+        U::Timeout(t) => Error::Timeout(format!("{t} timeout expired")),
+        U::HostNotFound => Error::Network("host not found (DNS)".into()),
+        U::ConnectionFailed => Error::Network("connection failed".into()),
+        U::Io(io) => map_io(io),
+        U::Tls(m) => Error::Tls(m.to_owned()),
+        U::Rustls(e) => Error::Tls(e.to_string()),
+        U::Pem(e) => Error::Tls(format!("bad PEM: {e}")),
+        U::StatusCode(code) => Error::HttpStatus(code),
+        U::BodyExceedsLimit(limit) => {
+            Error::BadResponse(format!("the response body exceeds {limit} bytes"))
+        }
+        U::LargeResponseHeader(..) => {
+            Error::BadResponse("the response headers are too large".into())
+        }
+        U::Protocol(e) => Error::BadResponse(format!("not a valid HTTP response: {e}")),
+        U::TooManyRedirects | U::RedirectFailed => {
+            Error::BadResponse("the server answered with a redirect".into())
+        }
+        U::ConnectProxyFailed(m) => Error::Network(format!("proxy CONNECT failed: {m}")),
+        other => Error::Network(other.to_string()),
+    }
+}
+
+fn map_io(e: io::Error) -> Error {
+    // rustls reports handshake and certificate failures as InvalidData wrapping its own error.
+    if let Some(inner) = e.get_ref() {
+        if let Some(ureq::Error::Rustls(r)) = inner.downcast_ref::<ureq::Error>() {
+            return Error::Tls(r.to_string());
+        }
+        let text = inner.to_string();
+        if e.kind() == io::ErrorKind::InvalidData
+            && (text.contains("certificate") || text.contains("handshake"))
+        {
+            return Error::Tls(text);
+        }
+    }
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            Error::Timeout("socket timed out".into())
+        }
+        io::ErrorKind::ConnectionRefused => Error::Network("connection refused".into()),
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => Error::Network(format!("connection lost: {e}")),
+        io::ErrorKind::UnexpectedEof => {
+            Error::Network("the connection closed before the full response arrived".into())
+        }
+        _ => Error::Network(e.to_string()),
+    }
+}

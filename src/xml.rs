@@ -1,0 +1,244 @@
+//! The flat `<xml>` codec of APIv2 (PROTOCOL.md, "XML").
+//!
+//! Encoding writes one child per field, in the order given; a value holding markup characters
+//! goes into CDATA, split around any `]]>` so it round-trips exactly. Decoding accepts CDATA,
+//! entity-escaped text, whitespace between elements and unknown fields, and refuses DOCTYPE
+//! (so no entity or DTD is ever resolved), nested elements, duplicates and non-UTF-8 input.
+
+use quick_xml::Reader;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::Event;
+
+use crate::error::{Error, Result};
+
+/// Encodes fields as `<xml><name>value</name>…</xml>`.
+///
+/// Field names must be XML names (the protocol's are ASCII `[a-z_]`); values are any text.
+///
+/// ```
+/// let xml = wxface::xml::encode([("a", "1"), ("b", "x<y")]);
+/// assert_eq!(xml, "<xml><a>1</a><b><![CDATA[x<y]]></b></xml>");
+/// ```
+pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::from("<xml>");
+    for (name, value) in fields {
+        debug_assert!(is_xml_name(name), "field name {name:?} is not an XML name");
+        out.push('<');
+        out.push_str(name);
+        out.push('>');
+        if value.contains(['<', '>', '&', '"', '\'']) {
+            // `]]>` cannot appear inside a CDATA section: end the section between `]]` and `>`.
+            out.push_str("<![CDATA[");
+            out.push_str(&value.replace("]]>", "]]]]><![CDATA[>"));
+            out.push_str("]]>");
+        } else {
+            out.push_str(value);
+        }
+        out.push_str("</");
+        out.push_str(name);
+        out.push('>');
+    }
+    out.push_str("</xml>");
+    out
+}
+
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+}
+
+/// Decodes a flat `<xml>` document into its fields, in document order.
+///
+/// ```
+/// let f = wxface::xml::decode(b"<xml>\n <a><![CDATA[x]]></a>\n <b>1 &amp; 2</b><c/></xml>").unwrap();
+/// assert_eq!(f, vec![("a".into(), "x".into()), ("b".into(), "1 & 2".into()), ("c".into(), "".into())]);
+/// assert!(wxface::xml::decode(b"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml><a>&e;</a></xml>").is_err());
+/// ```
+pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>> {
+    let text = std::str::from_utf8(body).map_err(|_| bad("body is not valid UTF-8"))?;
+    let mut reader = Reader::from_str(text);
+    let cfg = reader.config_mut();
+    cfg.check_end_names = true;
+    cfg.expand_empty_elements = true;
+
+    let mut fields: Vec<(String, String)> = Vec::new();
+    // None: before the root; Some(None): inside the root between fields; Some(Some(i)): in field i.
+    let mut state: Option<Option<usize>> = None;
+    let mut root_closed = false;
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            bad(format!(
+                "malformed XML at byte {}: {e}",
+                reader.error_position()
+            ))
+        })?;
+        match event {
+            Event::DocType(_) => {
+                return Err(bad(
+                    "a DOCTYPE declaration is not accepted (XXE protection)",
+                ));
+            }
+            Event::Decl(_) | Event::Comment(_) => {}
+            Event::PI(_) => return Err(bad("processing instructions are not accepted")),
+            Event::Eof => break,
+            Event::Start(start) => match state {
+                None if !root_closed => {
+                    if start.name().as_ref() != "xml" {
+                        return Err(bad("the root element is not <xml>"));
+                    }
+                    state = Some(None);
+                }
+                None => return Err(bad("content after the root element")),
+                Some(None) => {
+                    let name = start.name().as_ref().to_owned();
+                    if fields.iter().any(|(n, _)| *n == name) {
+                        return Err(bad(format!("field <{name}> appears twice")));
+                    }
+                    fields.push((name, String::new()));
+                    state = Some(Some(fields.len() - 1));
+                }
+                Some(Some(_)) => {
+                    return Err(bad("nested elements are not accepted in a flat message"));
+                }
+            },
+            Event::End(_) => match state {
+                Some(Some(_)) => state = Some(None),
+                Some(None) => {
+                    state = None;
+                    root_closed = true;
+                }
+                None => return Err(bad("unexpected closing tag")),
+            },
+            Event::Text(t) => {
+                let content = t.xml10_content();
+                match state {
+                    Some(Some(i)) => fields[i].1.push_str(&content),
+                    _ if content.trim().is_empty() => {}
+                    _ => return Err(bad("text outside a field")),
+                }
+            }
+            Event::CData(c) => match state {
+                Some(Some(i)) => fields[i].1.push_str(&c.xml10_content()),
+                _ => return Err(bad("CDATA outside a field")),
+            },
+            Event::GeneralRef(r) => {
+                let Some(Some(i)) = state else {
+                    return Err(bad("entity reference outside a field"));
+                };
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => {
+                        let name = r.xml10_content();
+                        resolve_predefined_entity(&name)
+                            .ok_or_else(|| bad(format!("unknown entity &{name};")))?
+                            .to_owned()
+                    }
+                    Err(e) => return Err(bad(format!("bad character reference: {e}"))),
+                };
+                fields[i].1.push_str(&resolved);
+            }
+            Event::Empty(_) => unreachable!("expand_empty_elements is on"),
+        }
+    }
+    if !root_closed {
+        return Err(bad(if state.is_some() {
+            "the document ends before </xml> (truncated)"
+        } else {
+            "no <xml> root element"
+        }));
+    }
+    Ok(fields)
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::BadResponse(msg.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(value: &str) {
+        let xml = encode([("v", value), ("w", "plain")]);
+        let back = decode(xml.as_bytes()).unwrap();
+        assert_eq!(
+            back,
+            vec![
+                ("v".to_owned(), value.to_owned()),
+                ("w".into(), "plain".into())
+            ],
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn roundtrips_awkward_values() {
+        for v in [
+            "",
+            "plain",
+            "深圳南山科技园店",
+            "a&b<c>d\"e'f",
+            "]]>",
+            "x]]>y]]>z",
+            "]]]]>>",
+            "<![CDATA[inner]]>",
+            "  spaces kept  ",
+            "line\nbreak",
+            "base64+/==",
+        ] {
+            roundtrip(v);
+        }
+    }
+
+    #[test]
+    fn accepts_cdata_text_whitespace_and_unknown_fields() {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xml>\n  <return_code><![CDATA[SUCCESS]]></return_code>\n  <return_msg>请求成功</return_msg>\n  <!-- comment -->\n  <new_field>a &lt;b&gt; &#x4E2D;&#25991;</new_field>\n</xml>\n";
+        let f = decode(body.as_bytes()).unwrap();
+        assert_eq!(f[0], ("return_code".into(), "SUCCESS".into()));
+        assert_eq!(f[1], ("return_msg".into(), "请求成功".into()));
+        assert_eq!(f[2], ("new_field".into(), "a <b> 中文".into()));
+    }
+
+    #[test]
+    fn refuses_doctype_and_entities() {
+        for hostile in [
+            "<!DOCTYPE xml [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><xml><a>&xxe;</a></xml>",
+            "<!DOCTYPE xml SYSTEM \"http://evil/x.dtd\"><xml><a>1</a></xml>",
+            "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">]><xml><a>&lol;</a></xml>",
+            "<xml><a>&xxe;</a></xml>",
+        ] {
+            assert!(
+                matches!(decode(hostile.as_bytes()), Err(Error::BadResponse(_))),
+                "{hostile}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_documents() {
+        for bad_doc in [
+            "",
+            "not xml",
+            "<xml><a>1</a>",
+            "<xml><a>1</b></xml>",
+            "<xml><a><b>1</b></a></xml>",
+            "<xml><a>1</a><a>2</a></xml>",
+            "<root><a>1</a></root>",
+            "<xml><a>1</a></xml><xml></xml>",
+            "<xml>stray<a>1</a></xml>",
+            "<xml><?pi x?><a>1</a></xml>",
+        ] {
+            assert!(
+                matches!(decode(bad_doc.as_bytes()), Err(Error::BadResponse(_))),
+                "{bad_doc:?}"
+            );
+        }
+        assert!(
+            decode(&[
+                b'<', b'x', b'm', b'l', b'>', 0xff, b'<', b'/', b'x', b'm', b'l', b'>'
+            ])
+            .is_err()
+        );
+    }
+}
