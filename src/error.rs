@@ -28,6 +28,38 @@ pub enum ErrorKind {
     Remote,
 }
 
+impl ErrorKind {
+    /// The stable numeric status of this kind, shared by the C ABI (`WXFACE_ERR_*`) and the
+    /// Java binding (`WxFaceException.getStatus()`). 0 is success; 9 and 10 are
+    /// ABI-only (buffer too small, internal panic).
+    pub fn code(self) -> u32 {
+        match self {
+            ErrorKind::InvalidArgument => 1,
+            ErrorKind::Network => 2,
+            ErrorKind::Timeout => 3,
+            ErrorKind::Tls => 4,
+            ErrorKind::HttpStatus => 5,
+            ErrorKind::BadResponse => 6,
+            ErrorKind::Signature => 7,
+            ErrorKind::Remote => 8,
+        }
+    }
+
+    /// A short stable name, e.g. `"WXFACE_ERR_REMOTE"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "WXFACE_ERR_INVALID_ARGUMENT",
+            ErrorKind::Network => "WXFACE_ERR_NETWORK",
+            ErrorKind::Timeout => "WXFACE_ERR_TIMEOUT",
+            ErrorKind::Tls => "WXFACE_ERR_TLS",
+            ErrorKind::HttpStatus => "WXFACE_ERR_HTTP_STATUS",
+            ErrorKind::BadResponse => "WXFACE_ERR_BAD_RESPONSE",
+            ErrorKind::Signature => "WXFACE_ERR_SIGNATURE",
+            ErrorKind::Remote => "WXFACE_ERR_REMOTE",
+        }
+    }
+}
+
 /// An error from wxface. `Display` gives a one-line English message safe to log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
