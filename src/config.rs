@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn build_validates_fields() {
         assert!(Config::builder("", "wx1", key()).build().is_err());
-        assert!(Config::builder("1", "wx\01", key()).build().is_err());
+        assert!(Config::builder("1", "wx\x001", key()).build().is_err());
         assert!(
             Config::builder("1", "wx1", key())
                 .sub_mch_id("x".repeat(33))
