@@ -1,0 +1,291 @@
+/*
+ * Tests of the C ABI against the mock server, run by tests/c_abi.rs plainly and under valgrind.
+ *
+ * Environment: WXFACE_MOCK_URL (the mock's base URL), WXFACE_MOCK_KEY (its key),
+ * WXFACE_REFUSED_URL (a loopback URL where nothing listens).
+ * Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wxface.h"
+
+static int passed, failed;
+static const char *mock_url, *mock_key, *refused_url;
+
+#define MCH_ID "1900000109"
+#define APPID "wx2421b1c4370ec43b"
+
+static void check(int ok, const char *what) {
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL: %s (last status %s: %s)\n", what, wxface_status_name(wxface_last_error_status()),
+               wxface_last_error_message());
+    }
+}
+
+static wxface_config *make_config(const char *url, const char *key, uint32_t sign_type) {
+    wxface_config *c = wxface_config_new();
+    check(c != NULL, "wxface_config_new");
+    check(wxface_config_set_mch_id(c, MCH_ID) == WXFACE_OK, "set mch_id");
+    check(wxface_config_set_appid(c, APPID) == WXFACE_OK, "set appid");
+    check(wxface_config_set_key(c, key) == WXFACE_OK, "set key");
+    check(wxface_config_set_base_url(c, url) == WXFACE_OK, "set base_url");
+    check(wxface_config_set_sign_type(c, sign_type) == WXFACE_OK, "set sign_type");
+    return c;
+}
+
+static wxface_client *make_client(const char *url, const char *key, uint32_t sign_type) {
+    wxface_config *c = make_config(url, key, sign_type);
+    wxface_client *client = NULL;
+    check(wxface_client_new(c, &client) == WXFACE_OK && client != NULL, "wxface_client_new");
+    wxface_config_free(c);
+    return client;
+}
+
+static wxface_request *make_request(const char *rawdata) {
+    wxface_request *r = wxface_request_new();
+    check(r != NULL, "wxface_request_new");
+    check(wxface_request_set_store_id(r, "1001") == WXFACE_OK, "set store_id");
+    check(wxface_request_set_store_name(r, "深圳南山科技园店") == WXFACE_OK, "set store_name");
+    check(wxface_request_set_device_id(r, "POS-01") == WXFACE_OK, "set device_id");
+    check(wxface_request_set_rawdata(r, rawdata) == WXFACE_OK, "set rawdata");
+    return r;
+}
+
+/* One call with a fresh request; returns the status and frees everything. */
+static wxface_status call(wxface_client *client, const char *rawdata) {
+    wxface_request *r = make_request(rawdata);
+    wxface_authinfo *info = (wxface_authinfo *)1; /* must be reset to NULL on failure */
+    wxface_status st = wxface_get_authinfo(client, r, &info);
+    check(st == WXFACE_OK ? info != NULL : info == NULL, "out is set exactly on success");
+    wxface_authinfo_free(info);
+    wxface_request_free(r);
+    return st;
+}
+
+static void expect_remote(wxface_status st, const char *code, const char *msg, const char *what) {
+    check(st == WXFACE_ERR_REMOTE, what);
+    check(strcmp(wxface_last_error_return_code(), code) == 0, what);
+    check(strcmp(wxface_last_error_return_msg(), msg) == 0, what);
+}
+
+static void test_static_functions(void) {
+    check(strlen(wxface_version()) > 0, "version");
+    check(wxface_abi_version() == WXFACE_ABI_VERSION, "abi version");
+    check(strcmp(wxface_status_name(WXFACE_OK), "WXFACE_OK") == 0, "status name OK");
+    check(strcmp(wxface_status_name(WXFACE_ERR_REMOTE), "WXFACE_ERR_REMOTE") == 0, "status name REMOTE");
+    check(strcmp(wxface_status_name(12345), "WXFACE_ERR_UNKNOWN") == 0, "status name unknown");
+}
+
+static void test_null_and_invalid_arguments(void) {
+    wxface_config *c = wxface_config_new();
+    wxface_request *r = wxface_request_new();
+    wxface_client *client = (wxface_client *)1;
+    wxface_authinfo *info = (wxface_authinfo *)1;
+    size_t needed = 0;
+
+    check(wxface_config_set_mch_id(NULL, "1") == WXFACE_ERR_INVALID_ARGUMENT, "NULL config");
+    check(wxface_config_set_mch_id(c, NULL) == WXFACE_ERR_INVALID_ARGUMENT, "NULL mch_id");
+    check(strstr(wxface_last_error_message(), "mch_id") != NULL, "message names mch_id");
+    check(wxface_config_set_sub_mch_id(c, NULL) == WXFACE_OK, "NULL clears an optional value");
+    check(wxface_config_set_key(c, "short") == WXFACE_ERR_INVALID_ARGUMENT, "short key");
+    check(strstr(wxface_last_error_message(), "short") == NULL, "key not echoed");
+    check(wxface_config_set_key(c, NULL) == WXFACE_ERR_INVALID_ARGUMENT, "NULL key");
+    check(wxface_config_set_sign_type(c, 77) == WXFACE_ERR_INVALID_ARGUMENT, "bad sign type");
+    check(wxface_config_set_timeouts(c, 0, 100) == WXFACE_ERR_INVALID_ARGUMENT, "zero timeout");
+    check(wxface_client_new(NULL, &client) == WXFACE_ERR_INVALID_ARGUMENT && client == NULL, "NULL config to client_new");
+    check(wxface_client_new(c, NULL) == WXFACE_ERR_INVALID_ARGUMENT, "NULL out to client_new");
+    check(wxface_client_new(c, &client) == WXFACE_ERR_INVALID_ARGUMENT && client == NULL, "incomplete config");
+    check(strstr(wxface_last_error_message(), "mch_id") != NULL, "incomplete config names the field");
+    check(wxface_config_set_mch_id(c, MCH_ID) == WXFACE_OK && wxface_config_set_appid(c, APPID) == WXFACE_OK, "ids");
+    check(wxface_client_new(c, &client) == WXFACE_ERR_INVALID_ARGUMENT, "missing key");
+    check(strstr(wxface_last_error_message(), "api_key") != NULL, "missing key named");
+    check(wxface_config_set_key(c, mock_key) == WXFACE_OK, "key");
+    check(wxface_config_set_base_url(c, "http://example.com") == WXFACE_OK, "base url stored");
+    check(wxface_client_new(c, &client) == WXFACE_ERR_INVALID_ARGUMENT, "plain http to a public host refused");
+    check(strstr(wxface_last_error_message(), "base_url") != NULL, "base_url named");
+    check(wxface_config_set_base_url(c, mock_url) == WXFACE_OK, "base url");
+    check(wxface_client_new(c, &client) == WXFACE_OK && client != NULL, "client");
+    check(wxface_last_error_status() == WXFACE_OK && wxface_last_error_message()[0] == '\0', "success clears the error");
+
+    check(wxface_request_set_store_name(NULL, "x") == WXFACE_ERR_INVALID_ARGUMENT, "NULL request");
+    check(wxface_request_set_store_name(r, "\xff\xfe bad") == WXFACE_ERR_INVALID_ARGUMENT, "bad UTF-8");
+    check(strstr(wxface_last_error_message(), "store_name") != NULL &&
+              strstr(wxface_last_error_message(), "UTF-8") != NULL, "bad UTF-8 named");
+    check(wxface_get_authinfo(NULL, r, &info) == WXFACE_ERR_INVALID_ARGUMENT && info == NULL, "NULL client");
+    check(wxface_get_authinfo(client, NULL, &info) == WXFACE_ERR_INVALID_ARGUMENT, "NULL request to call");
+    check(wxface_get_authinfo(client, r, NULL) == WXFACE_ERR_INVALID_ARGUMENT, "NULL out");
+    check(wxface_get_authinfo(client, r, &info) == WXFACE_ERR_INVALID_ARGUMENT, "empty request");
+    check(strstr(wxface_last_error_message(), "store_id") != NULL, "missing store_id named");
+    check(wxface_request_set_store_id(r, "1") == WXFACE_OK && wxface_request_set_store_name(r, "店") == WXFACE_OK &&
+              wxface_request_set_device_id(r, "d") == WXFACE_OK, "fields");
+    check(wxface_get_authinfo(client, r, &info) == WXFACE_ERR_INVALID_ARGUMENT, "missing rawdata");
+    check(strstr(wxface_last_error_message(), "rawdata") != NULL, "missing rawdata named");
+    check(wxface_request_set_rawdata(r, "rawdata") == WXFACE_OK && wxface_request_set_attach(r, "😀") == WXFACE_OK, "emoji attach stored");
+    check(wxface_get_authinfo(client, r, &info) == WXFACE_ERR_INVALID_ARGUMENT, "emoji refused");
+    check(strstr(wxface_last_error_message(), "attach") != NULL, "emoji field named");
+    check(wxface_request_set_attach(r, "") == WXFACE_OK && wxface_request_set_now(r, 1700000000000LL) == WXFACE_OK, "ms now stored");
+    check(wxface_get_authinfo(client, r, &info) == WXFACE_ERR_INVALID_ARGUMENT, "millisecond now refused");
+    check(wxface_get_authinfo_oneshot(NULL, r, &info) == WXFACE_ERR_INVALID_ARGUMENT, "NULL config to oneshot");
+
+    check(wxface_authinfo_value(NULL) == NULL && wxface_authinfo_expires_in(NULL) == 0, "NULL getters");
+    check(wxface_authinfo_copy(NULL, NULL, 0, &needed) == WXFACE_ERR_INVALID_ARGUMENT, "NULL copy");
+    wxface_authinfo_free(NULL);
+    wxface_request_free(NULL);
+    wxface_client_free(NULL);
+    wxface_config_free(NULL);
+    wxface_request_free(r);
+    wxface_client_free(client);
+    wxface_config_free(c);
+}
+
+static void test_success(uint32_t sign_type) {
+    wxface_client *client = make_client(mock_url, mock_key, sign_type);
+    wxface_request *r = make_request("BASE64+/rawdata==");
+    wxface_authinfo *info = NULL;
+    char small[4], big[8192];
+    size_t needed = 0;
+
+    check(wxface_request_set_attach(r, "{\"lane\":3,\"x\":\"<&>\"}") == WXFACE_OK, "attach");
+    check(wxface_get_authinfo(client, r, &info) == WXFACE_OK && info != NULL, "success");
+    if (info != NULL) {
+        check(strlen(wxface_authinfo_value(info)) > 10, "authinfo present");
+        check(wxface_authinfo_expires_in(info) == 3600, "expires_in");
+        check(strcmp(wxface_authinfo_mch_id(info), MCH_ID) == 0, "mch_id echoed");
+        check(strcmp(wxface_authinfo_appid(info), APPID) == 0, "appid echoed");
+        check(strcmp(wxface_authinfo_sub_mch_id(info), "") == 0, "no sub_mch_id");
+        check(wxface_authinfo_copy(info, small, sizeof small, &needed) == WXFACE_ERR_BUFFER_TOO_SMALL, "small buffer");
+        check(needed == strlen(wxface_authinfo_value(info)) + 1, "needed size");
+        check(wxface_authinfo_copy(info, NULL, 0, &needed) == WXFACE_ERR_BUFFER_TOO_SMALL, "size query");
+        check(wxface_authinfo_copy(info, big, sizeof big, NULL) == WXFACE_OK, "copy");
+        check(strcmp(big, wxface_authinfo_value(info)) == 0, "copy equals value");
+    }
+    wxface_authinfo_free(info);
+    /* The same client again: connections are reused, the request can be reused. */
+    info = NULL;
+    check(wxface_get_authinfo(client, r, &info) == WXFACE_OK, "second call");
+    wxface_authinfo_free(info);
+    wxface_request_free(r);
+    wxface_client_free(client);
+}
+
+static void test_sub_merchant_and_oneshot(void) {
+    wxface_config *c = make_config(mock_url, mock_key, WXFACE_SIGN_HMAC_SHA256);
+    wxface_request *r = make_request("rawdata");
+    wxface_authinfo *info = NULL;
+    check(wxface_config_set_sub_mch_id(c, "1230000109") == WXFACE_OK, "sub_mch_id");
+    check(wxface_config_set_sub_appid(c, "wxsub0000000000001") == WXFACE_OK, "sub_appid");
+    check(wxface_get_authinfo_oneshot(c, r, &info) == WXFACE_OK && info != NULL, "oneshot with sub merchant");
+    if (info != NULL) {
+        check(strcmp(wxface_authinfo_sub_mch_id(info), "1230000109") == 0, "sub_mch_id echoed");
+        check(strcmp(wxface_authinfo_sub_appid(info), "wxsub0000000000001") == 0, "sub_appid echoed");
+    }
+    wxface_authinfo_free(info);
+    wxface_request_free(r);
+    wxface_config_free(c);
+}
+
+static void test_failures(void) {
+    wxface_client *client = make_client(mock_url, mock_key, WXFACE_SIGN_MD5);
+    wxface_client *wrong_key = make_client(mock_url, "0123456789abcdef0123456789abcdef", WXFACE_SIGN_MD5);
+    wxface_client *refused = make_client(refused_url, mock_key, WXFACE_SIGN_MD5);
+    wxface_config *slow_cfg = make_config(mock_url, mock_key, WXFACE_SIGN_MD5);
+    wxface_client *slow = NULL;
+    wxface_request *skewed = make_request("rawdata");
+    wxface_authinfo *info = NULL;
+    time_t started;
+
+    expect_remote(call(wrong_key, "rawdata"), "PARAM_ERROR", "签名错误", "unsigned PARAM_ERROR");
+    expect_remote(call(client, "MOCK:signed-error"), "ERROR", "无效的RawData数据", "signed ERROR");
+    expect_remote(call(client, "MOCK:signed-system-error"), "SYSTEMERROR", "生成authinfo失败", "signed SYSTEMERROR");
+    check(wxface_request_set_now(skewed, (int64_t)time(NULL) - 1000) == WXFACE_OK, "set now");
+    expect_remote(wxface_get_authinfo(client, skewed, &info), "PARAM_ERROR", "非法的Now参数", "clock skew");
+    check(call(client, "MOCK:tampered-sign") == WXFACE_ERR_SIGNATURE, "tampered signature");
+    check(wxface_last_error_return_code()[0] == '\0', "no return_code for a non-remote error");
+    check(call(client, "MOCK:missing-sign") == WXFACE_ERR_SIGNATURE, "missing signature");
+    check(call(client, "MOCK:wrong-mch-id") == WXFACE_ERR_BAD_RESPONSE, "mismatched mch_id");
+    check(call(client, "MOCK:http-500") == WXFACE_ERR_HTTP_STATUS, "HTTP 500");
+    check(strstr(wxface_last_error_message(), "500") != NULL, "HTTP status in message");
+    check(call(client, "MOCK:not-xml") == WXFACE_ERR_BAD_RESPONSE, "non-XML body");
+    check(call(client, "MOCK:truncated") == WXFACE_ERR_NETWORK, "truncated body");
+    check(call(client, "MOCK:oversized") == WXFACE_ERR_BAD_RESPONSE, "body over the cap");
+    check(call(client, "MOCK:drop") == WXFACE_ERR_NETWORK, "dropped connection");
+    check(call(client, "MOCK:extra-fields") == WXFACE_OK, "unknown fields verify");
+    check(call(refused, "rawdata") == WXFACE_ERR_NETWORK, "connection refused");
+
+    check(wxface_config_set_timeouts(slow_cfg, 500, 1000) == WXFACE_OK, "timeouts");
+    check(wxface_client_new(slow_cfg, &slow) == WXFACE_OK, "slow client");
+    started = time(NULL);
+    check(call(slow, "MOCK:hang") == WXFACE_ERR_TIMEOUT, "server that never answers");
+    /* A functional bound (1 s configured), generous for valgrind; not a speed measurement. */
+    check(time(NULL) - started <= 15, "timeout returns within its bound");
+
+    wxface_request_free(skewed);
+    wxface_client_free(slow);
+    wxface_config_free(slow_cfg);
+    wxface_client_free(refused);
+    wxface_client_free(wrong_key);
+    wxface_client_free(client);
+}
+
+#define THREADS 4
+#define CALLS 5
+
+static void *worker(void *arg) {
+    wxface_client *client = arg;
+    long ok = 0;
+    int i;
+    for (i = 0; i < CALLS; i++) {
+        wxface_request *r = wxface_request_new();
+        wxface_authinfo *info = NULL;
+        wxface_request_set_store_id(r, "1001");
+        wxface_request_set_store_name(r, "店");
+        wxface_request_set_device_id(r, "POS-T");
+        wxface_request_set_rawdata(r, "rawdata");
+        if (wxface_get_authinfo(client, r, &info) == WXFACE_OK && wxface_authinfo_expires_in(info) == 3600) ok++;
+        wxface_authinfo_free(info);
+        wxface_request_free(r);
+    }
+    return (void *)ok;
+}
+
+static void test_threads(void) {
+    wxface_client *client = make_client(mock_url, mock_key, WXFACE_SIGN_HMAC_SHA256);
+    pthread_t threads[THREADS];
+    long total = 0;
+    int i;
+    for (i = 0; i < THREADS; i++) pthread_create(&threads[i], NULL, worker, client);
+    for (i = 0; i < THREADS; i++) {
+        void *ok = NULL;
+        pthread_join(threads[i], &ok);
+        total += (long)ok;
+    }
+    check(total == THREADS * CALLS, "concurrent calls on one client");
+    wxface_client_free(client);
+}
+
+int main(void) {
+    mock_url = getenv("WXFACE_MOCK_URL");
+    mock_key = getenv("WXFACE_MOCK_KEY");
+    refused_url = getenv("WXFACE_REFUSED_URL");
+    if (mock_url == NULL || mock_key == NULL || refused_url == NULL) {
+        fprintf(stderr, "set WXFACE_MOCK_URL, WXFACE_MOCK_KEY and WXFACE_REFUSED_URL\n");
+        return 2;
+    }
+    test_static_functions();
+    test_null_and_invalid_arguments();
+    test_success(WXFACE_SIGN_HMAC_SHA256);
+    test_success(WXFACE_SIGN_MD5);
+    test_sub_merchant_and_oneshot();
+    test_failures();
+    test_threads();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,212 @@
+//! Compiles the C programs (examples-c/*.c and tests/c/test_ffi.c) against the freshly built
+//! libwxface and runs them against the mock server, plainly and under valgrind. Also links
+//! statically and compiles the header as C++.
+//!
+//! Needs gcc, g++ and valgrind (`.ci/run` installs them). The library under test is the one
+//! cargo built for this test run (target/<profile>/deps/libwxface.{so,a}).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use wxface_mock::{DEFAULT_KEY, MockConfig, MockServer};
+
+struct Env {
+    /// Directory holding libwxface.so under its file name and its SONAME.
+    lib_dir: PathBuf,
+    static_lib: PathBuf,
+    work: PathBuf,
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let deps = exe.parent().unwrap();
+        let shared = deps.join("libwxface.so");
+        let static_lib = deps.join("libwxface.a");
+        assert!(shared.exists() && static_lib.exists(), "cargo did not build {} and libwxface.a", shared.display());
+        let work = std::env::temp_dir().join(format!("wxface-c-abi-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        let soname = format!("libwxface.so.0.{}", env!("CARGO_PKG_VERSION_MINOR"));
+        for name in ["libwxface.so", soname.as_str()] {
+            std::os::unix::fs::symlink(&shared, work.join(name)).unwrap();
+        }
+        Env { lib_dir: work.clone(), static_lib, work }
+    })
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Compiles one C source against the shared library; returns the executable.
+fn compile_c(source: &Path, name: &str) -> PathBuf {
+    let e = env();
+    let exe = e.work.join(name);
+    let out = run(Command::new("gcc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(source)
+        .arg("-L")
+        .arg(&e.lib_dir)
+        .arg("-lwxface")
+        .arg(format!("-Wl,-rpath,{}", e.lib_dir.display()))
+        .arg("-o")
+        .arg(&exe));
+    assert!(out.status.success(), "gcc failed for {}:\n{}", source.display(), text(&out));
+    exe
+}
+
+fn refused_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn valgrind(exe: &Path) -> Command {
+    let probe = Command::new("valgrind").arg("--version").output();
+    assert!(
+        probe.map(|o| o.status.success()).unwrap_or(false),
+        "valgrind is required for the C ABI leak checks (apt-get install valgrind)"
+    );
+    let mut cmd = Command::new("valgrind");
+    cmd.args(["--leak-check=full", "--error-exitcode=99", "--errors-for-leak-kinds=definite,indirect", "--quiet"])
+        .arg(exe);
+    cmd
+}
+
+fn ffi_suite(under_valgrind: bool) {
+    let exe = compile_c(&root().join("tests/c/test_ffi.c"), if under_valgrind { "test_ffi_vg" } else { "test_ffi" });
+    let mock = MockServer::start(MockConfig::default()).unwrap();
+    let mut cmd = if under_valgrind { valgrind(&exe) } else { Command::new(&exe) };
+    let out = run(cmd
+        .env("WXFACE_MOCK_URL", mock.base_url())
+        .env("WXFACE_MOCK_KEY", DEFAULT_KEY)
+        .env("WXFACE_REFUSED_URL", refused_url()));
+    let t = text(&out);
+    assert!(out.status.success(), "test_ffi failed (valgrind: {under_valgrind}):\n{t}");
+    assert!(t.contains(" passed, 0 failed"), "unexpected output:\n{t}");
+}
+
+#[test]
+fn ffi_suite_plain() {
+    ffi_suite(false);
+}
+
+#[test]
+fn ffi_suite_under_valgrind() {
+    ffi_suite(true);
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples-c"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no examples-c/*.c found");
+    v
+}
+
+fn example_cmd(cmd: &mut Command, base_url: &str, rawdata: &str) -> Output {
+    run(cmd
+        .env("WXFACE_MCH_ID", "1900000109")
+        .env("WXFACE_APPID", "wx2421b1c4370ec43b")
+        .env("WXFACE_KEY", DEFAULT_KEY)
+        .env("WXFACE_BASE_URL", base_url)
+        .env("WXFACE_STORE_ID", "1001")
+        .env("WXFACE_STORE_NAME", "深圳南山科技园店")
+        .env("WXFACE_DEVICE_ID", "POS-01")
+        .env("WXFACE_RAWDATA", rawdata))
+}
+
+fn run_examples(under_valgrind: bool) {
+    let mock = MockServer::start(MockConfig::default()).unwrap();
+    for source in examples() {
+        let stem = source.file_stem().unwrap().to_string_lossy().into_owned();
+        let exe = compile_c(&source, &format!("{stem}{}", if under_valgrind { "_vg" } else { "" }));
+        let mut cmd = if under_valgrind { valgrind(&exe) } else { Command::new(&exe) };
+        let out = example_cmd(&mut cmd, &mock.base_url(), "rawdata+/=");
+        let t = text(&out);
+        assert!(out.status.success(), "{stem} failed (valgrind: {under_valgrind}):\n{t}");
+        assert!(t.contains("authinfo: MOCKAUTHINFO") && t.contains("expires_in: 3600"), "{stem}:\n{t}");
+    }
+}
+
+#[test]
+fn examples_succeed_against_the_mock() {
+    run_examples(false);
+}
+
+#[test]
+fn examples_succeed_under_valgrind() {
+    run_examples(true);
+}
+
+#[test]
+fn example_reports_remote_failure_and_exit_code() {
+    let mock = MockServer::start(MockConfig::default()).unwrap();
+    let exe = compile_c(&root().join("examples-c/get_authinfo.c"), "get_authinfo_fail");
+    let out = example_cmd(&mut Command::new(&exe), &mock.base_url(), "MOCK:signed-error");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("WXFACE_ERR_REMOTE") && t.contains("return_code: ERROR") && t.contains("无效的RawData数据"), "{t}");
+    assert!(!t.contains(DEFAULT_KEY), "the key leaked into the output:\n{t}");
+    // Arguments take precedence over the environment.
+    let out = example_cmd(Command::new(&exe).arg("--key=short"), &mock.base_url(), "x");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("WXFACE_ERR_INVALID_ARGUMENT"), "{}", text(&out));
+}
+
+#[test]
+fn static_link_works() {
+    let e = env();
+    let exe = e.work.join("get_authinfo_static");
+    let out = run(Command::new("gcc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join("examples-c/get_authinfo.c"))
+        .arg(&e.static_lib)
+        .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s", "-lc"])
+        .arg("-o")
+        .arg(&exe));
+    assert!(out.status.success(), "static link failed:\n{}", text(&out));
+    let ldd = text(&run(Command::new("ldd").arg(&exe)));
+    assert!(!ldd.contains("libwxface"), "statically linked binary still needs libwxface.so:\n{ldd}");
+    let mock = MockServer::start(MockConfig::default()).unwrap();
+    let out = example_cmd(&mut Command::new(&exe), &mock.base_url(), "rawdata");
+    assert!(out.status.success() && text(&out).contains("expires_in: 3600"), "{}", text(&out));
+}
+
+#[test]
+fn header_compiles_as_cpp() {
+    let e = env();
+    let exe = e.work.join("header_cpp");
+    let out = run(Command::new("g++")
+        .args(["-std=c++11", "-Wall", "-Wextra", "-Werror"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join("tests/c/header_cpp.cpp"))
+        .arg("-L")
+        .arg(&e.lib_dir)
+        .arg("-lwxface")
+        .arg(format!("-Wl,-rpath,{}", e.lib_dir.display()))
+        .arg("-o")
+        .arg(&exe));
+    assert!(out.status.success(), "g++ failed:\n{}", text(&out));
+    assert!(run(&mut Command::new(&exe)).status.success());
+}
