@@ -66,9 +66,6 @@ impl Client {
         let fields = authinfo::request_fields(&self.config, request, now, &nonce);
         let body = xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str())));
         let response = self.transport.post_xml(&self.url, &body)?;
-        if response.status != 200 {
-            return Err(Error::HttpStatus(response.status));
-        }
         let fields = xml::decode(&response.body)?;
         authinfo::parse_response(&self.config, &fields)
     }

@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
-    pub status: u16,
     pub body: Vec<u8>,
 }
 
@@ -30,7 +29,8 @@ impl Transport {
         Transport { agent, max_body }
     }
 
-    /// POSTs `body` as `text/xml; charset=utf-8` and reads at most `max_body` bytes back.
+    /// POSTs `body` as `text/xml; charset=utf-8` and reads at most `max_body` bytes of a 200
+    /// answer; any other status is [`Error::HttpStatus`] and its body is not read.
     pub(crate) fn post_xml(&self, url: &str, body: &str) -> Result<HttpResponse> {
         let mut response = self
             .agent
@@ -40,13 +40,16 @@ impl Transport {
             .send(body)
             .map_err(map_error)?;
         let status = response.status().as_u16();
+        if status != 200 {
+            return Err(Error::HttpStatus(status));
+        }
         let body = response
             .body_mut()
             .with_config()
             .limit(self.max_body)
             .read_to_vec()
             .map_err(map_error)?;
-        Ok(HttpResponse { status, body })
+        Ok(HttpResponse { body })
     }
 }
 

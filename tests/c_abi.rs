@@ -29,7 +29,11 @@ fn env() -> &'static Env {
         let deps = exe.parent().unwrap();
         let shared = deps.join("libwxface.so");
         let static_lib = deps.join("libwxface.a");
-        assert!(shared.exists() && static_lib.exists(), "cargo did not build {} and libwxface.a", shared.display());
+        assert!(
+            shared.exists() && static_lib.exists(),
+            "cargo did not build {} and libwxface.a",
+            shared.display()
+        );
         let work = std::env::temp_dir().join(format!("wxface-c-abi-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
@@ -37,16 +41,25 @@ fn env() -> &'static Env {
         for name in ["libwxface.so", soname.as_str()] {
             std::os::unix::fs::symlink(&shared, work.join(name)).unwrap();
         }
-        Env { lib_dir: work.clone(), static_lib, work }
+        Env {
+            lib_dir: work.clone(),
+            static_lib,
+            work,
+        }
     })
 }
 
 fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Compiles one C source against the shared library; returns the executable.
@@ -64,7 +77,12 @@ fn compile_c(source: &Path, name: &str) -> PathBuf {
         .arg(format!("-Wl,-rpath,{}", e.lib_dir.display()))
         .arg("-o")
         .arg(&exe));
-    assert!(out.status.success(), "gcc failed for {}:\n{}", source.display(), text(&out));
+    assert!(
+        out.status.success(),
+        "gcc failed for {}:\n{}",
+        source.display(),
+        text(&out)
+    );
     exe
 }
 
@@ -82,21 +100,40 @@ fn valgrind(exe: &Path) -> Command {
         "valgrind is required for the C ABI leak checks (apt-get install valgrind)"
     );
     let mut cmd = Command::new("valgrind");
-    cmd.args(["--leak-check=full", "--error-exitcode=99", "--errors-for-leak-kinds=definite,indirect", "--quiet"])
-        .arg(exe);
+    cmd.args([
+        "--leak-check=full",
+        "--error-exitcode=99",
+        "--errors-for-leak-kinds=definite,indirect",
+        "--quiet",
+    ])
+    .arg(exe);
     cmd
 }
 
 fn ffi_suite(under_valgrind: bool) {
-    let exe = compile_c(&root().join("tests/c/test_ffi.c"), if under_valgrind { "test_ffi_vg" } else { "test_ffi" });
+    let exe = compile_c(
+        &root().join("tests/c/test_ffi.c"),
+        if under_valgrind {
+            "test_ffi_vg"
+        } else {
+            "test_ffi"
+        },
+    );
     let mock = MockServer::start(MockConfig::default()).unwrap();
-    let mut cmd = if under_valgrind { valgrind(&exe) } else { Command::new(&exe) };
+    let mut cmd = if under_valgrind {
+        valgrind(&exe)
+    } else {
+        Command::new(&exe)
+    };
     let out = run(cmd
         .env("WXFACE_MOCK_URL", mock.base_url())
         .env("WXFACE_MOCK_KEY", DEFAULT_KEY)
         .env("WXFACE_REFUSED_URL", refused_url()));
     let t = text(&out);
-    assert!(out.status.success(), "test_ffi failed (valgrind: {under_valgrind}):\n{t}");
+    assert!(
+        out.status.success(),
+        "test_ffi failed (valgrind: {under_valgrind}):\n{t}"
+    );
     assert!(t.contains(" passed, 0 failed"), "unexpected output:\n{t}");
 }
 
@@ -137,12 +174,25 @@ fn run_examples(under_valgrind: bool) {
     let mock = MockServer::start(MockConfig::default()).unwrap();
     for source in examples() {
         let stem = source.file_stem().unwrap().to_string_lossy().into_owned();
-        let exe = compile_c(&source, &format!("{stem}{}", if under_valgrind { "_vg" } else { "" }));
-        let mut cmd = if under_valgrind { valgrind(&exe) } else { Command::new(&exe) };
+        let exe = compile_c(
+            &source,
+            &format!("{stem}{}", if under_valgrind { "_vg" } else { "" }),
+        );
+        let mut cmd = if under_valgrind {
+            valgrind(&exe)
+        } else {
+            Command::new(&exe)
+        };
         let out = example_cmd(&mut cmd, &mock.base_url(), "rawdata+/=");
         let t = text(&out);
-        assert!(out.status.success(), "{stem} failed (valgrind: {under_valgrind}):\n{t}");
-        assert!(t.contains("authinfo: MOCKAUTHINFO") && t.contains("expires_in: 3600"), "{stem}:\n{t}");
+        assert!(
+            out.status.success(),
+            "{stem} failed (valgrind: {under_valgrind}):\n{t}"
+        );
+        assert!(
+            t.contains("authinfo: MOCKAUTHINFO") && t.contains("expires_in: 3600"),
+            "{stem}:\n{t}"
+        );
     }
 }
 
@@ -159,16 +209,35 @@ fn examples_succeed_under_valgrind() {
 #[test]
 fn example_reports_remote_failure_and_exit_code() {
     let mock = MockServer::start(MockConfig::default()).unwrap();
-    let exe = compile_c(&root().join("examples-c/get_authinfo.c"), "get_authinfo_fail");
-    let out = example_cmd(&mut Command::new(&exe), &mock.base_url(), "MOCK:signed-error");
+    let exe = compile_c(
+        &root().join("examples-c/get_authinfo.c"),
+        "get_authinfo_fail",
+    );
+    let out = example_cmd(
+        &mut Command::new(&exe),
+        &mock.base_url(),
+        "MOCK:signed-error",
+    );
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("WXFACE_ERR_REMOTE") && t.contains("return_code: ERROR") && t.contains("无效的RawData数据"), "{t}");
-    assert!(!t.contains(DEFAULT_KEY), "the key leaked into the output:\n{t}");
+    assert!(
+        t.contains("WXFACE_ERR_REMOTE")
+            && t.contains("return_code: ERROR")
+            && t.contains("无效的RawData数据"),
+        "{t}"
+    );
+    assert!(
+        !t.contains(DEFAULT_KEY),
+        "the key leaked into the output:\n{t}"
+    );
     // Arguments take precedence over the environment.
     let out = example_cmd(Command::new(&exe).arg("--key=short"), &mock.base_url(), "x");
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("WXFACE_ERR_INVALID_ARGUMENT"), "{}", text(&out));
+    assert!(
+        text(&out).contains("WXFACE_ERR_INVALID_ARGUMENT"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -181,15 +250,30 @@ fn static_link_works() {
         .arg(root().join("include"))
         .arg(root().join("examples-c/get_authinfo.c"))
         .arg(&e.static_lib)
-        .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s", "-lc"])
+        .args([
+            "-lpthread",
+            "-ldl",
+            "-lm",
+            "-lrt",
+            "-lutil",
+            "-lgcc_s",
+            "-lc",
+        ])
         .arg("-o")
         .arg(&exe));
     assert!(out.status.success(), "static link failed:\n{}", text(&out));
     let ldd = text(&run(Command::new("ldd").arg(&exe)));
-    assert!(!ldd.contains("libwxface"), "statically linked binary still needs libwxface.so:\n{ldd}");
+    assert!(
+        !ldd.contains("libwxface"),
+        "statically linked binary still needs libwxface.so:\n{ldd}"
+    );
     let mock = MockServer::start(MockConfig::default()).unwrap();
     let out = example_cmd(&mut Command::new(&exe), &mock.base_url(), "rawdata");
-    assert!(out.status.success() && text(&out).contains("expires_in: 3600"), "{}", text(&out));
+    assert!(
+        out.status.success() && text(&out).contains("expires_in: 3600"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

@@ -19,9 +19,17 @@ fn committed_header_matches_generated() {
         let name = if let Some(rest) = line.strip_prefix("#define ") {
             rest.split_whitespace().next().unwrap_or_default()
         } else if let Some(rest) = line.strip_prefix("typedef ") {
-            rest.trim_end_matches(';').rsplit(' ').next().unwrap_or_default()
+            rest.trim_end_matches(';')
+                .rsplit(' ')
+                .next()
+                .unwrap_or_default()
         } else if !line.starts_with(' ') && line.ends_with(");") || line.ends_with('(') {
-            line.split('(').next().unwrap_or_default().rsplit([' ', '*']).next().unwrap_or_default()
+            line.split('(')
+                .next()
+                .unwrap_or_default()
+                .rsplit([' ', '*'])
+                .next()
+                .unwrap_or_default()
         } else {
             continue;
         };
