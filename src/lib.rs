@@ -30,6 +30,8 @@ mod client;
 mod config;
 mod error;
 pub mod ffi;
+#[cfg(feature = "jni")]
+mod jni;
 mod secret;
 pub mod sign;
 mod transport;
