@@ -2,7 +2,10 @@
 fn main() {
     let minor = env!("CARGO_PKG_VERSION_MINOR");
     let major = env!("CARGO_PKG_VERSION_MAJOR");
-    match std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default().as_str() {
+    match std::env::var("CARGO_CFG_TARGET_OS")
+        .unwrap_or_default()
+        .as_str()
+    {
         "linux" => {
             // Firmware links against the ABI version. Before 1.0 every minor release may break
             // the ABI, so the SONAME carries it: libwxface.so.0.<minor>.

@@ -1,8 +1,15 @@
-//! Client configuration: merchant identity, key, endpoint and timeouts.
+//! Client configuration: merchant identity, key, endpoints, timeouts, retries, cache, proxy,
+//! trust roots and logging.
 
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result};
+use crate::log::{Level, LogFn, Logger};
 use crate::secret::ApiKey;
 use crate::sign::SignType;
 use crate::validate;
@@ -11,8 +18,19 @@ use crate::validate;
 pub const DEFAULT_BASE_URL: &str = "https://payapp.weixin.qq.com";
 /// Default time allowed to establish the TCP (and TLS) connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default bound on a whole call: resolve, connect, send and receive.
+/// Default bound on a whole call: resolve, connect, send and receive, every retry included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of retries after a transient failure (so at most 3 attempts).
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default wait before the first retry; it doubles on each further retry.
+pub const DEFAULT_BACKOFF_INITIAL: Duration = Duration::from_millis(200);
+/// Default upper bound of the wait between retries.
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Default smallest refresh margin of the authinfo cache (the margin is 10 % of `expires_in`,
+/// at least this).
+pub const DEFAULT_REFRESH_MARGIN_MIN: Duration = Duration::from_secs(60);
+/// Default most verbose level passed to the log callback.
+pub const DEFAULT_LOG_LEVEL: Level = Level::Info;
 
 /// Everything a [`Client`](crate::Client) needs to know about the merchant and the endpoint.
 ///
@@ -40,6 +58,101 @@ pub struct Config {
     pub(crate) sign_type: SignType,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
+    pub(crate) fallback_urls: Vec<String>,
+    pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) clock_skew_correction: bool,
+    pub(crate) cache: CacheOptions,
+    pub(crate) proxy: Option<ProxySetting>,
+    pub(crate) trust: TrustSetting,
+    pub(crate) logger: Logger,
+}
+
+/// Retries of transient failures: connect/DNS failure, timeout, connection reset or closed
+/// early, truncated body, HTTP 5xx, and WeChat's `SYSTEMERROR`. Never retried: invalid
+/// arguments, TLS failures, signature failures, `PARAM_ERROR`, `ERROR` and other answers.
+///
+/// The wait before retry *n* (1-based) is drawn uniformly from `[b/2, b]` with
+/// `b = min(initial_backoff * 2^(n-1), max_backoff)`, and is cut short by the call's overall
+/// timeout, which no call ever exceeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 disables retrying. Default [`DEFAULT_MAX_RETRIES`].
+    pub max_retries: u32,
+    /// Wait before the first retry. Default [`DEFAULT_BACKOFF_INITIAL`].
+    pub initial_backoff: Duration,
+    /// Largest wait between two attempts. Default [`DEFAULT_BACKOFF_MAX`].
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: DEFAULT_MAX_RETRIES,
+            initial_backoff: DEFAULT_BACKOFF_INITIAL,
+            max_backoff: DEFAULT_BACKOFF_MAX,
+        }
+    }
+}
+
+/// The authinfo cache of a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheOptions {
+    /// Whether [`Client::get_authinfo`](crate::Client::get_authinfo) reuses authinfos.
+    /// Default `true`.
+    pub enabled: bool,
+    /// A cached authinfo is refreshed once its remaining validity falls to this margin.
+    /// `None` (the default): 10 % of `expires_in`, at least [`DEFAULT_REFRESH_MARGIN_MIN`].
+    pub refresh_margin: Option<Duration>,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            enabled: true,
+            refresh_margin: None,
+        }
+    }
+}
+
+impl CacheOptions {
+    /// The refresh margin for an authinfo valid `expires_in`.
+    pub fn margin_for(&self, expires_in: Duration) -> Duration {
+        self.refresh_margin
+            .unwrap_or_else(|| (expires_in / 10).max(DEFAULT_REFRESH_MARGIN_MIN))
+    }
+}
+
+/// A validated proxy. `Debug` shows the scheme, host and port, never the credentials.
+#[derive(Clone)]
+pub(crate) struct ProxySetting {
+    pub(crate) proxy: ureq::Proxy,
+}
+
+impl fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Proxy({:?} {}:{}{})",
+            self.proxy.protocol(),
+            self.proxy.host(),
+            self.proxy.port(),
+            if self.proxy.username().is_some() {
+                " with credentials"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// Which roots server certificates are checked against.
+#[derive(Clone, Debug)]
+pub(crate) struct TrustSetting {
+    /// Mozilla's roots, bundled.
+    pub(crate) builtin: bool,
+    /// Extra roots (DER), from `ca_pem` / `ca_file`.
+    pub(crate) extra: Arc<Vec<ureq::tls::Certificate<'static>>>,
 }
 
 impl Config {
@@ -61,7 +174,25 @@ impl Config {
                 sign_type: SignType::default(),
                 connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                 timeout: DEFAULT_TIMEOUT,
+                fallback_urls: Vec::new(),
+                attempt_timeout: None,
+                retry: RetryPolicy::default(),
+                clock_skew_correction: true,
+                cache: CacheOptions::default(),
+                proxy: None,
+                trust: TrustSetting {
+                    builtin: true,
+                    extra: Arc::new(Vec::new()),
+                },
+                logger: Logger::default(),
             },
+            proxy_url: None,
+            proxy_username: None,
+            proxy_password: None,
+            ca_pems: Vec::new(),
+            ca_files: Vec::new(),
+            log_fn: None,
+            log_level: DEFAULT_LOG_LEVEL,
         }
     }
 
@@ -93,19 +224,65 @@ impl Config {
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
-    /// The overall timeout of one call.
+    /// The overall timeout of one call, retries included.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+    /// Every base URL, the primary first, then the fallbacks in order.
+    pub fn base_urls(&self) -> Vec<&str> {
+        std::iter::once(self.base_url.as_str())
+            .chain(self.fallback_urls.iter().map(String::as_str))
+            .collect()
+    }
+    /// The bound on one attempt, if set (otherwise an attempt may use what is left of
+    /// [`timeout`](Config::timeout)).
+    pub fn attempt_timeout(&self) -> Option<Duration> {
+        self.attempt_timeout
+    }
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+    /// Whether a `非法的Now参数` answer triggers a clock-skew correction and one retry.
+    pub fn clock_skew_correction(&self) -> bool {
+        self.clock_skew_correction
+    }
+    /// The authinfo cache options.
+    pub fn cache_options(&self) -> CacheOptions {
+        self.cache
+    }
+    /// Whether an explicit proxy is configured.
+    pub fn has_proxy(&self) -> bool {
+        self.proxy.is_some()
     }
     pub(crate) fn key(&self) -> &ApiKey {
         &self.key
     }
 }
 
-/// Builder for [`Config`].
-#[derive(Clone, Debug)]
+/// Builder for [`Config`]. Every setter is a plain value, so each maps onto one C or Java call.
+#[derive(Clone)]
 pub struct ConfigBuilder {
     config: Config,
+    proxy_url: Option<String>,
+    proxy_username: Option<String>,
+    proxy_password: Option<Zeroizing<String>>,
+    ca_pems: Vec<Vec<u8>>,
+    ca_files: Vec<PathBuf>,
+    log_fn: Option<LogFn>,
+    log_level: Level,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("config", &self.config)
+            .field("proxy", &self.proxy_url.as_ref().map(|_| "<set>"))
+            .field("ca_pems", &self.ca_pems.len())
+            .field("ca_files", &self.ca_files)
+            .field("log_level", &self.log_level)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConfigBuilder {
@@ -136,14 +313,158 @@ impl ConfigBuilder {
         self.config.connect_timeout = v;
         self
     }
-    /// Overall timeout of one call, default 10 s.
+    /// Overall timeout of one call, default 10 s. It bounds the whole call: every attempt,
+    /// every wait between retries and the clock-skew retry. No call takes longer.
     pub fn timeout(mut self, v: Duration) -> Self {
         self.config.timeout = v;
         self
     }
 
+    /// Adds a fallback base URL (same rules as [`base_url`](ConfigBuilder::base_url)). After a
+    /// transient failure the next URL in the list is tried; the client then keeps using the
+    /// URL that last worked. Default: none.
+    pub fn fallback_base_url(mut self, v: impl Into<String>) -> Self {
+        self.config.fallback_urls.push(v.into());
+        self
+    }
+    /// Replaces the whole list of base URLs: the first becomes the primary
+    /// ([`base_url`](ConfigBuilder::base_url)), the others fallbacks. An empty list leaves the
+    /// primary as it is and removes the fallbacks.
+    pub fn base_urls<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut urls = urls.into_iter().map(Into::into);
+        if let Some(first) = urls.next() {
+            self.config.base_url = first;
+        }
+        self.config.fallback_urls = urls.collect();
+        self
+    }
+    /// Bound on one attempt (connect, send, receive). Default: none, an attempt may use what
+    /// is left of the overall [`timeout`](ConfigBuilder::timeout). Setting it lower lets a
+    /// hanging host give way to a retry or a fallback URL.
+    pub fn attempt_timeout(mut self, v: Duration) -> Self {
+        self.config.attempt_timeout = Some(v);
+        self
+    }
+    /// The whole retry policy at once.
+    pub fn retry_policy(mut self, v: RetryPolicy) -> Self {
+        self.config.retry = v;
+        self
+    }
+    /// Retries after a transient failure, default [`DEFAULT_MAX_RETRIES`] (2); 0 disables.
+    pub fn max_retries(mut self, v: u32) -> Self {
+        self.config.retry.max_retries = v;
+        self
+    }
+    /// Backoff between retries: the first wait and the largest one (defaults 200 ms and 2 s).
+    /// Each wait is jittered down to half its nominal value.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.config.retry.initial_backoff = initial;
+        self.config.retry.max_backoff = max;
+        self
+    }
+    /// Whether a `PARAM_ERROR 非法的Now参数` answer makes the client estimate its clock's skew
+    /// from the response's HTTP `Date` header, retry once with a corrected `now` and keep the
+    /// offset for later calls. Default `true`. Never applies to a request that sets `now`.
+    pub fn clock_skew_correction(mut self, v: bool) -> Self {
+        self.config.clock_skew_correction = v;
+        self
+    }
+    /// Whether the client caches authinfos per identity (appid, mch_id, sub_appid,
+    /// sub_mch_id, store_id, device_id). Default `true`.
+    pub fn cache(mut self, enabled: bool) -> Self {
+        self.config.cache.enabled = enabled;
+        self
+    }
+    /// A fixed refresh margin: a cached authinfo is refreshed once its remaining validity is
+    /// at or below it. Default: 10 % of `expires_in`, at least 60 s.
+    pub fn cache_refresh_margin(mut self, v: Duration) -> Self {
+        self.config.cache.refresh_margin = Some(v);
+        self
+    }
+    /// An explicit proxy: `http://host:port` (HTTP CONNECT) or `socks5://host:port` (SOCKS5,
+    /// host names resolved by the proxy). Credentials may be given in the URL
+    /// (percent-encoded) or with [`proxy_credentials`](ConfigBuilder::proxy_credentials).
+    /// Default: none; without one, the `HTTPS_PROXY`/`ALL_PROXY` environment variables apply
+    /// as before. An empty string means none.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy_url = Some(url.into()).filter(|s| !s.is_empty());
+        self
+    }
+    /// User name and password for the proxy (basic auth for HTTP CONNECT, user/password
+    /// authentication for SOCKS5), taken verbatim.
+    pub fn proxy_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.proxy_username = Some(username.into());
+        self.proxy_password = Some(Zeroizing::new(password.into()));
+        self
+    }
+    /// Adds trusted root certificates from PEM bytes (one or more `CERTIFICATE` blocks), on
+    /// top of the bundled roots unless [`builtin_roots`](ConfigBuilder::builtin_roots) is
+    /// `false`.
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_pems.push(pem.into());
+        self
+    }
+    /// Adds trusted root certificates from a PEM file, read by [`build`](ConfigBuilder::build).
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_files.push(path.into());
+        self
+    }
+    /// Whether the bundled Mozilla roots are trusted. Default `true`; `false` trusts only the
+    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file).
+    pub fn builtin_roots(mut self, v: bool) -> Self {
+        self.config.trust.builtin = v;
+        self
+    }
+    /// The log callback. It receives each attempt, retry, failover, cache hit and refresh,
+    /// clock correction and failure cause; never the API key, the authinfo or the rawdata.
+    /// Default: none.
+    pub fn logger(mut self, f: LogFn) -> Self {
+        self.log_fn = Some(f);
+        self
+    }
+    /// Same as [`logger`](ConfigBuilder::logger), from a closure.
+    pub fn log_callback(self, f: impl Fn(Level, &str) + Send + Sync + 'static) -> Self {
+        self.logger(Arc::new(f))
+    }
+    /// The most verbose level passed to the callback, default [`Level::Info`].
+    pub fn log_level(mut self, v: Level) -> Self {
+        self.log_level = v;
+        self
+    }
+
     /// Validates and returns the configuration.
     pub fn build(mut self) -> Result<Config> {
+        self.config.proxy = build_proxy(
+            self.proxy_url.as_deref(),
+            self.proxy_username.as_deref(),
+            self.proxy_password.as_deref().map(String::as_str),
+        )?;
+        let mut extra = Vec::new();
+        for pem in &self.ca_pems {
+            extra.extend(parse_ca("ca_pem", pem)?);
+        }
+        for path in &self.ca_files {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::invalid("ca_file", format!("cannot read {}: {e}", path.display()))
+            })?;
+            extra.extend(parse_ca("ca_file", &pem)?);
+        }
+        if !self.config.trust.builtin && extra.is_empty() {
+            return Err(Error::invalid(
+                "ca_pem",
+                "the bundled roots are disabled and no CA certificate was given",
+            ));
+        }
+        self.config.trust.extra = Arc::new(extra);
+        self.config.logger = Logger::new(self.log_fn.take(), self.log_level);
         let c = &mut self.config;
         validate::text("mch_id", &c.mch_id, validate::ID_MAX)?;
         validate::text("appid", &c.appid, validate::ID_MAX)?;
@@ -154,9 +475,20 @@ impl ConfigBuilder {
             validate::text("sub_appid", v, validate::ID_MAX)?;
         }
         c.base_url = normalize_base_url(&c.base_url)?;
+        for url in &mut c.fallback_urls {
+            *url = normalize_base_url(url)?;
+        }
+        let r = &c.retry;
+        if r.initial_backoff > r.max_backoff {
+            return Err(Error::invalid(
+                "backoff",
+                "the initial backoff exceeds the largest one",
+            ));
+        }
         for (field, d) in [
             ("connect_timeout", c.connect_timeout),
             ("timeout", c.timeout),
+            ("attempt_timeout", c.attempt_timeout.unwrap_or(c.timeout)),
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
@@ -167,6 +499,69 @@ impl ConfigBuilder {
         }
         Ok(self.config)
     }
+}
+
+/// Parses and checks the proxy URL and applies separate credentials.
+fn build_proxy(
+    url: Option<&str>,
+    username: Option<&str>,
+    password: Option<&str>,
+) -> Result<Option<ProxySetting>> {
+    let Some(url) = url else {
+        if username.is_some() {
+            return Err(Error::invalid(
+                "proxy",
+                "credentials were given without a proxy",
+            ));
+        }
+        return Ok(None);
+    };
+    // Never echo the URL: it may carry a password.
+    let err = |reason: &str| Error::invalid("proxy", reason.to_owned());
+    let scheme = url
+        .split_once("://")
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .ok_or_else(|| err("must be http://host:port or socks5://host:port"))?;
+    if !matches!(scheme.as_str(), "http" | "socks5" | "socks5h") {
+        return Err(err(
+            "scheme must be http (HTTP CONNECT) or socks5; https and socks4 proxies are not supported",
+        ));
+    }
+    let url = if scheme == "socks5h" {
+        format!("socks5{}", &url[7..])
+    } else {
+        url.to_owned()
+    };
+    let mut proxy = ureq::Proxy::new(&url).map_err(|_| err("is not a valid proxy URL"))?;
+    if let Some(user) = username {
+        let mut b = ureq::Proxy::builder(proxy.protocol())
+            .host(proxy.host())
+            .port(proxy.port())
+            .username(user);
+        if let Some(pw) = password {
+            b = b.password(pw);
+        }
+        proxy = b
+            .build()
+            .map_err(|_| err("the proxy credentials are not acceptable"))?;
+    }
+    Ok(Some(ProxySetting { proxy }))
+}
+
+/// Every `CERTIFICATE` block of a PEM text.
+fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => return Err(Error::invalid(field, format!("bad PEM: {e}"))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid(field, "contains no PEM CERTIFICATE"));
+    }
+    Ok(certs)
 }
 
 /// Checks the scheme and host rule and strips a trailing slash.

@@ -26,12 +26,15 @@
 #![deny(missing_docs)]
 
 pub mod authinfo;
+mod cache;
 mod client;
 mod config;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
+pub mod log;
+mod retry;
 mod secret;
 pub mod sign;
 mod transport;
@@ -39,11 +42,14 @@ mod validate;
 pub mod xml;
 
 pub use authinfo::{Authinfo, AuthinfoRequest};
-pub use client::Client;
+pub use client::{AuthinfoResult, CallOptions, Client};
 pub use config::{
-    Config, ConfigBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    CacheOptions, Config, ConfigBuilder, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX,
+    DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOG_LEVEL, DEFAULT_MAX_RETRIES,
+    DEFAULT_REFRESH_MARGIN_MIN, DEFAULT_TIMEOUT, RetryPolicy,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use log::{Level, LogFn};
 pub use secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
 

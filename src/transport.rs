@@ -2,6 +2,9 @@
 //! precise error for each way the exchange can fail.
 
 use std::io;
+use std::time::{Duration, SystemTime};
+
+use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -9,6 +12,8 @@ use crate::error::{Error, Result};
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
     pub body: Vec<u8>,
+    /// The response's `Date` header, when present and well-formed.
+    pub date: Option<SystemTime>,
 }
 
 pub(crate) struct Transport {
@@ -18,23 +23,46 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(config: &Config, max_body: u64) -> Transport {
-        let agent = ureq::Agent::config_builder()
+        let trust = &config.trust;
+        let roots = if trust.extra.is_empty() {
+            RootCerts::WebPki
+        } else if trust.builtin {
+            let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned());
+            RootCerts::from(bundled.chain(trust.extra.iter().cloned()))
+        } else {
+            RootCerts::new_with_certs(&trust.extra)
+        };
+        let mut builder = ureq::Agent::config_builder()
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout))
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+            .tls_config(TlsConfig::builder().root_certs(roots).build());
+        if let Some(p) = &config.proxy {
+            builder = builder.proxy(Some(p.proxy.clone()));
+        }
+        let agent = builder.build().new_agent();
         Transport { agent, max_body }
     }
 
-    /// POSTs `body` as `text/xml; charset=utf-8` and reads at most `max_body` bytes of a 200
-    /// answer; any other status is [`Error::HttpStatus`] and its body is not read.
-    pub(crate) fn post_xml(&self, url: &str, body: &str) -> Result<HttpResponse> {
+    /// POSTs `body` as `text/xml; charset=utf-8` within `timeout` and reads at most `max_body`
+    /// bytes of a 200 answer; any other status is [`Error::HttpStatus`] and its body is not
+    /// read.
+    pub(crate) fn post_xml(
+        &self,
+        url: &str,
+        body: &str,
+        timeout: Duration,
+    ) -> Result<HttpResponse> {
         let mut response = self
             .agent
             .post(url)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
             .header("Content-Type", "text/xml; charset=utf-8")
             .header("Accept", "text/xml, application/xml")
             .send(body)
@@ -43,13 +71,18 @@ impl Transport {
         if status != 200 {
             return Err(Error::HttpStatus(status));
         }
+        let date = response
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
         let body = response
             .body_mut()
             .with_config()
             .limit(self.max_body)
             .read_to_vec()
             .map_err(map_error)?;
-        Ok(HttpResponse { body })
+        Ok(HttpResponse { body, date })
     }
 }
 

@@ -43,9 +43,12 @@ fn start_default() -> MockServer {
     start(MockConfig::default())
 }
 
-/// A configuration for `server` with the mock's key.
+/// A configuration for `server` with the mock's key. The authinfo cache is off: these tests
+/// count requests on the wire (the cache has its own tests in `field_cache.rs`).
 fn builder(server: &MockServer) -> ConfigBuilder {
-    Config::builder(MCH_ID, APPID, ApiKey::new(DEFAULT_KEY).unwrap()).base_url(server.base_url())
+    Config::builder(MCH_ID, APPID, ApiKey::new(DEFAULT_KEY).unwrap())
+        .base_url(server.base_url())
+        .cache(false)
 }
 
 fn client_of(config: ConfigBuilder) -> Client {
@@ -279,7 +282,10 @@ fn clock_skew_of_server_is_remote_param_error() {
         clock_offset_secs: 1000,
         ..MockConfig::default()
     });
-    let err = fail(&server, RAWDATA);
+    // With the correction off (it is on by default and tested in `field_clock.rs`).
+    let err = client_of(builder(&server).clock_skew_correction(false))
+        .get_authinfo(&request(RAWDATA))
+        .expect_err("skewed server");
     assert_remote(&err, "PARAM_ERROR", "非法的Now参数");
 }
 

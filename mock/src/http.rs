@@ -1,7 +1,6 @@
 //! Just enough HTTP/1.1, hand-written over `std::net` so scenarios can misbehave at byte level.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 
 /// Largest accepted request, head and body together.
 pub const MAX_REQUEST: usize = 1024 * 1024;
@@ -58,7 +57,10 @@ impl From<io::Error> for ReadError {
 
 /// Reads one request from `stream`. `buf` carries bytes already received past the previous
 /// request (pipelining) and keeps any surplus for the next call.
-pub fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Request, ReadError> {
+pub fn read_request<S: Read + Write>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> Result<Request, ReadError> {
     let head_len = loop {
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break pos + 4;
@@ -126,7 +128,7 @@ pub fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Request
 }
 
 /// Appends whatever the socket has next to `buf`; end of stream is [`ReadError::Closed`].
-fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+fn fill(stream: &mut impl Read, buf: &mut Vec<u8>) -> Result<(), ReadError> {
     let mut chunk = [0u8; 16 * 1024];
     let n = stream.read(&mut chunk)?;
     if n == 0 {
@@ -173,7 +175,7 @@ impl Response {
     }
 
     /// Writes the whole response in one go.
-    pub fn write_to(&self, stream: &mut TcpStream, date: &str, close: bool) -> io::Result<()> {
+    pub fn write_to(&self, stream: &mut impl Write, date: &str, close: bool) -> io::Result<()> {
         let mut bytes = self.head(date, close, self.body.len()).into_bytes();
         bytes.extend_from_slice(&self.body);
         stream.write_all(&bytes)?;

@@ -19,6 +19,7 @@
 mod http;
 mod server;
 mod signer;
+mod tls;
 mod xml;
 
 use std::fmt;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 pub use server::{MockServer, RecordedRequest};
 pub use signer::sign;
+pub use tls::{TestCa, TlsIdentity};
 
 /// The mock's default APIv2 key (exactly 32 bytes, like a real one).
 pub const DEFAULT_KEY: &str = "wxfacemock0123456789abcdefABCDEF";
@@ -154,6 +156,10 @@ pub struct MockConfig {
     pub delay: Duration,
     /// The mock's clock is system time plus this many seconds (the `now` check and `Date`).
     pub clock_offset_secs: i64,
+    /// The `expires_in` of SUCCESS answers, in seconds (WeChat: 3600).
+    pub expires_in: u32,
+    /// Serve HTTPS with this identity instead of plain HTTP (see [`TestCa`]).
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for MockConfig {
@@ -165,6 +171,8 @@ impl Default for MockConfig {
             fail_with: Scenario::Http500,
             delay: Duration::ZERO,
             clock_offset_secs: 0,
+            expires_in: 3600,
+            tls: None,
         }
     }
 }

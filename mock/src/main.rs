@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use wxface_mock::{MockConfig, MockServer, Scenario};
+use wxface_mock::{MockConfig, MockServer, Scenario, TestCa};
 
 const USAGE: &str = "\
 usage: wxface-mock [options]
@@ -15,6 +15,8 @@ usage: wxface-mock [options]
   --fail-with NAME        scenario for those requests (default http-500)
   --delay-ms N            sleep before every answer (default 0)
   --clock-offset-secs N   shift the mock's clock (default 0)
+  --expires-in SECS       expires_in of SUCCESS answers (default 3600)
+  --tls-dir DIR           serve HTTPS with a fresh test CA; writes DIR/ca.pem to trust
   --port-file PATH        write the bound port there (atomically) once listening
   --exit-on-stdin-eof     stop when standard input reaches end of file
   --help                  show this help
@@ -23,6 +25,7 @@ A request whose rawdata is MOCK:<scenario> gets that scenario. Scenarios:";
 struct Options {
     bind: String,
     port_file: Option<String>,
+    tls_dir: Option<String>,
     exit_on_stdin_eof: bool,
     config: MockConfig,
 }
@@ -31,6 +34,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
     let mut opts = Options {
         bind: "127.0.0.1:0".into(),
         port_file: None,
+        tls_dir: None,
         exit_on_stdin_eof: false,
         config: MockConfig::default(),
     };
@@ -68,6 +72,15 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                     v.parse().map_err(|_| format!("{name}: bad number {v:?}"))?;
             }
             "--port-file" => opts.port_file = Some(value()?),
+            "--tls-dir" => opts.tls_dir = Some(value()?),
+            "--expires-in" => {
+                let v = value()?;
+                opts.config.expires_in = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("{name}: bad number {v:?}"))?;
+            }
             "--exit-on-stdin-eof" => opts.exit_on_stdin_eof = true,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
@@ -91,7 +104,18 @@ fn run() -> Result<(), String> {
         println!("{USAGE}\n  {}", names.join(" "));
         return Ok(());
     };
-    let server = MockServer::start_on_logged(&opts.bind, opts.config)
+    let mut config = opts.config;
+    if let Some(dir) = &opts.tls_dir {
+        let ca = TestCa::new().map_err(|e| format!("cannot make a test CA: {e}"))?;
+        config.tls = Some(
+            ca.server_identity(&["localhost", "127.0.0.1", "::1"])
+                .map_err(|e| format!("cannot make a certificate: {e}"))?,
+        );
+        let path = std::path::Path::new(dir).join("ca.pem");
+        std::fs::write(&path, ca.ca_pem())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let server = MockServer::start_on_logged(&opts.bind, config)
         .map_err(|e| format!("cannot listen on {}: {e}", opts.bind))?;
     if let Some(path) = &opts.port_file {
         write_port_file(path, server.addr().port())

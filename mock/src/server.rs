@@ -72,6 +72,7 @@ impl RecordedRequest {
 /// State shared by the handle and every thread.
 struct Shared {
     config: MockConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
     log: bool,
     stopping: Mutex<bool>,
     stop_signal: Condvar,
@@ -142,9 +143,15 @@ impl MockServer {
                 format!("refusing to bind {addr}: the mock listens on loopback only"),
             ));
         }
+        let tls = config
+            .tls
+            .as_ref()
+            .map(crate::tls::server_config)
+            .transpose()?;
         let listener = TcpListener::bind(&addrs[..])?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            tls,
             config,
             log,
             stopping: Mutex::new(false),
@@ -171,9 +178,15 @@ impl MockServer {
         self.addr
     }
 
-    /// `http://IP:PORT`, without a trailing slash; append [`PATH`] for the endpoint.
+    /// `http://IP:PORT` (`https://` in HTTPS mode), without a trailing slash; append
+    /// [`PATH`] for the endpoint.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Every request received so far, in arrival order.
@@ -272,17 +285,37 @@ enum Action {
     Drop,
 }
 
-fn serve_connection(shared: &Shared, mut stream: TcpStream, id: u64) {
+fn serve_connection(shared: &Shared, stream: TcpStream, id: u64) {
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    match &shared.tls {
+        None => {
+            let mut stream = stream;
+            serve_stream(shared, &mut stream, id);
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        Some(config) => {
+            let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                return;
+            };
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            serve_stream(shared, &mut tls, id);
+            tls.conn.send_close_notify();
+            let _ = tls.conn.complete_io(&mut tls.sock);
+            let _ = tls.sock.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn serve_stream<S: io::Read + io::Write>(shared: &Shared, stream: &mut S, id: u64) {
     let mut buf = Vec::new();
     while !shared.is_stopping() {
-        let request = match http::read_request(&mut stream, &mut buf) {
+        let request = match http::read_request(stream, &mut buf) {
             Ok(request) => request,
             Err(ReadError::Closed) => break,
             Err(ReadError::Bad(status)) => {
                 let body = format!("{status} {}\n", http::reason(status));
                 let resp = Response::new(status, "text/plain; charset=utf-8", body);
-                let _ = resp.write_to(&mut stream, &http::http_date(shared.now()), true);
+                let _ = resp.write_to(stream, &http::http_date(shared.now()), true);
                 break;
             }
         };
@@ -312,14 +345,14 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream, id: u64) {
         let date = http::http_date(shared.now());
         match action {
             Action::Respond(resp) => {
-                if resp.write_to(&mut stream, &date, close).is_err() || close {
+                if resp.write_to(stream, &date, close).is_err() || close {
                     break;
                 }
             }
             Action::Truncate(resp) => {
                 let mut bytes = resp.head(&date, true, resp.body.len()).into_bytes();
                 bytes.extend_from_slice(&resp.body[..resp.body.len() / 2]);
-                let _ = io::Write::write_all(&mut stream, &bytes);
+                let _ = stream.write_all(&bytes).and_then(|()| stream.flush());
                 break;
             }
             Action::Hang => {
@@ -329,7 +362,6 @@ fn serve_connection(shared: &Shared, mut stream: TcpStream, id: u64) {
             Action::Drop => break,
         }
     }
-    let _ = stream.shutdown(Shutdown::Both);
 }
 
 /// The status and return_code of an action, for the log line.
@@ -389,19 +421,19 @@ fn respond(
     match scenario {
         Scenario::Normal => Action::Respond(normal(shared, parsed)),
         Scenario::TamperedSign => {
-            let mut body = signed(success(fields), key, sign_type);
+            let mut body = signed(success(fields, shared.config.expires_in), key, sign_type);
             let sign = &mut body.last_mut().expect("signed() appends sign").1;
             let last = sign.pop().unwrap_or('0');
             sign.push(if last == '0' { '1' } else { '0' });
             reply(body)
         }
         Scenario::MissingSign => {
-            let mut body = signed(success(fields), key, sign_type);
+            let mut body = signed(success(fields, shared.config.expires_in), key, sign_type);
             body.retain(|(k, _)| k != "sign");
             reply(body)
         }
         Scenario::WrongMchId => {
-            let mut body = success(fields);
+            let mut body = success(fields, shared.config.expires_in);
             let wrong = match get(fields, "mch_id") {
                 Some("1900000109") => "1900000110",
                 _ => "1900000109",
@@ -430,18 +462,20 @@ fn respond(
             "text/html; charset=utf-8",
             "this is not xml",
         )),
-        Scenario::Truncated => {
-            Action::Truncate(xml_response(&signed(success(fields), key, sign_type)))
-        }
+        Scenario::Truncated => Action::Truncate(xml_response(&signed(
+            success(fields, shared.config.expires_in),
+            key,
+            sign_type,
+        ))),
         Scenario::Oversized => {
-            let mut body = success(fields);
+            let mut body = success(fields, shared.config.expires_in);
             body.push(pair("mock_padding", &"0123456789abcdef".repeat(7 * 1024)));
             reply(signed(body, key, sign_type))
         }
         Scenario::Hang => Action::Hang,
         Scenario::Drop => Action::Drop,
         Scenario::ExtraFields => {
-            let mut body = success(fields);
+            let mut body = success(fields, shared.config.expires_in);
             body.push(pair("mock_extra", "plain-extra-value"));
             body.push(pair("mock_markup", "<b>a & b</b> ]]> \"quoted\""));
             body.push(pair("mock_note", "人脸支付测试门店"));
@@ -483,7 +517,11 @@ fn normal(shared: &Shared, parsed: Option<&[(String, String)]>) -> Response {
             sign_type,
         ));
     }
-    xml_response(&signed(success(fields), key, sign_type))
+    xml_response(&signed(
+        success(fields, shared.config.expires_in),
+        key,
+        sign_type,
+    ))
 }
 
 fn pair(k: &str, v: &str) -> (String, String) {
@@ -502,7 +540,7 @@ fn failure(code: &str, msg: &str) -> Vec<(String, String)> {
 }
 
 /// An unsigned SUCCESS body: identifiers echoed from the request, a fresh authinfo.
-fn success(request: &[(String, String)]) -> Vec<(String, String)> {
+fn success(request: &[(String, String)], expires_in: u32) -> Vec<(String, String)> {
     let mut body = failure("SUCCESS", "请求成功");
     for name in ["appid", "mch_id", "sub_appid", "sub_mch_id"] {
         if let Some(v) = get(request, name).filter(|v| !v.is_empty()) {
@@ -513,7 +551,7 @@ fn success(request: &[(String, String)]) -> Vec<(String, String)> {
         "authinfo",
         &format!("MOCKAUTHINFO{}", random_string(96, BASE64ISH)),
     ));
-    body.push(pair("expires_in", "3600"));
+    body.push(pair("expires_in", &expires_in.to_string()));
     body
 }
 
