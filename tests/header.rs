@@ -21,10 +21,11 @@ fn committed_header_matches_generated() {
         let name = if let Some(rest) = line.strip_prefix("#define ") {
             rest.split_whitespace().next().unwrap_or_default()
         } else if let Some(rest) = line.strip_prefix("typedef ") {
-            rest.trim_end_matches(';')
-                .rsplit(' ')
-                .next()
-                .unwrap_or_default()
+            match rest.split_once("(*") {
+                // A function pointer type: typedef void (*name)(args);
+                Some((_, after)) => after.split(')').next().unwrap_or_default(),
+                None => rest.trim_end_matches(';').rsplit(' ').next().unwrap_or_default(),
+            }
         } else if !line.starts_with(' ') && line.ends_with(");") || line.ends_with('(') {
             line.split('(')
                 .next()

@@ -10,25 +10,28 @@ use std::time::Duration;
 use zeroize::Zeroize;
 
 use super::error::{Failure, guard, guard_ptr, guard_value};
+use super::field::FieldOption;
 use super::{
     WXFACE_SIGN_HMAC_SHA256, WXFACE_SIGN_MD5, arg_mut, arg_opt_str, arg_ref, arg_str, wxface_status,
 };
 use crate::error::Error;
-use crate::{ApiKey, Authinfo, AuthinfoRequest, Client, Config, SignType};
+use crate::{ApiKey, AuthinfoRequest, AuthinfoResult, CallOptions, Client, Config, SignType};
 
 /// Merchant configuration under construction. Create with `wxface_config_new`, fill with the
 /// `wxface_config_set_*` functions, use with `wxface_client_new` or
 /// `wxface_get_authinfo_oneshot`, free with `wxface_config_free`.
 pub struct wxface_config {
-    mch_id: Option<String>,
-    appid: Option<String>,
-    key: Option<ApiKey>,
-    sub_mch_id: Option<String>,
-    sub_appid: Option<String>,
-    base_url: Option<String>,
-    sign_type: SignType,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
+    pub(super) mch_id: Option<String>,
+    pub(super) appid: Option<String>,
+    pub(super) key: Option<ApiKey>,
+    pub(super) sub_mch_id: Option<String>,
+    pub(super) sub_appid: Option<String>,
+    pub(super) base_url: Option<String>,
+    pub(super) sign_type: SignType,
+    pub(super) connect_timeout: Option<Duration>,
+    pub(super) timeout: Option<Duration>,
+    /// The field options (src/ffi/field.rs), applied in order on top of the above.
+    pub(super) field: Vec<FieldOption>,
 }
 
 impl wxface_config {
@@ -61,6 +64,9 @@ impl wxface_config {
         if let Some(v) = self.timeout {
             b = b.timeout(v);
         }
+        for option in &self.field {
+            b = option.apply(b);
+        }
         b.build()
     }
 }
@@ -68,7 +74,7 @@ impl wxface_config {
 /// A client: a validated configuration plus its HTTP agent (connections are reused across
 /// calls). Create with `wxface_client_new`, free with `wxface_client_free`.
 pub struct wxface_client {
-    client: Client,
+    pub(super) client: Client,
 }
 
 /// One authinfo request. Create with `wxface_request_new`, fill with `wxface_request_set_*`,
@@ -80,18 +86,27 @@ pub struct wxface_request {
 /// A verified authinfo returned by `wxface_get_authinfo`. Read with the `wxface_authinfo_*`
 /// getters; free with `wxface_authinfo_free` (which wipes the credential from memory).
 pub struct wxface_authinfo {
-    authinfo: CString,
-    expires_in: u32,
-    appid: CString,
-    mch_id: CString,
-    sub_appid: CString,
-    sub_mch_id: CString,
+    pub(super) authinfo: CString,
+    pub(super) expires_in: u32,
+    pub(super) appid: CString,
+    pub(super) mch_id: CString,
+    pub(super) sub_appid: CString,
+    pub(super) sub_mch_id: CString,
+    pub(super) from_cache: bool,
+    pub(super) stale: bool,
+    pub(super) refresh_error_status: wxface_status,
+    pub(super) refresh_error_message: CString,
+    pub(super) expires_at: std::time::Instant,
+    pub(super) clock_offset_secs: i64,
+    pub(super) clock_corrected: bool,
+    pub(super) attempts: u32,
 }
 
 impl wxface_authinfo {
-    fn new(a: Authinfo) -> wxface_authinfo {
+    fn new(r: AuthinfoResult) -> wxface_authinfo {
         // The core validated these: no NUL can be inside.
-        let c = |s: String| CString::new(s).unwrap_or_default();
+        let c = |s: String| CString::new(s.replace('\0', " ")).unwrap_or_default();
+        let a = r.authinfo;
         wxface_authinfo {
             authinfo: c(a.authinfo),
             expires_in: a.expires_in,
@@ -99,6 +114,14 @@ impl wxface_authinfo {
             mch_id: c(a.mch_id),
             sub_appid: c(a.sub_appid.unwrap_or_default()),
             sub_mch_id: c(a.sub_mch_id.unwrap_or_default()),
+            from_cache: r.from_cache,
+            stale: r.stale,
+            refresh_error_status: r.refresh_error.as_ref().map_or(0, |e| e.kind().code()),
+            refresh_error_message: c(r.refresh_error.map(|e| e.to_string()).unwrap_or_default()),
+            expires_at: r.expires_at,
+            clock_offset_secs: r.clock_offset_secs,
+            clock_corrected: r.clock_corrected,
+            attempts: r.attempts,
         }
     }
 }
@@ -134,6 +157,7 @@ pub extern "C" fn wxface_config_new() -> *mut wxface_config {
             sign_type: SignType::HmacSha256,
             connect_timeout: None,
             timeout: None,
+            field: Vec::new(),
         }))
     })
 }
@@ -588,27 +612,45 @@ pub unsafe extern "C" fn wxface_request_set_now(
 // ---------------------------------------------------------------------------------------------
 // Calls
 
-/// Stores `result` in `*out` or records the error.
+/// Shared body of the calls: resets `*out`, checks the arguments, runs `call` and stores its
+/// result in `*out`.
 ///
 /// # Safety
-/// `out` is non-NULL and writable.
-unsafe fn deliver(
-    result: Result<Authinfo, Error>,
+/// `out` is NULL or writable; `call` dereferences only pointers checked by [`arg_ref`].
+unsafe fn call_into(
     out: *mut *mut wxface_authinfo,
-) -> Result<(), Failure> {
-    let info = result?;
-    // SAFETY: non-NULL, writable per the contract.
-    unsafe { *out = Box::into_raw(Box::new(wxface_authinfo::new(info))) };
-    Ok(())
+    call: impl FnOnce() -> Result<AuthinfoResult, Failure>,
+) -> wxface_status {
+    if !out.is_null() {
+        // SAFETY: non-NULL, writable per the contract.
+        unsafe { *out = ptr::null_mut() };
+    }
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::invalid("out", "is NULL").into());
+        }
+        let info = wxface_authinfo::new(call()?);
+        // SAFETY: non-NULL, writable per the contract.
+        unsafe { *out = Box::into_raw(Box::new(info)) };
+        Ok(())
+    })
 }
 
+/// `wxface_get_authinfo_ex` flag: ask WeChat even if a fresh authinfo is cached (the new one
+/// replaces it).
+pub const WXFACE_CALL_FORCE_REFRESH: u32 = 1;
+/// `wxface_get_authinfo_ex` flag: neither read nor fill the client's authinfo cache.
+pub const WXFACE_CALL_NO_CACHE: u32 = 2;
+
 /// Exchanges the request's rawdata for a verified authinfo: validates the request, signs it,
-/// POSTs it over HTTPS, verifies the signed answer.
+/// POSTs it over HTTPS, verifies the signed answer. With the client's cache on (the default),
+/// a cached authinfo for the same identity (appid, mch_id, sub ids, store_id, device_id) is
+/// returned while it is fresh; see `wxface_authinfo_from_cache`.
 ///
 /// On `WXFACE_OK` stores the result in `*out` (the caller owns it: free with
 /// `wxface_authinfo_free`). On failure `*out` is NULL and `wxface_last_error_message()` (plus
 /// `wxface_last_error_return_code()`/`_return_msg()` for `WXFACE_ERR_REMOTE`) says why. Blocks
-/// for at most the configured overall timeout.
+/// for at most the configured overall timeout, retries included.
 ///
 /// # Safety
 /// `client` and `request` are NULL or live objects of this library; `out` is NULL or points to
@@ -622,25 +664,47 @@ pub unsafe extern "C" fn wxface_get_authinfo(
     request: *const wxface_request,
     out: *mut *mut wxface_authinfo,
 ) -> wxface_status {
-    if !out.is_null() {
-        // SAFETY: non-NULL, writable per the contract.
-        unsafe { *out = ptr::null_mut() };
-    }
-    guard(|| {
-        // SAFETY: checked for NULL; contract above.
-        let client = unsafe { arg_ref(client, "client") }?;
-        let request = unsafe { arg_ref(request, "request") }?;
-        if out.is_null() {
-            return Err(Error::invalid("out", "is NULL").into());
-        }
-        // SAFETY: checked above.
-        unsafe { deliver(client.client.get_authinfo(&request.request), out) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { wxface_get_authinfo_ex(client, request, 0, out) }
 }
 
-/// One call without a client handle: builds a client from `config`, calls, and drops it. Use
-/// `wxface_client_new` + `wxface_get_authinfo` when calling more than once, so connections are
-/// reused. Ownership and errors as for `wxface_get_authinfo`.
+/// `wxface_get_authinfo` with `flags`: 0 or a combination of `WXFACE_CALL_FORCE_REFRESH` and
+/// `WXFACE_CALL_NO_CACHE`. Unknown flag bits give `WXFACE_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As for `wxface_get_authinfo`.
+///
+/// Thread-safety: as for `wxface_get_authinfo`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_get_authinfo_ex(
+    client: *const wxface_client,
+    request: *const wxface_request,
+    flags: u32,
+    out: *mut *mut wxface_authinfo,
+) -> wxface_status {
+    // SAFETY: forwarded contract; pointers are checked before use.
+    unsafe {
+        call_into(out, || {
+            let client = arg_ref(client, "client")?;
+            let request = arg_ref(request, "request")?;
+            if flags & !(WXFACE_CALL_FORCE_REFRESH | WXFACE_CALL_NO_CACHE) != 0 {
+                return Err(Error::invalid("flags", format!("unknown bits in {flags:#x}")).into());
+            }
+            let options = CallOptions {
+                force_refresh: flags & WXFACE_CALL_FORCE_REFRESH != 0,
+                use_cache: flags & WXFACE_CALL_NO_CACHE == 0,
+            };
+            Ok(client
+                .client
+                .get_authinfo_with(&request.request, &options)?)
+        })
+    }
+}
+
+/// One call without a client handle: builds a client from `config`, calls, and drops it (so
+/// nothing is cached and no connection is reused). Use `wxface_client_new` +
+/// `wxface_get_authinfo` when calling more than once. Ownership and errors as for
+/// `wxface_get_authinfo`.
 ///
 /// # Safety
 /// As for `wxface_get_authinfo`, with `config` NULL or a live configuration.
@@ -653,21 +717,15 @@ pub unsafe extern "C" fn wxface_get_authinfo_oneshot(
     request: *const wxface_request,
     out: *mut *mut wxface_authinfo,
 ) -> wxface_status {
-    if !out.is_null() {
-        // SAFETY: non-NULL, writable per the contract.
-        unsafe { *out = ptr::null_mut() };
+    // SAFETY: forwarded contract; pointers are checked before use.
+    unsafe {
+        call_into(out, || {
+            let config = arg_ref(config, "config")?;
+            let request = arg_ref(request, "request")?;
+            let client = Client::new(config.to_config()?)?;
+            Ok(client.get_authinfo_with(&request.request, &CallOptions::default())?)
+        })
     }
-    guard(|| {
-        // SAFETY: checked for NULL; contract above.
-        let config = unsafe { arg_ref(config, "config") }?;
-        let request = unsafe { arg_ref(request, "request") }?;
-        if out.is_null() {
-            return Err(Error::invalid("out", "is NULL").into());
-        }
-        let client = Client::new(config.to_config()?)?;
-        // SAFETY: checked above.
-        unsafe { deliver(client.get_authinfo(&request.request), out) }
-    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,9 +13,11 @@
 #![allow(non_camel_case_types)]
 
 mod error;
+mod field;
 mod handles;
 
 pub use error::*;
+pub use field::*;
 pub use handles::*;
 
 use std::ffi::{CStr, c_char};
