@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use wxface_mock::{DEFAULT_KEY, MockConfig, MockServer};
+mod field_support;
+
+use field_support::proxy::{microsocks, tinyproxy};
+use wxface_mock::{DEFAULT_KEY, MockConfig, MockServer, Scenario, TestCa};
 
 struct Env {
     /// Directory holding libwxface.so under its file name and its SONAME.
@@ -106,7 +109,15 @@ fn valgrind(exe: &Path) -> Command {
         "--errors-for-leak-kinds=definite,indirect",
         "--quiet",
     ])
-    .arg(exe);
+    .arg(format!(
+        "--suppressions={}",
+        root().join("tests/c/valgrind.supp").display()
+    ));
+    // Extra valgrind flags for debugging, e.g. WXFACE_VALGRIND_ARGS=--gen-suppressions=all
+    if let Ok(extra) = std::env::var("WXFACE_VALGRIND_ARGS") {
+        cmd.args(extra.split_whitespace());
+    }
+    cmd.arg(exe);
     cmd
 }
 
@@ -293,4 +304,82 @@ fn header_compiles_as_cpp() {
         .arg(&exe));
     assert!(out.status.success(), "g++ failed:\n{}", text(&out));
     assert!(run(&mut Command::new(&exe)).status.success());
+}
+
+/// The field options through the C ABI: cache, retries, deadline, failover, clock correction,
+/// TLS trust, real proxies and the log callback (tests/c/test_field.c).
+fn field_suite(under_valgrind: bool) {
+    let exe = compile_c(
+        &root().join("tests/c/test_field.c"),
+        if under_valgrind {
+            "test_field_vg"
+        } else {
+            "test_field"
+        },
+    );
+    let mock = MockServer::start(MockConfig::default()).unwrap();
+    let flaky = MockServer::start(MockConfig {
+        fail_first: 3,
+        fail_with: Scenario::Http500,
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let skewed = MockServer::start(MockConfig {
+        clock_offset_secs: 1000,
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let ca = TestCa::new().unwrap();
+    let tls = MockServer::start(MockConfig {
+        tls: Some(ca.server_identity(&["127.0.0.1", "localhost"]).unwrap()),
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let wrong = MockServer::start(MockConfig {
+        tls: Some(ca.server_identity(&["payapp.example.invalid"]).unwrap()),
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let ca_file = env().work.join(format!("ca-{under_valgrind}.pem"));
+    std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    let http_proxy = tinyproxy(None);
+    let socks_proxy = microsocks(None);
+
+    let mut cmd = if under_valgrind {
+        valgrind(&exe)
+    } else {
+        Command::new(&exe)
+    };
+    let out = run(cmd
+        .env("WXFACE_MOCK_KEY", DEFAULT_KEY)
+        .env("WXFACE_MOCK_URL", mock.base_url())
+        .env("WXFACE_FLAKY_URL", flaky.base_url())
+        .env("WXFACE_SKEWED_URL", skewed.base_url())
+        .env("WXFACE_TLS_URL", tls.base_url())
+        .env("WXFACE_TLS_WRONG_URL", wrong.base_url())
+        .env("WXFACE_TLS_CA", &ca_file)
+        .env("WXFACE_REFUSED_URL", refused_url())
+        .env("WXFACE_HTTP_PROXY", http_proxy.url("http"))
+        .env("WXFACE_SOCKS_PROXY", socks_proxy.url("socks5")));
+    let t = text(&out);
+    assert!(
+        out.status.success(),
+        "test_field failed (valgrind: {under_valgrind}):\n{t}"
+    );
+    assert!(t.contains(" passed, 0 failed"), "unexpected output:\n{t}");
+    assert!(
+        http_proxy.log().contains("CONNECT"),
+        "tinyproxy saw no CONNECT: {}",
+        http_proxy.log()
+    );
+}
+
+#[test]
+fn field_suite_plain() {
+    field_suite(false);
+}
+
+#[test]
+fn field_suite_under_valgrind() {
+    field_suite(true);
 }

@@ -24,7 +24,11 @@ fn committed_header_matches_generated() {
             match rest.split_once("(*") {
                 // A function pointer type: typedef void (*name)(args);
                 Some((_, after)) => after.split(')').next().unwrap_or_default(),
-                None => rest.trim_end_matches(';').rsplit(' ').next().unwrap_or_default(),
+                None => rest
+                    .trim_end_matches(';')
+                    .rsplit(' ')
+                    .next()
+                    .unwrap_or_default(),
             }
         } else if !line.starts_with(' ') && line.ends_with(");") || line.ends_with('(') {
             line.split('(')

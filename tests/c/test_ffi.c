@@ -38,6 +38,8 @@ static wxface_config *make_config(const char *url, const char *key, uint32_t sig
     check(wxface_config_set_key(c, key) == WXFACE_OK, "set key");
     check(wxface_config_set_base_url(c, url) == WXFACE_OK, "set base_url");
     check(wxface_config_set_sign_type(c, sign_type) == WXFACE_OK, "set sign_type");
+    /* Every call here must reach the mock; the cache is tested in test_field.c. */
+    check(wxface_config_set_cache(c, false, 0) == WXFACE_OK, "cache off");
     return c;
 }
 

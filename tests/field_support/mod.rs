@@ -2,6 +2,8 @@
 //! logging) against the in-process mock.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
