@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Java binding test: builds libwxface (debug cdylib, JNI feature on by default), the jar and the
-# mock server, starts the mock on a free port, runs com.wxface.WxFaceTest under -Xcheck:jni, and
-# fails on any failed assertion, a missing summary line, or any JNI warning in the output.
+# mock server, starts the mocks on free ports (the main one, plus one failing its first 2 requests,
+# one with a clock 1000 s ahead, one serving HTTPS with a fresh test CA, one handing out 2-second
+# authinfos), runs com.wxface.WxFaceTest under -Xcheck:jni, and fails on any failed assertion, a
+# missing summary line, or any JNI warning in the output.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 out="$root/build/java"
 work="$(mktemp -d)"
-mock_pid=""
+mock_pids=()
+mock_fds=()
 cleanup() {
-    if [[ -n "$mock_pid" ]]; then
-        exec 9>&- 2>/dev/null || true          # EOF on stdin stops the mock (--exit-on-stdin-eof)
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
+    local fd pid
+    for fd in "${mock_fds[@]}"; do
+        exec {fd}>&- 2>/dev/null || true       # EOF on stdin stops a mock (--exit-on-stdin-eof)
+    done
+    for pid in "${mock_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -36,25 +42,53 @@ mkdir -p "$out/test-classes"
 javac --release 8 -encoding UTF-8 -Xlint:all -Werror -cp "$out/wxface.jar" -d "$out/test-classes" \
     "$root/java/test/com/wxface/WxFaceTest.java"
 
-echo "== starting wxface-mock"
-mkfifo "$work/stdin"
-"$target_dir/debug/wxface-mock" --bind 127.0.0.1:0 --port-file "$work/port" --exit-on-stdin-eof \
-    <"$work/stdin" >"$work/mock.log" 2>&1 &
-mock_pid=$!
-exec 9>"$work/stdin"                          # hold the mock's stdin open until cleanup
-for _ in $(seq 1 100); do
-    [[ -s "$work/port" ]] && break
-    kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.log" >&2; echo "java/test.sh: mock exited" >&2; exit 1; }
-    sleep 0.1
-done
-[[ -s "$work/port" ]] || { echo "java/test.sh: mock did not write its port" >&2; exit 1; }
-port="$(tr -d '[:space:]' <"$work/port")"
-echo "mock on http://127.0.0.1:$port"
+# start_mock NAME [wxface-mock options...]: starts a mock on a free loopback port, holding its
+# stdin open until cleanup; sets $port.
+start_mock() {
+    local name="$1" fd pid
+    shift
+    mkfifo "$work/$name.stdin"
+    "$target_dir/debug/wxface-mock" --bind 127.0.0.1:0 --port-file "$work/$name.port" \
+        --exit-on-stdin-eof "$@" <"$work/$name.stdin" >"$work/$name.log" 2>&1 &
+    pid=$!
+    mock_pids+=("$pid")
+    exec {fd}>"$work/$name.stdin"
+    mock_fds+=("$fd")
+    for _ in $(seq 1 100); do
+        [[ -s "$work/$name.port" ]] && break
+        kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; echo "java/test.sh: mock $name exited" >&2; exit 1; }
+        sleep 0.1
+    done
+    [[ -s "$work/$name.port" ]] || { echo "java/test.sh: mock $name did not write its port" >&2; exit 1; }
+    port="$(tr -d '[:space:]' <"$work/$name.port")"
+    echo "mock $name on port $port ($*)"
+}
+
+echo "== starting wxface-mock (5 instances)"
+start_mock main
+main_port="$port"
+start_mock flaky --fail-first 2 --fail-with http-500
+flaky_port="$port"
+start_mock skew --clock-offset-secs 1000
+skew_port="$port"
+tls_dir="$root/build/java-tls"
+rm -rf "$tls_dir"
+mkdir -p "$tls_dir"
+start_mock tls --tls-dir "$tls_dir"
+tls_port="$port"
+[[ -s "$tls_dir/ca.pem" ]] || { echo "java/test.sh: the TLS mock wrote no $tls_dir/ca.pem" >&2; exit 1; }
+start_mock short --expires-in 2
+short_port="$port"
 
 echo "== java -Xcheck:jni com.wxface.WxFaceTest"
 status=0
 java -Xcheck:jni -Djava.library.path="$lib_dir" -cp "$out/wxface.jar:$out/test-classes" \
-    com.wxface.WxFaceTest "http://127.0.0.1:$port" >"$work/java.log" 2>&1 || status=$?
+    -Dwxface.test.flakyUrl="http://127.0.0.1:$flaky_port" \
+    -Dwxface.test.skewUrl="http://127.0.0.1:$skew_port" \
+    -Dwxface.test.tlsUrl="https://127.0.0.1:$tls_port" \
+    -Dwxface.test.tlsCa="$tls_dir/ca.pem" \
+    -Dwxface.test.shortUrl="http://127.0.0.1:$short_port" \
+    com.wxface.WxFaceTest "http://127.0.0.1:$main_port" >"$work/java.log" 2>&1 || status=$?
 cat "$work/java.log"
 
 fail=0

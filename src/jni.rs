@@ -2,8 +2,18 @@
 //!
 //! Android apps `System.loadLibrary("wxface")` and call these exports through
 //! `com.wxface.WxFaceClient`. They call the Rust core directly (not the C ABI) and keep to a thin
-//! conversion layer: Java arguments → [`Config`] / [`AuthinfoRequest`], [`Client::get_authinfo`],
-//! result → `com.wxface.Authinfo`, error → a Java exception.
+//! conversion layer: Java arguments → [`Config`] / [`AuthinfoRequest`] / [`CallOptions`],
+//! [`Client::get_authinfo_with`], result → `com.wxface.Authinfo`, error → a Java exception.
+//!
+//! Configuration: `nativeCreate(WxFaceConfig config, byte[] key)` reads the configuration's
+//! private fields by name ([`read_config`], every read in a local frame), so a new option adds a
+//! field, not a parameter. The field names are kept by `java/proguard-rules.pro`.
+//!
+//! Logging: a configured `WxFaceLogger` reaches the core as a [`LogFn`] closure ([`java_logger`])
+//! holding a global reference to the config's `com.wxface.LogBridge` and the `JavaVM`. Each line
+//! attaches the current thread if needed (calls are synchronous on Java threads, so it normally
+//! is), calls `LogBridge.log(int, String)` inside a local frame, and clears whatever the logger
+//! throws. The global reference is released when the client is freed.
 //!
 //! Every export runs its body in [`EnvUnowned::with_env`] and resolves the outcome with
 //! [`ThrowJava`], so an error becomes a pending Java exception and a panic becomes a
@@ -28,16 +38,20 @@
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::jni::errors::{Error as JniError, ErrorPolicy};
-use ::jni::objects::{JByteArray, JClass, JObject, JString, JThrowable, JValue};
+use ::jni::objects::{JByteArray, JClass, JObject, JObjectArray, JString, JThrowable, JValue};
 use ::jni::strings::{JNIStr, JNIString};
 use ::jni::sys::{jboolean, jint, jlong};
 use ::jni::{Env, EnvUnowned, jni_sig, jni_str};
 use zeroize::Zeroizing;
 
-use crate::{ApiKey, Authinfo, AuthinfoRequest, Client, Config, Error, ErrorKind, SignType};
+use crate::{
+    ApiKey, AuthinfoRequest, AuthinfoResult, CallOptions, Client, Config, ConfigBuilder, Error,
+    ErrorKind, Level, LogFn, SignType,
+};
 
 /// Status of a panic or an unexpected JNI failure inside the library (`WXFACE_ERR_PANIC`).
 const STATUS_INTERNAL: jint = 10;
@@ -183,6 +197,24 @@ fn throw_wxface(
     return_msg: Option<&str>,
 ) -> Result<(), JniError> {
     env.with_local_frame(8, |env| -> Result<(), JniError> {
+        let exception = new_wxface_exception(env, status, message, return_code, return_msg)?;
+        match env.throw(&exception) {
+            // `throw` reports success as "a Java exception is now pending".
+            Ok(()) | Err(JniError::JavaException) => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+}
+
+/// Constructs (without throwing) `com.wxface.WxFaceException(int, String, String, String)`.
+fn new_wxface_exception<'local>(
+    env: &mut Env<'local>,
+    status: jint,
+    message: &str,
+    return_code: Option<&str>,
+    return_msg: Option<&str>,
+) -> Result<JThrowable<'local>, JniError> {
+    env.with_local_frame_returning_local::<_, JThrowable, _>(8, |env| {
         let message = env.new_string(message)?;
         let return_code = optional_jstring(env, return_code)?;
         let return_msg = optional_jstring(env, return_msg)?;
@@ -196,13 +228,24 @@ fn throw_wxface(
                 JValue::from(&return_msg),
             ],
         )?;
-        let exception = env.cast_local::<JThrowable>(exception)?;
-        match env.throw(&exception) {
-            // `throw` reports success as "a Java exception is now pending".
-            Ok(()) | Err(JniError::JavaException) => Ok(()),
-            Err(e) => Err(e),
-        }
+        env.cast_local::<JThrowable>(exception)
     })
+}
+
+/// The `WxFaceException` for a core error, not thrown (a stale result's `refreshError`).
+fn core_exception<'local>(
+    env: &mut Env<'local>,
+    e: &Error,
+) -> Result<JThrowable<'local>, JniError> {
+    let status = jint::try_from(e.kind().code()).unwrap_or(STATUS_INTERNAL);
+    let remote = e.remote();
+    new_wxface_exception(
+        env,
+        status,
+        &e.to_string(),
+        remote.map(|r| r.0),
+        remote.map(|r| r.1),
+    )
 }
 
 fn optional_jstring<'local>(
@@ -258,61 +301,300 @@ fn timeout(field: &'static str, millis: jlong) -> Result<Duration, Failure> {
     }
 }
 
-/// `static native long nativeCreate(String mchId, String appid, byte[] key, String subMchId,
-/// String subAppid, String baseUrl, String signType, long connectTimeoutMillis,
-/// long timeoutMillis)`: validates the configuration and returns a new client handle.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_wxface_WxFaceClient_nativeCreate<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-    mch_id: JString<'local>,
-    appid: JString<'local>,
-    key: JByteArray<'local>,
-    sub_mch_id: JString<'local>,
-    sub_appid: JString<'local>,
-    base_url: JString<'local>,
-    sign_type: JString<'local>,
-    connect_timeout_millis: jlong,
-    timeout_millis: jlong,
-) -> jlong {
-    env.with_env(|env| -> Result<jlong, Failure> {
-        let mch_id = required_string(env, &mch_id, "mch_id", "mchId")?;
-        let appid = required_string(env, &appid, "appid", "appid")?;
-        if key.is_null() {
-            return Err(Failure::Null("key"));
+fn non_negative(field: &'static str, value: jlong) -> Result<u64, Failure> {
+    u64::try_from(value).map_err(|_| {
+        Failure::Core(Error::InvalidArgument {
+            field,
+            reason: format!("must not be negative, got {value}"),
+        })
+    })
+}
+
+/// The client behind a handle; 0 (closed) fails.
+///
+/// # Safety
+///
+/// A non-zero `handle` must come from `nativeCreate` and not be freed while the reference is
+/// used: the Java side holds the handle's read lock for the whole native call, and `nativeFree`
+/// runs under the write lock.
+unsafe fn client_ref<'a>(handle: jlong) -> Result<&'a Client, Failure> {
+    if handle == 0 {
+        return Err(Failure::Closed);
+    }
+    // SAFETY: see the function's contract.
+    Ok(unsafe { &*(handle as *const Client) })
+}
+
+/// Reads the `String` field `name` of `obj`; `field` names it in an error.
+fn field_string(
+    env: &mut Env<'_>,
+    obj: &JObject<'_>,
+    name: &JNIStr,
+    field: &'static str,
+) -> Result<Option<String>, Failure> {
+    env.with_local_frame(4, |env| -> Result<Option<String>, Failure> {
+        let value = env.get_field(obj, name, jni_sig!(java.lang.String))?.l()?;
+        let value = env.cast_local::<JString>(value)?;
+        read_string(env, &value, field)
+    })
+}
+
+fn field_long(env: &mut Env<'_>, obj: &JObject<'_>, name: &JNIStr) -> Result<jlong, Failure> {
+    Ok(env.get_field(obj, name, jni_sig!(jlong))?.j()?)
+}
+
+fn field_int(env: &mut Env<'_>, obj: &JObject<'_>, name: &JNIStr) -> Result<jint, Failure> {
+    Ok(env.get_field(obj, name, jni_sig!(jint))?.i()?)
+}
+
+fn field_bool(env: &mut Env<'_>, obj: &JObject<'_>, name: &JNIStr) -> Result<bool, Failure> {
+    Ok(env.get_field(obj, name, jni_sig!(jboolean))?.z()?)
+}
+
+/// Reads the `String[]` field `name` of `obj` (`null` is an empty list; a `null` element fails
+/// naming `param`). Each element is read in its own local frame.
+fn field_string_array(
+    env: &mut Env<'_>,
+    obj: &JObject<'_>,
+    name: &JNIStr,
+    field: &'static str,
+    param: &'static str,
+) -> Result<Vec<String>, Failure> {
+    env.with_local_frame(4, |env| -> Result<Vec<String>, Failure> {
+        let array = env
+            .get_field(obj, name, jni_sig!(java.lang.String[]))?
+            .l()?;
+        if array.is_null() {
+            return Ok(Vec::new());
         }
+        let array = env.cast_local::<JObjectArray<JString>>(array)?;
+        let len = array.len(env)?;
+        let mut out = Vec::with_capacity(len);
+        for i in 0..len {
+            let value = env.with_local_frame(4, |env| -> Result<Option<String>, Failure> {
+                let element = array.get_element(env, i)?;
+                read_string(env, &element, field)
+            })?;
+            out.push(value.ok_or(Failure::Null(param))?);
+        }
+        Ok(out)
+    })
+}
+
+/// Reads the `byte[][]` field `name` of `obj` (`null` is an empty list).
+fn field_bytes_array(
+    env: &mut Env<'_>,
+    obj: &JObject<'_>,
+    name: &JNIStr,
+    param: &'static str,
+) -> Result<Vec<Vec<u8>>, Failure> {
+    env.with_local_frame(4, |env| -> Result<Vec<Vec<u8>>, Failure> {
+        let array = env.get_field(obj, name, jni_sig!(jbyte[][]))?.l()?;
+        if array.is_null() {
+            return Ok(Vec::new());
+        }
+        let array = env.cast_local::<JObjectArray<JByteArray>>(array)?;
+        let len = array.len(env)?;
+        let mut out = Vec::with_capacity(len);
+        for i in 0..len {
+            let bytes = env.with_local_frame(4, |env| -> Result<Vec<u8>, Failure> {
+                let element = array.get_element(env, i)?;
+                if element.is_null() {
+                    return Err(Failure::Null(param));
+                }
+                Ok(env.convert_byte_array(&element)?)
+            })?;
+            out.push(bytes);
+        }
+        Ok(out)
+    })
+}
+
+/// Builds the [`Config`] from a `com.wxface.WxFaceConfig` and the key, reading the config's
+/// fields by name. The Java builder already refused `null`s and negative numbers; everything is
+/// checked again here (the fields could be reached by reflection) and by
+/// [`ConfigBuilder::build`].
+fn read_config(
+    env: &mut Env<'_>,
+    config: &JObject<'_>,
+    key: &JByteArray<'_>,
+) -> Result<Config, Failure> {
+    if config.is_null() {
+        return Err(Failure::Null("config"));
+    }
+    if key.is_null() {
+        return Err(Failure::Null("key"));
+    }
+    env.with_local_frame(16, |env| -> Result<Config, Failure> {
+        let mch_id = field_string(env, config, jni_str!("mchId"), "mch_id")?
+            .ok_or(Failure::Null("mchId"))?;
+        let appid =
+            field_string(env, config, jni_str!("appid"), "appid")?.ok_or(Failure::Null("appid"))?;
         let key = {
-            let bytes = Zeroizing::new(env.convert_byte_array(&key)?);
+            let bytes = Zeroizing::new(env.convert_byte_array(key)?);
             ApiKey::from_bytes(&bytes)?
         };
-        let mut builder = Config::builder(mch_id, appid, key);
-        if let Some(v) = read_string(env, &sub_mch_id, "sub_mch_id")? {
-            builder = builder.sub_mch_id(v);
+        let mut b: ConfigBuilder = Config::builder(mch_id, appid, key);
+        if let Some(v) = field_string(env, config, jni_str!("subMchId"), "sub_mch_id")? {
+            b = b.sub_mch_id(v);
         }
-        if let Some(v) = read_string(env, &sub_appid, "sub_appid")? {
-            builder = builder.sub_appid(v);
+        if let Some(v) = field_string(env, config, jni_str!("subAppid"), "sub_appid")? {
+            b = b.sub_appid(v);
         }
-        if let Some(v) = read_string(env, &base_url, "base_url")? {
-            builder = builder.base_url(v);
+        let base_url = field_string(env, config, jni_str!("baseUrl"), "base_url")?
+            .ok_or(Failure::Null("baseUrl"))?;
+        b = b.base_url(base_url);
+        let fallbacks = field_string_array(
+            env,
+            config,
+            jni_str!("fallbackBaseUrls"),
+            "base_url",
+            "fallbackBaseUrls element",
+        )?;
+        for url in fallbacks {
+            b = b.fallback_base_url(url);
         }
-        let sign_type = required_string(env, &sign_type, "sign_type", "signType")?;
+        let sign_type = field_string(env, config, jni_str!("signTypeName"), "sign_type")?
+            .ok_or(Failure::Null("signType"))?;
         let sign_type = SignType::from_wire(&sign_type).ok_or_else(|| Error::InvalidArgument {
             field: "sign_type",
             reason: "must be MD5 or HMAC-SHA256".into(),
         })?;
-        let config = builder
-            .sign_type(sign_type)
-            .connect_timeout(timeout("connect_timeout", connect_timeout_millis)?)
-            .timeout(timeout("timeout", timeout_millis)?)
-            .build()?;
+        b = b.sign_type(sign_type);
+        let connect = field_long(env, config, jni_str!("connectTimeoutMillis"))?;
+        b = b.connect_timeout(timeout("connect_timeout", connect)?);
+        let total = field_long(env, config, jni_str!("timeoutMillis"))?;
+        b = b.timeout(timeout("timeout", total)?);
+        let attempt = field_long(env, config, jni_str!("attemptTimeoutMillis"))?;
+        if attempt != 0 {
+            b = b.attempt_timeout(timeout("attempt_timeout", attempt)?);
+        }
+        let retries = field_int(env, config, jni_str!("maxRetries"))?;
+        let retries = u32::try_from(retries).map_err(|_| Error::InvalidArgument {
+            field: "max_retries",
+            reason: format!("must not be negative, got {retries}"),
+        })?;
+        b = b.max_retries(retries);
+        let initial = field_long(env, config, jni_str!("backoffInitialMillis"))?;
+        let max = field_long(env, config, jni_str!("backoffMaxMillis"))?;
+        b = b.backoff(
+            Duration::from_millis(non_negative("backoff", initial)?),
+            Duration::from_millis(non_negative("backoff", max)?),
+        );
+        b = b.clock_skew_correction(field_bool(env, config, jni_str!("clockSkewCorrection"))?);
+        b = b.cache(field_bool(env, config, jni_str!("cache"))?);
+        let margin = field_long(env, config, jni_str!("cacheRefreshMarginSeconds"))?;
+        if margin != -1 {
+            b = b.cache_refresh_margin(Duration::from_secs(non_negative(
+                "cache_refresh_margin",
+                margin,
+            )?));
+        }
+        if let Some(url) = field_string(env, config, jni_str!("proxy"), "proxy")? {
+            b = b.proxy(url);
+        }
+        if let Some(user) = field_string(env, config, jni_str!("proxyUser"), "proxy")? {
+            let password = Zeroizing::new(
+                field_string(env, config, jni_str!("proxyPassword"), "proxy")?
+                    .ok_or(Failure::Null("proxyPassword"))?,
+            );
+            b = b.proxy_credentials(user, password.as_str());
+        }
+        for pem in field_bytes_array(env, config, jni_str!("caPems"), "caPems element")? {
+            b = b.ca_pem(pem);
+        }
+        let files = field_string_array(
+            env,
+            config,
+            jni_str!("caFiles"),
+            "ca_file",
+            "caFiles element",
+        )?;
+        for path in files {
+            b = b.ca_file(path);
+        }
+        b = b.builtin_roots(field_bool(env, config, jni_str!("builtinRoots"))?);
+        let level = field_int(env, config, jni_str!("logLevel"))?;
+        let level = u32::try_from(level)
+            .ok()
+            .and_then(Level::from_u32)
+            .ok_or_else(|| Error::InvalidArgument {
+                field: "log_level",
+                reason: format!("must be 1 (ERROR) to 4 (DEBUG), got {level}"),
+            })?;
+        b = b.log_level(level);
+        let bridge = env
+            .get_field(
+                config,
+                jni_str!("logBridge"),
+                jni_sig!("Lcom/wxface/LogBridge;"),
+            )?
+            .l()?;
+        if !bridge.is_null() {
+            b = b.logger(java_logger(env, &bridge)?);
+        }
+        Ok(b.build()?)
+    })
+}
+
+/// The [`LogFn`] that forwards each line to `bridge.log(int level, String message)`.
+///
+/// It holds a global reference to the bridge (released with the client's configuration, i.e.
+/// when the client is freed) and the `JavaVM`. The core calls it synchronously on the thread of
+/// the call, a Java thread already attached; `attach_current_thread` then only looks up the
+/// attachment (and would attach a foreign thread permanently). Every call runs in a fresh local
+/// frame; an exception thrown by the logger is cleared, and a panic is contained, so neither
+/// reaches the payment call.
+fn java_logger(env: &mut Env<'_>, bridge: &JObject<'_>) -> Result<LogFn, JniError> {
+    let vm = env.get_java_vm()?;
+    let bridge = env.new_global_ref(bridge)?;
+    Ok(Arc::new(move |level: Level, message: &str| {
+        let forward = || {
+            let _ = vm.attach_current_thread(|env| -> Result<(), JniError> {
+                let outcome = (|| -> Result<(), JniError> {
+                    let message = env.new_string(message)?;
+                    let level = jint::try_from(level.as_u32()).unwrap_or(jint::MAX);
+                    env.call_method(
+                        &bridge,
+                        jni_str!("log"),
+                        jni_sig!("(ILjava/lang/String;)V"),
+                        &[JValue::Int(level), JValue::from(&message)],
+                    )?;
+                    Ok(())
+                })();
+                // A logger must never break a payment call: drop whatever it threw.
+                if env.exception_check() {
+                    env.exception_clear();
+                }
+                outcome
+            });
+        };
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(forward)) {
+            drop(panic_message(payload));
+        }
+    }))
+}
+
+/// `static native long nativeCreate(WxFaceConfig config, byte[] key)`: reads and validates the
+/// configuration ([`read_config`]) and returns a new client handle.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_wxface_WxFaceClient_nativeCreate<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    config: JObject<'local>,
+    key: JByteArray<'local>,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, Failure> {
+        let config = read_config(env, &config, &key)?;
         let client = Client::new(config)?;
         Ok(Box::into_raw(Box::new(client)) as jlong)
     })
     .resolve::<ThrowJava>()
 }
 
-/// `static native void nativeFree(long handle)`: drops a client. 0 is ignored. The Java side
-/// calls it exactly once per handle, under the write lock.
+/// `static native void nativeFree(long handle)`: drops a client (and with it the logger's global
+/// reference). 0 is ignored. The Java side calls it exactly once per handle, under the write
+/// lock.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_wxface_WxFaceClient_nativeFree<'local>(
     mut env: EnvUnowned<'local>,
@@ -332,7 +614,8 @@ pub extern "system" fn Java_com_wxface_WxFaceClient_nativeFree<'local>(
 }
 
 /// `static native Authinfo nativeGetAuthinfo(long handle, String storeId, String storeName,
-/// String deviceId, String rawdata, String attach, boolean hasNow, long now)`.
+/// String deviceId, String rawdata, String attach, boolean hasNow, long now,
+/// boolean forceRefresh, boolean useCache)`.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_wxface_WxFaceClient_nativeGetAuthinfo<'local>(
@@ -346,6 +629,8 @@ pub extern "system" fn Java_com_wxface_WxFaceClient_nativeGetAuthinfo<'local>(
     attach: JString<'local>,
     has_now: jboolean,
     now: jlong,
+    force_refresh: jboolean,
+    use_cache: jboolean,
 ) -> JObject<'local> {
     env.with_env(|env| -> Result<JObject<'local>, Failure> {
         let mut request = AuthinfoRequest::new(
@@ -360,34 +645,88 @@ pub extern "system" fn Java_com_wxface_WxFaceClient_nativeGetAuthinfo<'local>(
         if has_now {
             request = request.now(now);
         }
-        if handle == 0 {
-            return Err(Failure::Closed);
-        }
-        // SAFETY: a non-zero handle came from `nativeCreate`, and the Java side holds the read
-        // lock for the whole call, so `nativeFree` cannot run until this returns.
-        let client = unsafe { &*(handle as *const Client) };
-        let info = client.get_authinfo(&request)?;
-        Ok(new_authinfo(env, &info)?)
+        let options = CallOptions {
+            force_refresh,
+            use_cache,
+        };
+        // SAFETY: the Java side holds the read lock for the whole call, so `nativeFree` cannot
+        // run until this returns.
+        let client = unsafe { client_ref(handle) }?;
+        let result = client.get_authinfo_with(&request, &options)?;
+        Ok(new_authinfo(env, &result)?)
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// `static native void nativeClearCache(long handle)`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_wxface_WxFaceClient_nativeClearCache<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    env.with_env(|_env| -> Result<(), Failure> {
+        // SAFETY: called under the handle's read lock.
+        unsafe { client_ref(handle) }?.clear_cache();
+        Ok(())
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// `static native int nativeCachedCount(long handle)`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_wxface_WxFaceClient_nativeCachedCount<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jint {
+    env.with_env(|_env| -> Result<jint, Failure> {
+        // SAFETY: called under the handle's read lock.
+        let count = unsafe { client_ref(handle) }?.cached_count();
+        Ok(jint::try_from(count).unwrap_or(jint::MAX))
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// `static native long nativeClockOffsetSeconds(long handle)`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_wxface_WxFaceClient_nativeClockOffsetSeconds<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jlong {
+    env.with_env(|_env| -> Result<jlong, Failure> {
+        // SAFETY: called under the handle's read lock.
+        Ok(unsafe { client_ref(handle) }?.clock_offset_secs())
     })
     .resolve::<ThrowJava>()
 }
 
 /// Builds `com.wxface.Authinfo(String authinfo, long expiresIn, String appid, String mchId,
-/// String subAppid, String subMchId)` in its own local frame; only the result escapes.
+/// String subAppid, String subMchId, boolean fromCache, boolean stale,
+/// WxFaceException refreshError, long remainingMillis, long clockOffsetSeconds,
+/// boolean clockCorrected, int attempts)` in its own local frame; only the result escapes.
 fn new_authinfo<'local>(
     env: &mut Env<'local>,
-    info: &Authinfo,
+    result: &AuthinfoResult,
 ) -> Result<JObject<'local>, JniError> {
+    let info = &result.authinfo;
     env.with_local_frame_returning_local::<_, JObject, _>(16, |env| {
         let authinfo = env.new_string(&info.authinfo)?;
         let appid = env.new_string(&info.appid)?;
         let mch_id = env.new_string(&info.mch_id)?;
         let sub_appid = optional_jstring(env, info.sub_appid.as_deref())?;
         let sub_mch_id = optional_jstring(env, info.sub_mch_id.as_deref())?;
+        let refresh_error: JObject = match &result.refresh_error {
+            Some(e) => core_exception(env, e)?.into(),
+            None => JObject::null(),
+        };
+        let remaining = jlong::try_from(result.remaining().as_millis()).unwrap_or(jlong::MAX);
+        let attempts = jint::try_from(result.attempts).unwrap_or(jint::MAX);
         env.new_object(
             AUTHINFO_CLASS,
             jni_sig!(
-                "(Ljava/lang/String;JLjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V"
+                "(Ljava/lang/String;JLjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;ZZLcom/wxface/WxFaceException;JJZI)V"
             ),
             &[
                 JValue::from(&authinfo),
@@ -396,6 +735,13 @@ fn new_authinfo<'local>(
                 JValue::from(&mch_id),
                 JValue::from(&sub_appid),
                 JValue::from(&sub_mch_id),
+                JValue::Bool(result.from_cache),
+                JValue::Bool(result.stale),
+                JValue::from(&refresh_error),
+                JValue::Long(remaining),
+                JValue::Long(result.clock_offset_secs),
+                JValue::Bool(result.clock_corrected),
+                JValue::Int(attempts),
             ],
         )
     })
@@ -422,6 +768,48 @@ pub extern "system" fn Java_com_wxface_WxFaceTest_nativePanicProbe<'local>(
 ) -> jlong {
     env.with_env(|_env| -> Result<jlong, Failure> {
         panic!("panic probe: this panic is deliberate");
+    })
+    .resolve::<ThrowJava>()
+}
+
+/// Test hook, debug builds only: builds the logger of `config` (a `WxFaceConfig` with a logger)
+/// as `nativeCreate` does and calls it `lines` times from a thread the JVM has never seen, so the
+/// Java test can check that a foreign thread is attached, the lines arrive, and an exception the
+/// logger throws there is cleared. Returns how many lines were sent.
+#[cfg(debug_assertions)]
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_wxface_WxFaceTest_nativeLogFromNativeThread<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    config: JObject<'local>,
+    lines: jint,
+) -> jint {
+    env.with_env(|env| -> Result<jint, Failure> {
+        if config.is_null() {
+            return Err(Failure::Null("config"));
+        }
+        let bridge = env
+            .get_field(
+                &config,
+                jni_str!("logBridge"),
+                jni_sig!("Lcom/wxface/LogBridge;"),
+            )?
+            .l()?;
+        if bridge.is_null() {
+            return Err(Failure::Null("config.logger"));
+        }
+        let log = java_logger(env, &bridge)?;
+        let sender = Arc::clone(&log);
+        let sent = std::thread::spawn(move || {
+            for i in 0..lines {
+                sender(Level::Info, &format!("line {i} from a native thread"));
+            }
+            lines
+        })
+        .join()
+        .unwrap_or(-1);
+        drop(log);
+        Ok(sent)
     })
     .resolve::<ThrowJava>()
 }

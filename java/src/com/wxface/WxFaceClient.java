@@ -6,8 +6,10 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A client for one merchant configuration, holding a native {@code libwxface} client (its HTTP
- * agent, so repeated calls reuse connections).
+ * A client for one merchant configuration, holding a native {@code libwxface} client: its HTTP
+ * agent (repeated calls reuse connections), its authinfo cache (on by default: a fresh authinfo
+ * for the same store and device is reused until close to expiry), the base URL that last worked
+ * and the measured clock offset.
  *
  * <pre>{@code
  * WxFaceConfig config = WxFaceConfig.builder("1900000109", "wx2421b1c4370ec43b", key)
@@ -26,7 +28,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * calls in progress (at most the configured timeout) and then frees the native client; later
  * calls throw {@link IllegalStateException}. Closing twice is harmless. A client that is never
  * closed is freed after it becomes unreachable, but do close it: garbage collection may come
- * late or never.
+ * late or never (and a {@link WxFaceLogger} that refers to its own client keeps it reachable).
  *
  * <p>Calls block on the network: do not call {@link #getAuthinfo} on Android's main thread.
  */
@@ -54,10 +56,7 @@ public final class WxFaceClient implements AutoCloseable {
         long ptr = config.withKey(new WxFaceConfig.KeyUser() {
             @Override
             public long use(byte[] key) {
-                return nativeCreate(config.getMchId(), config.getAppid(), key,
-                        config.getSubMchId(), config.getSubAppid(), config.getBaseUrl(),
-                        config.getSignType().wireName(), config.getConnectTimeoutMillis(),
-                        config.getTimeoutMillis());
+                return nativeCreate(config, key);
             }
         });
         if (ptr == 0) {
@@ -70,10 +69,10 @@ public final class WxFaceClient implements AutoCloseable {
     }
 
     /**
-     * Exchanges the face SDK's rawdata for a verified authinfo. Blocks for at most the
-     * configured timeout. Behaves like the Rust core's {@code Client::get_authinfo} with its
-     * default options (the core may answer from its per store/device authinfo cache and retry
-     * transient failures within the timeout).
+     * Exchanges the face SDK's rawdata for a verified authinfo, with {@link CallOptions#DEFAULT}:
+     * while the cache is enabled (the default), an authinfo cached for the same store and device
+     * is returned as long as it is fresh. Blocks for at most the configured timeout, every retry
+     * included.
      *
      * @throws WxFaceException if the call failed: network, timeout, TLS, HTTP status, a bad or
      *     badly signed answer, or WeChat's own failure ({@link WxFaceException#getStatus()})
@@ -82,7 +81,28 @@ public final class WxFaceClient implements AutoCloseable {
      * @throws IllegalStateException if the client is closed
      */
     public Authinfo getAuthinfo(AuthinfoRequest request) throws WxFaceException {
+        return getAuthinfo(request, CallOptions.DEFAULT);
+    }
+
+    /**
+     * Like {@link #getAuthinfo(AuthinfoRequest)}, with options (force a refresh, bypass the
+     * cache). The result tells where the authinfo came from ({@link Authinfo#isFromCache()},
+     * {@link Authinfo#isStale()}), how long it stays valid and how many attempts were made.
+     *
+     * <p>Concurrent calls for one store/device share one request; calls for others are not held
+     * up. If a refresh fails while the cached authinfo is still valid, that one is returned with
+     * {@link Authinfo#isStale()} set and the failure in {@link Authinfo#getRefreshError()}; once
+     * it has expired the failure is thrown.
+     *
+     * @throws WxFaceException if the call failed (see {@link #getAuthinfo(AuthinfoRequest)})
+     * @throws NullPointerException if {@code request} or {@code options} is {@code null}
+     * @throws IllegalArgumentException if a request value is refused; nothing was sent
+     * @throws IllegalStateException if the client is closed
+     */
+    public Authinfo getAuthinfo(AuthinfoRequest request, CallOptions options)
+            throws WxFaceException {
         Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(options, "options");
         Lock lock = handle.lock.readLock();
         lock.lock();
         try {
@@ -92,7 +112,68 @@ public final class WxFaceClient implements AutoCloseable {
             }
             return nativeGetAuthinfo(ptr, request.getStoreId(), request.getStoreName(),
                     request.getDeviceId(), request.getRawdata(), request.getAttach(),
-                    request.hasNow(), request.getNow());
+                    request.hasNow(), request.getNow(), options.isForceRefresh(),
+                    options.isUseCache());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Forgets every cached authinfo: the next call for each store/device asks WeChat. A refresh
+     * in flight finishes, but its result is not kept.
+     *
+     * @throws IllegalStateException if the client is closed
+     */
+    public void clearCache() {
+        Lock lock = handle.lock.readLock();
+        lock.lock();
+        try {
+            long ptr = handle.ptr;
+            if (ptr == 0) {
+                throw new IllegalStateException("the WxFaceClient is closed");
+            }
+            nativeClearCache(ptr);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * How many store/device identities have an authinfo cached (fresh, due for refresh or
+     * expired).
+     *
+     * @throws IllegalStateException if the client is closed
+     */
+    public int getCachedCount() {
+        Lock lock = handle.lock.readLock();
+        lock.lock();
+        try {
+            long ptr = handle.ptr;
+            if (ptr == 0) {
+                throw new IllegalStateException("the WxFaceClient is closed");
+            }
+            return nativeCachedCount(ptr);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The offset in seconds this client adds to the system clock for {@code now}, as measured by
+     * its last clock-skew correction (0 if none).
+     *
+     * @throws IllegalStateException if the client is closed
+     */
+    public long getClockOffsetSeconds() {
+        Lock lock = handle.lock.readLock();
+        lock.lock();
+        try {
+            long ptr = handle.ptr;
+            if (ptr == 0) {
+                throw new IllegalStateException("the WxFaceClient is closed");
+            }
+            return nativeClockOffsetSeconds(ptr);
         } finally {
             lock.unlock();
         }
@@ -110,11 +191,19 @@ public final class WxFaceClient implements AutoCloseable {
     }
 
     /**
-     * Frees the native client after calls in progress have finished. Idempotent. Must not be
-     * called from inside a call on this client (there is no callback that could).
+     * Frees the native client (and releases the configured logger) after calls in progress have
+     * finished. Idempotent.
+     *
+     * @throws IllegalStateException if called from inside a call on this client (from its
+     *     {@link WxFaceLogger}), which would wait for itself
      */
     @Override
     public void close() {
+        if (handle.lock.getReadHoldCount() > 0) {
+            // The write lock can never be had while this thread holds the read lock.
+            throw new IllegalStateException(
+                    "close() called from inside a call on this WxFaceClient (from its logger)");
+        }
         cleaner.clean();
     }
 
@@ -153,15 +242,20 @@ public final class WxFaceClient implements AutoCloseable {
         }
     }
 
-    private static native long nativeCreate(String mchId, String appid, byte[] key,
-            String subMchId, String subAppid, String baseUrl, String signType,
-            long connectTimeoutMillis, long timeoutMillis);
+    /** Reads the configuration's fields by name (see {@code proguard-rules.pro}). */
+    private static native long nativeCreate(WxFaceConfig config, byte[] key);
 
     private static native void nativeFree(long handle);
 
     private static native Authinfo nativeGetAuthinfo(long handle, String storeId,
             String storeName, String deviceId, String rawdata, String attach, boolean hasNow,
-            long now) throws WxFaceException;
+            long now, boolean forceRefresh, boolean useCache) throws WxFaceException;
+
+    private static native void nativeClearCache(long handle);
+
+    private static native int nativeCachedCount(long handle);
+
+    private static native long nativeClockOffsetSeconds(long handle);
 
     private static native String nativeVersion();
 }

@@ -1,36 +1,69 @@
 package com.wxface;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * An immutable merchant configuration: identity, APIv2 key, endpoint, signature type and
- * timeouts. Build one with {@link #builder(String, String, byte[])}; every value is validated by
- * the native library when a {@link WxFaceClient} is created from it (an invalid value throws
- * {@link IllegalArgumentException} naming the field).
+ * An immutable client configuration: merchant identity, APIv2 key, endpoints, signature type,
+ * timeouts, retries, authinfo cache, proxy, trusted roots and logging. Build one with
+ * {@link #builder(String, String, byte[])}; every option has a default that works without it,
+ * and every value is validated by the native library when a {@link WxFaceClient} is created from
+ * it (an invalid value throws {@link IllegalArgumentException} naming the field).
  *
  * <p>The key is copied. Wipe your own array once the configuration is built, and call
  * {@link #wipeKey()} once the clients you need are created: the native library keeps its own
  * copy in memory that it wipes when the client is closed. {@link #toString()} never shows the
- * key.
+ * key or the proxy password.
+ *
+ * <p>The native library reads this object's fields by name when a client is created (see
+ * {@code proguard-rules.pro}); their names are part of the binding.
  */
 public final class WxFaceConfig {
     /** WeChat Pay's payapp host. */
     public static final String DEFAULT_BASE_URL = "https://payapp.weixin.qq.com";
     /** Default connect timeout: 5 s. */
     public static final long DEFAULT_CONNECT_TIMEOUT_MILLIS = 5_000;
-    /** Default bound on a whole call: 10 s. */
+    /** Default bound on a whole call, every retry included: 10 s. */
     public static final long DEFAULT_TIMEOUT_MILLIS = 10_000;
+    /** Default number of retries after a transient failure (so at most 3 attempts). */
+    public static final int DEFAULT_MAX_RETRIES = 2;
+    /** Default wait before the first retry: 200 ms (it doubles on each further retry). */
+    public static final long DEFAULT_BACKOFF_INITIAL_MILLIS = 200;
+    /** Default largest wait between retries: 2 s. */
+    public static final long DEFAULT_BACKOFF_MAX_MILLIS = 2_000;
+    /** Default log level: {@link WxFaceLogger.Level#INFO}. */
+    public static final WxFaceLogger.Level DEFAULT_LOG_LEVEL = WxFaceLogger.Level.INFO;
 
+    // Read by name from native code (src/jni.rs, read_config): keep names and types in sync.
     private final String mchId;
     private final String appid;
     private final byte[] key;
     private final String subMchId;
     private final String subAppid;
     private final String baseUrl;
+    private final String[] fallbackBaseUrls;
     private final SignType signType;
+    private final String signTypeName;
     private final long connectTimeoutMillis;
     private final long timeoutMillis;
+    private final long attemptTimeoutMillis; // 0: none
+    private final int maxRetries;
+    private final long backoffInitialMillis;
+    private final long backoffMaxMillis;
+    private final boolean clockSkewCorrection;
+    private final boolean cache;
+    private final long cacheRefreshMarginSeconds; // -1: the default margin
+    private final String proxy;
+    private final String proxyUser;
+    private final String proxyPassword;
+    private final byte[][] caPems;
+    private final String[] caFiles;
+    private final boolean builtinRoots;
+    private final LogBridge logBridge; // null: no logger
+    private final int logLevel;
     private volatile boolean keyWiped;
 
     private WxFaceConfig(Builder b) {
@@ -40,9 +73,29 @@ public final class WxFaceConfig {
         this.subMchId = b.subMchId;
         this.subAppid = b.subAppid;
         this.baseUrl = b.baseUrl;
+        this.fallbackBaseUrls = b.fallbackBaseUrls.toArray(new String[0]);
         this.signType = b.signType;
+        this.signTypeName = b.signType.wireName();
         this.connectTimeoutMillis = b.connectTimeoutMillis;
         this.timeoutMillis = b.timeoutMillis;
+        this.attemptTimeoutMillis = b.attemptTimeoutMillis;
+        this.maxRetries = b.maxRetries;
+        this.backoffInitialMillis = b.backoffInitialMillis;
+        this.backoffMaxMillis = b.backoffMaxMillis;
+        this.clockSkewCorrection = b.clockSkewCorrection;
+        this.cache = b.cache;
+        this.cacheRefreshMarginSeconds = b.cacheRefreshMarginSeconds;
+        this.proxy = b.proxy;
+        this.proxyUser = b.proxyUser;
+        this.proxyPassword = b.proxyPassword;
+        this.caPems = new byte[b.caPems.size()][];
+        for (int i = 0; i < caPems.length; i++) {
+            caPems[i] = b.caPems.get(i).clone();
+        }
+        this.caFiles = b.caFiles.toArray(new String[0]);
+        this.builtinRoots = b.builtinRoots;
+        this.logBridge = b.logger == null ? null : new LogBridge(b.logger);
+        this.logLevel = b.logLevel.value();
     }
 
     /**
@@ -77,9 +130,22 @@ public final class WxFaceConfig {
         return subAppid;
     }
 
-    /** The base URL requests go to. */
+    /** The primary base URL requests go to. */
     public String getBaseUrl() {
         return baseUrl;
+    }
+
+    /** The fallback base URLs, in order (unmodifiable, possibly empty). */
+    public List<String> getFallbackBaseUrls() {
+        return Collections.unmodifiableList(Arrays.asList(fallbackBaseUrls.clone()));
+    }
+
+    /** Every base URL: the primary first, then the fallbacks (unmodifiable). */
+    public List<String> getBaseUrls() {
+        List<String> all = new ArrayList<String>(fallbackBaseUrls.length + 1);
+        all.add(baseUrl);
+        all.addAll(Arrays.asList(fallbackBaseUrls));
+        return Collections.unmodifiableList(all);
     }
 
     /** The signature algorithm of requests. */
@@ -92,9 +158,74 @@ public final class WxFaceConfig {
         return connectTimeoutMillis;
     }
 
-    /** The overall timeout of one call in milliseconds. */
+    /** The overall timeout of one call in milliseconds, every retry included. */
     public long getTimeoutMillis() {
         return timeoutMillis;
+    }
+
+    /** The bound on one attempt in milliseconds, or 0 when none is set. */
+    public long getAttemptTimeoutMillis() {
+        return attemptTimeoutMillis;
+    }
+
+    /** Retries after a transient failure (0: none). */
+    public int getMaxRetries() {
+        return maxRetries;
+    }
+
+    /** Wait before the first retry, in milliseconds. */
+    public long getBackoffInitialMillis() {
+        return backoffInitialMillis;
+    }
+
+    /** Largest wait between two attempts, in milliseconds. */
+    public long getBackoffMaxMillis() {
+        return backoffMaxMillis;
+    }
+
+    /** Whether a refused {@code now} triggers a clock-skew correction and one retry. */
+    public boolean isClockSkewCorrection() {
+        return clockSkewCorrection;
+    }
+
+    /** Whether clients cache authinfos per store/device. */
+    public boolean isCacheEnabled() {
+        return cache;
+    }
+
+    /** The fixed cache refresh margin in seconds, or -1 for the default (10 %, at least 60 s). */
+    public long getCacheRefreshMarginSeconds() {
+        return cacheRefreshMarginSeconds;
+    }
+
+    /** Whether an explicit proxy is configured. */
+    public boolean hasProxy() {
+        return proxy != null;
+    }
+
+    /** Whether the bundled Mozilla roots are trusted. */
+    public boolean isBuiltinRoots() {
+        return builtinRoots;
+    }
+
+    /** The PEM files of extra trusted roots (unmodifiable). */
+    public List<String> getCaFiles() {
+        return Collections.unmodifiableList(Arrays.asList(caFiles.clone()));
+    }
+
+    /** How many PEM texts of extra trusted roots were given with {@link Builder#caPem(byte[])}. */
+    public int getCaPemCount() {
+        return caPems.length;
+    }
+
+    /** The logger, or {@code null}. */
+    public WxFaceLogger getLogger() {
+        return logBridge == null ? null : logBridge.logger;
+    }
+
+    /** The most verbose level passed to the logger. */
+    public WxFaceLogger.Level getLogLevel() {
+        return WxFaceLogger.Level.fromValue(logLevel);
     }
 
     /**
@@ -125,12 +256,65 @@ public final class WxFaceConfig {
 
     @Override
     public String toString() {
-        return "WxFaceConfig{mchId=" + mchId + ", appid=" + appid
-                + (subMchId != null ? ", subMchId=" + subMchId : "")
-                + (subAppid != null ? ", subAppid=" + subAppid : "")
-                + ", baseUrl=" + baseUrl + ", signType=" + signType
-                + ", connectTimeoutMillis=" + connectTimeoutMillis
-                + ", timeoutMillis=" + timeoutMillis + ", key=***}";
+        StringBuilder s = new StringBuilder("WxFaceConfig{mchId=").append(mchId)
+                .append(", appid=").append(appid);
+        if (subMchId != null) {
+            s.append(", subMchId=").append(subMchId);
+        }
+        if (subAppid != null) {
+            s.append(", subAppid=").append(subAppid);
+        }
+        s.append(", baseUrl=").append(baseUrl);
+        if (fallbackBaseUrls.length > 0) {
+            s.append(", fallbackBaseUrls=").append(Arrays.toString(fallbackBaseUrls));
+        }
+        s.append(", signType=").append(signType)
+                .append(", connectTimeoutMillis=").append(connectTimeoutMillis)
+                .append(", timeoutMillis=").append(timeoutMillis);
+        if (attemptTimeoutMillis > 0) {
+            s.append(", attemptTimeoutMillis=").append(attemptTimeoutMillis);
+        }
+        s.append(", maxRetries=").append(maxRetries)
+                .append(", backoff=").append(backoffInitialMillis).append("..")
+                .append(backoffMaxMillis).append(" ms")
+                .append(", clockSkewCorrection=").append(clockSkewCorrection)
+                .append(", cache=").append(cache);
+        if (cacheRefreshMarginSeconds >= 0) {
+            s.append(", cacheRefreshMarginSeconds=").append(cacheRefreshMarginSeconds);
+        }
+        if (proxy != null) {
+            s.append(", proxy=").append(redactProxy(proxy));
+            if (proxyUser != null) {
+                s.append(" with credentials");
+            }
+        }
+        if (caPems.length > 0) {
+            s.append(", caPems=").append(caPems.length);
+        }
+        if (caFiles.length > 0) {
+            s.append(", caFiles=").append(Arrays.toString(caFiles));
+        }
+        if (!builtinRoots) {
+            s.append(", builtinRoots=false");
+        }
+        if (logBridge != null) {
+            s.append(", logLevel=").append(getLogLevel());
+        }
+        return s.append(", key=***}").toString();
+    }
+
+    /** The proxy URL without any user information (which may hold a password). */
+    static String redactProxy(String url) {
+        int scheme = url.indexOf("://");
+        int start = scheme < 0 ? 0 : scheme + 3;
+        int end = url.indexOf('/', start);
+        String authority = end < 0 ? url.substring(start) : url.substring(start, end);
+        int at = authority.lastIndexOf('@');
+        if (at < 0) {
+            return url;
+        }
+        return url.substring(0, start) + "***@" + authority.substring(at + 1)
+                + (end < 0 ? "" : url.substring(end));
     }
 
     /** Builder for {@link WxFaceConfig}. Not thread-safe. */
@@ -141,9 +325,25 @@ public final class WxFaceConfig {
         private String subMchId;
         private String subAppid;
         private String baseUrl = DEFAULT_BASE_URL;
+        private final List<String> fallbackBaseUrls = new ArrayList<String>();
         private SignType signType = SignType.HMAC_SHA256;
         private long connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
         private long timeoutMillis = DEFAULT_TIMEOUT_MILLIS;
+        private long attemptTimeoutMillis;
+        private int maxRetries = DEFAULT_MAX_RETRIES;
+        private long backoffInitialMillis = DEFAULT_BACKOFF_INITIAL_MILLIS;
+        private long backoffMaxMillis = DEFAULT_BACKOFF_MAX_MILLIS;
+        private boolean clockSkewCorrection = true;
+        private boolean cache = true;
+        private long cacheRefreshMarginSeconds = -1;
+        private String proxy;
+        private String proxyUser;
+        private String proxyPassword;
+        private final List<byte[]> caPems = new ArrayList<byte[]>();
+        private final List<String> caFiles = new ArrayList<String>();
+        private boolean builtinRoots = true;
+        private WxFaceLogger logger;
+        private WxFaceLogger.Level logLevel = DEFAULT_LOG_LEVEL;
 
         private Builder(String mchId, String appid, byte[] key) {
             this.mchId = Objects.requireNonNull(mchId, "mchId");
@@ -172,6 +372,36 @@ public final class WxFaceConfig {
             return this;
         }
 
+        /**
+         * Adds a fallback base URL (same rules as {@link #baseUrl(String)}). After a transient
+         * failure the next URL is tried; the client then keeps using the URL that last worked.
+         * Default: none.
+         */
+        public Builder fallbackBaseUrl(String url) {
+            fallbackBaseUrls.add(Objects.requireNonNull(url, "url"));
+            return this;
+        }
+
+        /**
+         * Replaces every base URL: the first becomes the primary ({@link #baseUrl(String)}), the
+         * others the fallbacks. An empty list keeps the primary and removes the fallbacks.
+         *
+         * @throws NullPointerException if the list or an element is {@code null}
+         */
+        public Builder baseUrls(List<String> urls) {
+            Objects.requireNonNull(urls, "urls");
+            List<String> copy = new ArrayList<String>(urls);
+            for (String u : copy) {
+                Objects.requireNonNull(u, "urls element");
+            }
+            fallbackBaseUrls.clear();
+            if (!copy.isEmpty()) {
+                baseUrl = copy.get(0);
+                fallbackBaseUrls.addAll(copy.subList(1, copy.size()));
+            }
+            return this;
+        }
+
         /** Signature algorithm, default {@link SignType#HMAC_SHA256}. */
         public Builder signType(SignType signType) {
             this.signType = Objects.requireNonNull(signType, "signType");
@@ -184,10 +414,148 @@ public final class WxFaceConfig {
             return this;
         }
 
-        /** Overall timeout of one call in milliseconds (greater than zero), default 10000. */
+        /**
+         * Overall timeout of one call in milliseconds (greater than zero), default 10000. It
+         * bounds the whole call: every attempt, every wait between retries and the clock-skew
+         * retry.
+         */
         public Builder timeoutMillis(long millis) {
             this.timeoutMillis = positive("timeoutMillis", millis);
             return this;
+        }
+
+        /**
+         * Bound on one attempt in milliseconds (greater than zero). Default: none, an attempt may
+         * use what is left of the overall timeout. A lower value lets a hanging host give way to
+         * a retry or a fallback URL.
+         */
+        public Builder attemptTimeoutMillis(long millis) {
+            this.attemptTimeoutMillis = positive("attemptTimeoutMillis", millis);
+            return this;
+        }
+
+        /**
+         * Retries after a transient failure (connection refused, DNS, timeout, reset, HTTP 5xx,
+         * {@code SYSTEMERROR}), default {@link #DEFAULT_MAX_RETRIES}; 0 disables retrying.
+         */
+        public Builder maxRetries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("maxRetries must not be negative, got " + retries);
+            }
+            this.maxRetries = retries;
+            return this;
+        }
+
+        /**
+         * Backoff between retries: the first wait and the largest one in milliseconds (defaults
+         * 200 and 2000; {@code initialMillis <= maxMillis}). Each wait is jittered down to half
+         * its nominal value.
+         */
+        public Builder backoff(long initialMillis, long maxMillis) {
+            if (initialMillis < 0 || maxMillis < 0) {
+                throw new IllegalArgumentException("backoff must not be negative, got "
+                        + initialMillis + " and " + maxMillis);
+            }
+            this.backoffInitialMillis = initialMillis;
+            this.backoffMaxMillis = maxMillis;
+            return this;
+        }
+
+        /**
+         * Whether a {@code PARAM_ERROR 非法的Now参数} answer makes the client estimate its clock's
+         * skew from the response's HTTP {@code Date}, retry once with a corrected {@code now} and
+         * keep the offset for later calls. Default {@code true}. Never applies to a request with
+         * {@link AuthinfoRequest#withNow(long)}.
+         */
+        public Builder clockSkewCorrection(boolean enabled) {
+            this.clockSkewCorrection = enabled;
+            return this;
+        }
+
+        /**
+         * Whether the client caches authinfos per identity (appid, mchId, subAppid, subMchId,
+         * storeId, deviceId) and returns a cached one while it is fresh. Default {@code true}.
+         */
+        public Builder cache(boolean enabled) {
+            this.cache = enabled;
+            return this;
+        }
+
+        /**
+         * A fixed cache refresh margin in seconds (0 or more): a cached authinfo is refreshed
+         * once its remaining validity is at or below it. Default: 10 % of {@code expires_in}, at
+         * least 60 s.
+         */
+        public Builder cacheRefreshMarginSeconds(long seconds) {
+            if (seconds < 0) {
+                throw new IllegalArgumentException(
+                        "cacheRefreshMarginSeconds must not be negative, got " + seconds);
+            }
+            this.cacheRefreshMarginSeconds = seconds;
+            return this;
+        }
+
+        /**
+         * An explicit proxy: {@code http://host:port} (HTTP CONNECT) or
+         * {@code socks5://host:port} (SOCKS5, host names resolved by the proxy). Credentials may
+         * be percent-encoded in the URL or given with {@link #proxyCredentials(String, String)}.
+         * Default: none (then {@code HTTPS_PROXY}/{@code ALL_PROXY} from the environment apply, if
+         * any); {@code null} or empty means none.
+         */
+        public Builder proxy(String url) {
+            this.proxy = emptyToNull(url);
+            return this;
+        }
+
+        /**
+         * User name and password for the proxy (basic auth for HTTP CONNECT, user/password for
+         * SOCKS5), taken verbatim. The password never appears in {@link #toString()}, an
+         * exception message or a log line.
+         */
+        public Builder proxyCredentials(String user, String password) {
+            this.proxyUser = Objects.requireNonNull(user, "user");
+            this.proxyPassword = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        /**
+         * Adds trusted root certificates from PEM bytes (one or more {@code CERTIFICATE} blocks),
+         * on top of the bundled Mozilla roots unless {@link #builtinRoots(boolean)} is
+         * {@code false}. The array is copied.
+         */
+        public Builder caPem(byte[] pem) {
+            caPems.add(Objects.requireNonNull(pem, "pem").clone());
+            return this;
+        }
+
+        /** Adds trusted root certificates from a PEM file, read when a client is created. */
+        public Builder caFile(String path) {
+            caFiles.add(Objects.requireNonNull(path, "path"));
+            return this;
+        }
+
+        /**
+         * Whether the bundled Mozilla roots are trusted. Default {@code true}; {@code false}
+         * trusts only the roots given with {@link #caPem(byte[])} / {@link #caFile(String)}.
+         */
+        public Builder builtinRoots(boolean enabled) {
+            this.builtinRoots = enabled;
+            return this;
+        }
+
+        /**
+         * The logger and the most verbose level it receives ({@code INFO}: ERROR, WARN and INFO
+         * lines). Default: none. {@code null} removes the logger.
+         */
+        public Builder logger(WxFaceLogger logger, WxFaceLogger.Level level) {
+            this.logger = logger;
+            this.logLevel = Objects.requireNonNull(level, "level");
+            return this;
+        }
+
+        /** The logger at {@link #DEFAULT_LOG_LEVEL} ({@code INFO}); {@code null} removes it. */
+        public Builder logger(WxFaceLogger logger) {
+            return logger(logger, DEFAULT_LOG_LEVEL);
         }
 
         /** The configuration. Values are validated when a client is created from it. */

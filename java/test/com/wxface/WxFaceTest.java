@@ -1,9 +1,13 @@
 package com.wxface;
 
+import java.lang.ref.WeakReference;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * End-to-end test of the Java binding against a running wxface-mock (java/test.sh starts it).
  *
  * <pre>java -Xcheck:jni -Djava.library.path=target/debug -cp ... com.wxface.WxFaceTest BASE_URL [KEY]</pre>
+ *
+ * The field-option tests need the extra mocks java/test.sh starts, passed as system properties:
+ * {@code wxface.test.flakyUrl} (--fail-first 2), {@code wxface.test.skewUrl}
+ * (--clock-offset-secs 1000), {@code wxface.test.tlsUrl} and {@code wxface.test.tlsCa} (--tls-dir),
+ * {@code wxface.test.shortUrl} (--expires-in 2).
  *
  * Prints one line per test and a last line "N passed, M failed"; exits 1 if anything failed.
  */
@@ -36,6 +45,9 @@ public final class WxFaceTest {
 
     /** Debug builds of libwxface export this: it panics inside an export. */
     static native long nativePanicProbe() throws WxFaceException;
+
+    /** Debug builds of libwxface export this: calls config's logger from a native thread. */
+    static native int nativeLogFromNativeThread(WxFaceConfig config, int lines);
 
     interface Body {
         void run() throws Exception;
@@ -80,6 +92,31 @@ public final class WxFaceTest {
         test("failure paths in a loop (local references)", WxFaceTest::failureLoop);
         test("Rust panic becomes WxFaceException status 10", WxFaceTest::panicProbe);
         test("unclosed clients are freed by the cleaner", WxFaceTest::cleaner);
+        test("config builder: every option, defaults, toString hides key and proxy password",
+                WxFaceTest::configOptions);
+        test("config builder: refused option values", WxFaceTest::invalidOptions);
+        test("cache: hit, forced refresh, bypass, clearCache", WxFaceTest::cacheHitRefreshClear);
+        test("cache(false): every call asks WeChat", WxFaceTest::cacheDisabled);
+        test("stale authinfo served when a refresh fails", WxFaceTest::staleOnRefreshFailure);
+        test("short-lived authinfo: refreshed after the margin, error once expired",
+                WxFaceTest::shortLived);
+        test("retries: succeeds after 2 failures with attempts == 3", WxFaceTest::retries);
+        test("maxRetries(0): one attempt only", WxFaceTest::noRetries);
+        test("clock skew corrected (offset about 1000 s)", WxFaceTest::clockSkew);
+        test("clock skew correction disabled: PARAM_ERROR", WxFaceTest::clockSkewDisabled);
+        test("fallback URL after a refused primary", WxFaceTest::fallback);
+        test("HTTPS with caPem, caFile, builtinRoots(false)", WxFaceTest::httpsWithCa);
+        test("HTTPS without the test CA: status 4 (TLS)", WxFaceTest::httpsWithoutCa);
+        test("bad CA PEM and missing CA file are refused", WxFaceTest::badCa);
+        test("proxy on a refused loopback port: status 2", WxFaceTest::proxyRefused);
+        test("logger: INFO/DEBUG lines for attempts and cache hits, no secrets", WxFaceTest::logger);
+        test("logger: WARN and ERROR lines for retries and failures", WxFaceTest::loggerFailures);
+        test("logger level filter", WxFaceTest::loggerLevel);
+        test("a logger that throws does not break the call", WxFaceTest::throwingLogger);
+        test("logger calls from 8 threads", WxFaceTest::loggerConcurrent);
+        test("logger released when the client is closed", WxFaceTest::loggerReleased);
+        test("logger called from a native thread (attached, exceptions cleared)",
+                WxFaceTest::loggerNativeThread);
         test("all handles freed at the end", () -> check(WxFaceClient.openHandles() == 0,
                 "open handles: " + WxFaceClient.openHandles()));
 
@@ -280,10 +317,25 @@ public final class WxFaceTest {
             expectThrows(npe, "request", () -> client.getAuthinfo(null));
             // The native side checks nulls too (bypassing the Java checks), before the handle.
             expectThrows(npe, "native storeId",
-                    () -> invokeNativeGet(0L, null, "s", "d", "r", null, false, 0L));
+                    () -> invokeNativeGet(0L, null, "s", "d", "r", null, false, 0L, false, true));
             expectThrows(npe, "native rawdata",
-                    () -> invokeNativeGet(0L, "1", "s", "d", null, null, false, 0L));
+                    () -> invokeNativeGet(0L, "1", "s", "d", null, null, false, 0L, false, true));
+            expectThrows(npe, "options", () -> client.getAuthinfo(request(RAWDATA), null));
             checkAuthinfo(client.getAuthinfo(request(RAWDATA)));
+        }
+        // nativeCreate checks its arguments too.
+        expectThrows(npe, "native config", () -> invokeNativeCreate(null, key));
+        expectThrows(npe, "native key", () -> invokeNativeCreate(config().build(), null));
+    }
+
+    static Object invokeNativeCreate(WxFaceConfig config, byte[] k) throws Exception {
+        java.lang.reflect.Method m = WxFaceClient.class.getDeclaredMethod("nativeCreate",
+                WxFaceConfig.class, byte[].class);
+        m.setAccessible(true);
+        try {
+            return m.invoke(null, config, k);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw (Exception) e.getCause();
         }
     }
 
@@ -291,7 +343,7 @@ public final class WxFaceTest {
     static Object invokeNativeGet(Object... args) throws Exception {
         java.lang.reflect.Method m = WxFaceClient.class.getDeclaredMethod("nativeGetAuthinfo",
                 long.class, String.class, String.class, String.class, String.class, String.class,
-                boolean.class, long.class);
+                boolean.class, long.class, boolean.class, boolean.class);
         m.setAccessible(true);
         try {
             return m.invoke(null, args);
@@ -377,7 +429,7 @@ public final class WxFaceTest {
                 () -> client.getAuthinfo(request(RAWDATA)));
         // The native side refuses a zero handle as well.
         expectThrows(IllegalStateException.class, "native handle 0",
-                () -> invokeNativeGet(0L, "1", "s", "d", RAWDATA, null, false, 0L));
+                () -> invokeNativeGet(0L, "1", "s", "d", RAWDATA, null, false, 0L, false, true));
     }
 
     static void closeDuringCall() throws Exception {
@@ -435,6 +487,9 @@ public final class WxFaceTest {
                                     "POS-" + id + "-" + i, RAWDATA);
                             Authinfo info = client.getAuthinfo(req);
                             checkAuthinfo(info);
+                            // Every identity is new: a real request each time, never the cache.
+                            check(!info.isFromCache() && info.getAttempts() == 1,
+                                    "fresh result: " + info);
                             seen.add(info.getAuthinfo());
                             ok.incrementAndGet();
                         }
@@ -453,6 +508,7 @@ public final class WxFaceTest {
             checkEq(threads * calls, ok.get(), "successful calls");
             checkEq(threads * calls, total, "results");
             checkEq(threads * calls, all.size(), "distinct authinfos");
+            checkEq(threads * calls, client.getCachedCount(), "cached identities");
         } finally {
             pool.shutdownNow();
         }
@@ -514,6 +570,574 @@ public final class WxFaceTest {
             Thread.sleep(20);
         }
         checkEq(before, WxFaceClient.openHandles(), "open after GC");
+    }
+
+    // ---------------------------------------------------------------- field options
+
+    static String property(String name) {
+        String v = System.getProperty("wxface.test." + name);
+        if (v == null || v.isEmpty()) {
+            throw new AssertionError("system property wxface.test." + name
+                    + " is not set (run java/test.sh)");
+        }
+        return v;
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A request for its own identity, so tests sharing a mock do not share cache entries. */
+    static AuthinfoRequest requestFor(String deviceId, String rawdata) {
+        return new AuthinfoRequest("1001", "Shenzhen Nanshan", deviceId, rawdata);
+    }
+
+    static void configOptions() throws Exception {
+        WxFaceConfig d = config().build();
+        checkEq(Collections.<String>emptyList(), d.getFallbackBaseUrls(), "fallbacks");
+        checkEq(Collections.singletonList(baseUrl), d.getBaseUrls(), "base urls");
+        checkEq(0L, d.getAttemptTimeoutMillis(), "attempt timeout");
+        checkEq(2, d.getMaxRetries(), "max retries");
+        checkEq(200L, d.getBackoffInitialMillis(), "backoff initial");
+        checkEq(2000L, d.getBackoffMaxMillis(), "backoff max");
+        check(d.isClockSkewCorrection(), "clock skew correction on");
+        check(d.isCacheEnabled(), "cache on");
+        checkEq(-1L, d.getCacheRefreshMarginSeconds(), "margin");
+        check(!d.hasProxy(), "no proxy");
+        check(d.isBuiltinRoots(), "builtin roots");
+        checkEq(null, d.getLogger(), "logger");
+        checkEq(WxFaceLogger.Level.INFO, d.getLogLevel(), "log level");
+
+        WxFaceLogger quiet = (level, message) -> { };
+        WxFaceConfig c = config()
+                .baseUrls(Arrays.asList(baseUrl, "http://127.0.0.1:1", "http://localhost:2"))
+                .fallbackBaseUrl("http://[::1]:3")
+                .attemptTimeoutMillis(1500).maxRetries(4).backoff(10, 40)
+                .clockSkewCorrection(false).cache(false).cacheRefreshMarginSeconds(30)
+                .proxy("http://proxyuser:urlsecret@127.0.0.1:3128")
+                .proxyCredentials("alice", "s3cr3t-pass")
+                .caPem("-----BEGIN CERTIFICATE-----".getBytes(StandardCharsets.US_ASCII))
+                .caFile("/etc/ssl/x.pem").builtinRoots(false)
+                .logger(quiet, WxFaceLogger.Level.DEBUG)
+                .build();
+        checkEq(Arrays.asList(baseUrl, "http://127.0.0.1:1", "http://localhost:2", "http://[::1]:3"),
+                c.getBaseUrls(), "base urls");
+        checkEq(baseUrl, c.getBaseUrl(), "primary");
+        checkEq(1500L, c.getAttemptTimeoutMillis(), "attempt timeout");
+        checkEq(4, c.getMaxRetries(), "retries");
+        checkEq(10L, c.getBackoffInitialMillis(), "backoff initial");
+        checkEq(40L, c.getBackoffMaxMillis(), "backoff max");
+        check(!c.isClockSkewCorrection() && !c.isCacheEnabled() && !c.isBuiltinRoots(), "flags");
+        checkEq(30L, c.getCacheRefreshMarginSeconds(), "margin");
+        check(c.hasProxy(), "proxy");
+        checkEq(1, c.getCaPemCount(), "ca pems");
+        checkEq(Collections.singletonList("/etc/ssl/x.pem"), c.getCaFiles(), "ca files");
+        check(c.getLogger() == quiet, "logger");
+        checkEq(WxFaceLogger.Level.DEBUG, c.getLogLevel(), "level");
+        String text = c.toString();
+        check(!text.contains("s3cr3t-pass") && !text.contains("urlsecret"),
+                "toString hides the proxy passwords: " + text);
+        check(!text.contains(MOCK_KEY), "toString hides the key");
+        check(text.contains("127.0.0.1:3128"), "toString names the proxy: " + text);
+        // An empty list keeps the primary and drops the fallbacks.
+        checkEq(Collections.singletonList(baseUrl),
+                config().fallbackBaseUrl("http://127.0.0.1:1").baseUrls(Collections.<String>emptyList())
+                        .build().getBaseUrls(), "empty baseUrls");
+        // The library accepts every option (builtinRoots(false) needs a CA, given here).
+        byte[] ca = Files.readAllBytes(Paths.get(property("tlsCa")));
+        WxFaceConfig all = config().fallbackBaseUrl("http://127.0.0.1:1")
+                .attemptTimeoutMillis(1500).maxRetries(4).backoff(10, 40)
+                .clockSkewCorrection(false).cache(false).cacheRefreshMarginSeconds(30)
+                .proxy("socks5://127.0.0.1:1080").proxyCredentials("alice", "s3cr3t-pass")
+                .caPem(ca).caFile(property("tlsCa")).builtinRoots(false)
+                .logger(quiet, WxFaceLogger.Level.DEBUG).build();
+        new WxFaceClient(all).close();
+        checkEq(WxFaceLogger.Level.WARN, WxFaceLogger.Level.fromValue(2), "fromValue");
+        checkEq(4, WxFaceLogger.Level.DEBUG.value(), "DEBUG value");
+        checkEq(6, WxFaceLogger.Level.ERROR.androidPriority(), "android priority");
+    }
+
+    static void invalidOptions() throws Exception {
+        Class<IllegalArgumentException> iae = IllegalArgumentException.class;
+        Class<NullPointerException> npe = NullPointerException.class;
+        expectThrows(iae, "maxRetries -1", () -> config().maxRetries(-1));
+        expectThrows(iae, "backoff -1", () -> config().backoff(-1, 10));
+        expectThrows(iae, "attemptTimeoutMillis 0", () -> config().attemptTimeoutMillis(0));
+        expectThrows(iae, "margin -1", () -> config().cacheRefreshMarginSeconds(-1));
+        expectThrows(npe, "fallback null", () -> config().fallbackBaseUrl(null));
+        expectThrows(npe, "baseUrls null element",
+                () -> config().baseUrls(Arrays.asList(baseUrl, null)));
+        expectThrows(npe, "caPem null", () -> config().caPem(null));
+        expectThrows(npe, "caFile null", () -> config().caFile(null));
+        expectThrows(npe, "proxy password null", () -> config().proxyCredentials("u", null));
+        expectThrows(npe, "log level null", () -> config().logger((l, m) -> { }, null));
+        int before = WxFaceClient.openHandles();
+        expectField("base_url", () -> new WxFaceClient(config().fallbackBaseUrl("http://example.com").build()));
+        expectField("backoff", () -> new WxFaceClient(config().backoff(500, 100).build()));
+        expectField("proxy", () -> new WxFaceClient(config().proxy("https://127.0.0.1:1").build()));
+        expectField("proxy", () -> new WxFaceClient(config().proxyCredentials("u", "pw").build()));
+        expectField("ca_pem", () -> new WxFaceClient(config().builtinRoots(false).build()));
+        try {
+            new WxFaceClient(config().proxy("ftp://u:hunter2@127.0.0.1:1").build()).close();
+            throw new AssertionError("ftp proxy accepted");
+        } catch (IllegalArgumentException e) {
+            check(!e.getMessage().contains("hunter2"), "message hides the proxy password: " + e.getMessage());
+        }
+        checkEq(before, WxFaceClient.openHandles(), "failed creations leak no handle");
+    }
+
+    static void cacheHitRefreshClear() throws Exception {
+        try (WxFaceClient client = new WxFaceClient(config().build())) {
+            AuthinfoRequest req = requestFor("CACHE-1", RAWDATA);
+            checkEq(0, client.getCachedCount(), "empty cache");
+            Authinfo first = client.getAuthinfo(req);
+            checkAuthinfo(first);
+            check(!first.isFromCache() && !first.isStale(), "first call asks WeChat: " + first);
+            checkEq(1, first.getAttempts(), "attempts");
+            checkEq(null, first.getRefreshError(), "refresh error");
+            check(first.getRemainingMillis() > 3_590_000 && first.getRemainingMillis() <= 3_600_000,
+                    "remaining " + first.getRemainingMillis());
+            checkEq(1, client.getCachedCount(), "one identity cached");
+
+            Authinfo hit = client.getAuthinfo(req);
+            check(hit.isFromCache() && !hit.isStale(), "second call hits the cache: " + hit);
+            checkEq(0, hit.getAttempts(), "cache hit attempts");
+            checkEq(first.getAuthinfo(), hit.getAuthinfo(), "same authinfo");
+            check(hit.getRemainingMillis() <= first.getRemainingMillis(), "remaining decreases");
+            checkAuthinfo(hit);
+            // Another rawdata, same store/device: still the cached one (rawdata is not part of
+            // the identity).
+            checkEq(first.getAuthinfo(), client.getAuthinfo(requestFor("CACHE-1", "other+raw=")).getAuthinfo(),
+                    "rawdata not in the identity");
+
+            Authinfo forced = client.getAuthinfo(req, CallOptions.DEFAULT.withForceRefresh(true));
+            check(!forced.isFromCache(), "forced refresh asks WeChat: " + forced);
+            checkEq(1, forced.getAttempts(), "forced attempts");
+            check(!forced.getAuthinfo().equals(first.getAuthinfo()), "a new authinfo");
+            checkEq(forced.getAuthinfo(), client.getAuthinfo(req).getAuthinfo(), "refresh replaced the entry");
+
+            Authinfo bypass = client.getAuthinfo(req, CallOptions.DEFAULT.withUseCache(false));
+            check(!bypass.isFromCache(), "useCache(false) asks WeChat");
+            checkEq(forced.getAuthinfo(), client.getAuthinfo(req).getAuthinfo(), "bypass left the cache alone");
+
+            client.clearCache();
+            checkEq(0, client.getCachedCount(), "cleared");
+            Authinfo after = client.getAuthinfo(req);
+            check(!after.isFromCache(), "after clearCache the call asks WeChat");
+            check(!after.getAuthinfo().equals(forced.getAuthinfo()), "a new authinfo after clear");
+            check(CallOptions.DEFAULT.isUseCache() && !CallOptions.DEFAULT.isForceRefresh(), "defaults");
+            checkEq(CallOptions.DEFAULT, CallOptions.DEFAULT.withForceRefresh(true).withForceRefresh(false), "equals");
+        }
+        WxFaceClient closed = new WxFaceClient(config().build());
+        closed.close();
+        expectThrows(IllegalStateException.class, "clearCache after close", closed::clearCache);
+        expectThrows(IllegalStateException.class, "getCachedCount after close", closed::getCachedCount);
+    }
+
+    static void cacheDisabled() throws Exception {
+        try (WxFaceClient client = new WxFaceClient(config().cache(false).build())) {
+            AuthinfoRequest req = requestFor("NOCACHE-1", RAWDATA);
+            Authinfo a = client.getAuthinfo(req);
+            Authinfo b = client.getAuthinfo(req);
+            check(!a.isFromCache() && !b.isFromCache(), "never from the cache");
+            check(!a.getAuthinfo().equals(b.getAuthinfo()), "two requests, two authinfos");
+            checkEq(0, client.getCachedCount(), "nothing cached");
+        }
+    }
+
+    static void staleOnRefreshFailure() throws Exception {
+        // A margin of the whole validity makes every call a refresh.
+        try (WxFaceClient client = new WxFaceClient(config().cacheRefreshMarginSeconds(3600).build())) {
+            Authinfo first = client.getAuthinfo(requestFor("STALE-1", RAWDATA));
+            check(!first.isFromCache(), "first");
+            Authinfo stale = client.getAuthinfo(requestFor("STALE-1", "MOCK:signed-error"));
+            check(stale.isStale() && stale.isFromCache(), "stale result: " + stale);
+            checkEq(first.getAuthinfo(), stale.getAuthinfo(), "the cached authinfo");
+            checkEq(1, stale.getAttempts(), "the refresh made one attempt");
+            WxFaceException e = stale.getRefreshError();
+            check(e != null, "refresh error set");
+            checkEq(WxFaceException.REMOTE, e.getStatus(), "refresh error status");
+            checkEq("ERROR", e.getReturnCode(), "refresh error return code");
+            checkEq("无效的RawData数据", e.getReturnMsg(), "refresh error return msg");
+            check(stale.getRemainingMillis() > 0, "still valid");
+        }
+    }
+
+    static void shortLived() throws Exception {
+        WxFaceConfig config = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(property("shortUrl"))
+                .cacheRefreshMarginSeconds(1).build();
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            AuthinfoRequest req = requestFor("SHORT-1", RAWDATA);
+            Authinfo a = client.getAuthinfo(req);
+            checkEq(2L, a.getExpiresIn(), "expires in");
+            check(a.getRemainingMillis() <= 2000 && a.getRemainingMillis() > 1000, "remaining " + a.getRemainingMillis());
+            Authinfo hit = client.getAuthinfo(req);
+            check(hit.isFromCache(), "fresh within the margin: " + hit);
+            Thread.sleep(1100);
+            Authinfo refreshed = client.getAuthinfo(req);
+            check(!refreshed.isFromCache(), "refreshed once within the margin: " + refreshed);
+            check(!refreshed.getAuthinfo().equals(a.getAuthinfo()), "a new authinfo");
+            Thread.sleep(2300);
+            // Expired: a failing refresh is thrown, not served stale.
+            WxFaceException e = expectFailure(client, "SHORT-1", "MOCK:signed-error");
+            checkEq(WxFaceException.REMOTE, e.getStatus(), "expired entry, failure thrown");
+        }
+    }
+
+    static WxFaceException expectFailure(WxFaceClient client, String deviceId, String rawdata) {
+        try {
+            Authinfo info = client.getAuthinfo(requestFor(deviceId, rawdata));
+            throw new AssertionError("expected a WxFaceException, got " + info);
+        } catch (WxFaceException e) {
+            return e;
+        }
+    }
+
+    static void retries() throws Exception {
+        List<String> lines = Collections.synchronizedList(new ArrayList<String>());
+        WxFaceConfig config = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(property("flakyUrl"))
+                .backoff(10, 50).logger((level, message) -> lines.add(level + " " + message),
+                        WxFaceLogger.Level.DEBUG)
+                .build();
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            Authinfo info = client.getAuthinfo(requestFor("RETRY-1", RAWDATA));
+            checkAuthinfo(info);
+            checkEq(3, info.getAttempts(), "attempts (" + lines + ")");
+            check(!info.isFromCache(), "fresh");
+            int warns = 0;
+            for (String l : lines) {
+                if (l.startsWith("WARN ") && l.contains("retry")) {
+                    warns++;
+                }
+            }
+            checkEq(2, warns, "WARN lines for the 2 retries: " + lines);
+        }
+    }
+
+    static void noRetries() throws Exception {
+        try (WxFaceClient client = new WxFaceClient(config().maxRetries(0).cache(false).build())) {
+            WxFaceException e = expectFailure(client, "NORETRY-1", "MOCK:http-500");
+            checkEq(WxFaceException.HTTP_STATUS, e.getStatus(), "status");
+        }
+    }
+
+    static void clockSkew() throws Exception {
+        WxFaceConfig config = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(property("skewUrl")).build();
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            checkEq(0L, client.getClockOffsetSeconds(), "no offset yet");
+            Authinfo info = client.getAuthinfo(requestFor("SKEW-1", RAWDATA));
+            checkAuthinfo(info);
+            check(info.isClockCorrected(), "clock corrected: " + info);
+            check(Math.abs(info.getClockOffsetSeconds() - 1000) <= 5, "offset " + info.getClockOffsetSeconds());
+            checkEq(2, info.getAttempts(), "refused, then corrected");
+            checkEq(info.getClockOffsetSeconds(), client.getClockOffsetSeconds(), "client offset");
+            // The offset is kept: the next request is right the first time.
+            Authinfo next = client.getAuthinfo(requestFor("SKEW-1", RAWDATA), CallOptions.DEFAULT.withUseCache(false));
+            check(!next.isClockCorrected(), "no new correction");
+            checkEq(1, next.getAttempts(), "one attempt");
+            checkEq(info.getClockOffsetSeconds(), next.getClockOffsetSeconds(), "offset kept");
+        }
+    }
+
+    static void clockSkewDisabled() throws Exception {
+        WxFaceConfig config = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(property("skewUrl"))
+                .clockSkewCorrection(false).build();
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            WxFaceException e = expectFailure(client, "SKEW-2", RAWDATA);
+            checkEq(WxFaceException.REMOTE, e.getStatus(), "status");
+            checkEq("PARAM_ERROR", e.getReturnCode(), "return code");
+            check(e.getReturnMsg().contains("Now"), "return msg " + e.getReturnMsg());
+            checkEq(0L, client.getClockOffsetSeconds(), "no offset");
+        }
+    }
+
+    static void fallback() throws Exception {
+        String refused = "http://127.0.0.1:" + freePort();
+        WxFaceConfig config = WxFaceConfig.builder(MCH_ID, APPID, key)
+                .baseUrls(Arrays.asList(refused, baseUrl)).connectTimeoutMillis(1000).build();
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            Authinfo info = client.getAuthinfo(requestFor("FALLBACK-1", RAWDATA));
+            checkAuthinfo(info);
+            checkEq(2, info.getAttempts(), "primary refused, fallback answered");
+            // The client keeps using the URL that worked.
+            Authinfo next = client.getAuthinfo(requestFor("FALLBACK-2", RAWDATA));
+            checkEq(1, next.getAttempts(), "the fallback is now preferred");
+        }
+        WxFaceConfig viaBuilder = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(refused)
+                .fallbackBaseUrl(baseUrl).build();
+        try (WxFaceClient client = new WxFaceClient(viaBuilder)) {
+            checkAuthinfo(client.getAuthinfo(requestFor("FALLBACK-3", RAWDATA)));
+        }
+    }
+
+    static void httpsWithCa() throws Exception {
+        String url = property("tlsUrl");
+        String caPath = property("tlsCa");
+        byte[] pem = Files.readAllBytes(Paths.get(caPath));
+        WxFaceConfig[] configs = {
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url).caPem(pem).build(),
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url).caFile(caPath).build(),
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url).caPem(pem).builtinRoots(false).build(),
+        };
+        for (WxFaceConfig config : configs) {
+            try (WxFaceClient client = new WxFaceClient(config)) {
+                Authinfo info = client.getAuthinfo(requestFor("TLS-1", RAWDATA));
+                checkAuthinfo(info);
+                checkEq(1, info.getAttempts(), "attempts (" + config + ")");
+            }
+        }
+    }
+
+    static void httpsWithoutCa() throws Exception {
+        WxFaceConfig config = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(property("tlsUrl")).build();
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            WxFaceException e = expectFailure(client, "TLS-2", RAWDATA);
+            checkEq(WxFaceException.TLS, e.getStatus(), "status (" + e + ")");
+            checkEq("WXFACE_ERR_TLS", e.getStatusName(), "status name");
+        }
+    }
+
+    static void badCa() throws Exception {
+        expectField("ca_pem", () -> new WxFaceClient(config()
+                .caPem("not a certificate".getBytes(StandardCharsets.US_ASCII)).build()));
+        expectField("ca_file", () -> new WxFaceClient(config()
+                .caFile("/nonexistent/wxface-ca.pem").build()));
+    }
+
+    static void proxyRefused() throws Exception {
+        WxFaceConfig config = config().proxy("http://127.0.0.1:" + freePort())
+                .proxyCredentials("alice", "s3cr3t-pass").maxRetries(0).cache(false).build();
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            WxFaceException e = expectFailure(client, "PROXY-1", RAWDATA);
+            checkEq(WxFaceException.NETWORK, e.getStatus(), "status (" + e + ")");
+            check(!e.getMessage().contains("s3cr3t-pass"), "message hides the proxy password: " + e.getMessage());
+        }
+    }
+
+    /** Collects log lines; checks none carries a secret. */
+    static final class Lines implements WxFaceLogger {
+        final List<String> lines = Collections.synchronizedList(new ArrayList<String>());
+        final Set<String> threads = Collections.synchronizedSet(new HashSet<String>());
+
+        @Override
+        public void log(Level level, String message) {
+            check(level != null && message != null, "level and message");
+            lines.add(level + " " + message);
+            threads.add(Thread.currentThread().getName());
+        }
+
+        List<String> snapshot() {
+            synchronized (lines) {
+                return new ArrayList<String>(lines);
+            }
+        }
+
+        boolean has(String level, String fragment) {
+            for (String l : snapshot()) {
+                if (l.startsWith(level + " ") && l.contains(fragment)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void checkNoSecrets(String... secrets) {
+            for (String l : snapshot()) {
+                check(!l.contains(MOCK_KEY), "a log line carries the key: " + l);
+                for (String secret : secrets) {
+                    check(!l.contains(secret), "a log line carries a secret: " + l);
+                }
+            }
+        }
+    }
+
+    static void logger() throws Exception {
+        Lines log = new Lines();
+        String rawdata = "UNIQUERAWDATA+abc/def=";
+        List<String> authinfos = new ArrayList<String>();
+        try (WxFaceClient client = new WxFaceClient(config().logger(log, WxFaceLogger.Level.DEBUG).build())) {
+            AuthinfoRequest req = requestFor("LOG-1", rawdata);
+            authinfos.add(client.getAuthinfo(req).getAuthinfo());
+            Authinfo hit = client.getAuthinfo(req);
+            check(hit.isFromCache(), "second call is a cache hit");
+            authinfos.add(client.getAuthinfo(req, CallOptions.DEFAULT.withForceRefresh(true)).getAuthinfo());
+            client.clearCache();
+        }
+        check(log.has("DEBUG", "attempt 1"), "DEBUG line for the attempt: " + log.snapshot());
+        check(log.has("DEBUG", "cache hit"), "DEBUG line for the cache hit: " + log.snapshot());
+        check(log.has("INFO", "cache miss"), "INFO line for the cache miss: " + log.snapshot());
+        check(log.has("INFO", "cache refresh"), "INFO line for the forced refresh: " + log.snapshot());
+        check(log.has("INFO", "authinfo obtained"), "INFO line for the outcome: " + log.snapshot());
+        check(log.has("INFO", "cache cleared"), "INFO line for clearCache: " + log.snapshot());
+        check(log.has("DEBUG", "LOG-1"), "lines name the device: " + log.snapshot());
+        List<String> secrets = new ArrayList<String>(authinfos);
+        secrets.add(rawdata);
+        secrets.add("UNIQUERAWDATA");
+        log.checkNoSecrets(secrets.toArray(new String[0]));
+        check(log.threads.contains(Thread.currentThread().getName()), "called on the calling thread");
+    }
+
+    static void loggerFailures() throws Exception {
+        Lines log = new Lines();
+        String failing = "http://127.0.0.1:" + freePort();
+        WxFaceConfig config = WxFaceConfig.builder(MCH_ID, APPID, key)
+                .baseUrls(Arrays.asList(failing, baseUrl)).backoff(10, 20)
+                .proxyCredentials("alice", "s3cr3t-pass").proxy("http://127.0.0.1:" + freePort())
+                .logger(log, WxFaceLogger.Level.DEBUG).build();
+        // Failover first, without the proxy.
+        WxFaceConfig direct = WxFaceConfig.builder(MCH_ID, APPID, key)
+                .baseUrls(Arrays.asList(failing, baseUrl)).backoff(10, 20)
+                .logger(log, WxFaceLogger.Level.DEBUG).build();
+        try (WxFaceClient client = new WxFaceClient(direct)) {
+            checkAuthinfo(client.getAuthinfo(requestFor("LOGFAIL-1", RAWDATA)));
+            expectFailure(client, "LOGFAIL-2", "MOCK:signed-error");
+        }
+        try (WxFaceClient client = new WxFaceClient(config)) {
+            expectFailure(client, "LOGFAIL-3", RAWDATA);
+        }
+        check(log.has("WARN", "retry 1/2"), "WARN line for the retry: " + log.snapshot());
+        check(log.has("ERROR", "无效的RawData数据"), "ERROR line with the cause: " + log.snapshot());
+        check(log.has("ERROR", "LOGFAIL-3"), "ERROR line for the proxy failure: " + log.snapshot());
+        log.checkNoSecrets("s3cr3t-pass", "MOCKAUTHINFO");
+    }
+
+    static void loggerLevel() throws Exception {
+        Lines warnOnly = new Lines();
+        Lines info = new Lines();
+        try (WxFaceClient a = new WxFaceClient(config().logger(warnOnly, WxFaceLogger.Level.WARN).build());
+                WxFaceClient b = new WxFaceClient(config().logger(info).build())) {
+            for (WxFaceClient c : new WxFaceClient[] {a, b}) {
+                c.getAuthinfo(requestFor("LEVEL-1", RAWDATA));
+                c.getAuthinfo(requestFor("LEVEL-1", RAWDATA));
+                expectFailure(c, "LEVEL-2", "MOCK:signed-error");
+            }
+        }
+        for (String l : warnOnly.snapshot()) {
+            check(l.startsWith("ERROR ") || l.startsWith("WARN "), "WARN logger got " + l);
+        }
+        check(warnOnly.has("ERROR", "LEVEL-2"), "ERROR line reaches a WARN logger");
+        for (String l : info.snapshot()) {
+            check(!l.startsWith("DEBUG "), "INFO logger got " + l);
+        }
+        check(info.has("INFO", "authinfo obtained"), "INFO line reaches the default logger");
+    }
+
+    static void throwingLogger() throws Exception {
+        final AtomicInteger calls = new AtomicInteger();
+        WxFaceLogger bad = (level, message) -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("logger failure " + calls.get());
+        };
+        WxFaceLogger worse = (level, message) -> {
+            calls.incrementAndGet();
+            throw new StackOverflowError("deliberate");
+        };
+        for (WxFaceLogger logger : new WxFaceLogger[] {bad, worse}) {
+            try (WxFaceClient client = new WxFaceClient(config().logger(logger, WxFaceLogger.Level.DEBUG).build())) {
+                for (int i = 0; i < 20; i++) {
+                    Authinfo info = client.getAuthinfo(requestFor("THROW-" + i, RAWDATA));
+                    checkAuthinfo(info);
+                    check(client.getAuthinfo(requestFor("THROW-" + i, RAWDATA)).isFromCache(), "cache hit");
+                    WxFaceException e = expectFailure(client, "THROWFAIL-" + i, "MOCK:signed-error");
+                    checkEq(WxFaceException.REMOTE, e.getStatus(), "the call's own failure, not the logger's");
+                    expectField("store_name", () -> client.getAuthinfo(new AuthinfoRequest("1", "", "d", RAWDATA)));
+                }
+                client.clearCache();
+            }
+        }
+        check(calls.get() > 100, "the logger was called: " + calls.get());
+        // A logger that tries to close its own client gets IllegalStateException (dropped like any
+        // logger exception) instead of a deadlock.
+        final WxFaceClient[] self = new WxFaceClient[1];
+        final List<Throwable> thrown = Collections.synchronizedList(new ArrayList<Throwable>());
+        WxFaceLogger closing = (level, message) -> {
+            try {
+                self[0].close();
+            } catch (RuntimeException e) {
+                thrown.add(e);
+                throw e;
+            }
+        };
+        try (WxFaceClient client = new WxFaceClient(config().logger(closing).build())) {
+            self[0] = client;
+            checkAuthinfo(client.getAuthinfo(requestFor("THROW-CLOSE", RAWDATA)));
+            check(!client.isClosed(), "still open");
+            check(!thrown.isEmpty() && thrown.get(0) instanceof IllegalStateException,
+                    "close() from the logger refused: " + thrown);
+        }
+    }
+
+    static void loggerConcurrent() throws Exception {
+        final Lines log = new Lines();
+        final int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (final WxFaceClient client = new WxFaceClient(config().logger(log, WxFaceLogger.Level.DEBUG).build())) {
+            List<Future<Integer>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                final int id = t;
+                futures.add(pool.submit(() -> {
+                    int n = 0;
+                    for (int i = 0; i < 10; i++) {
+                        AuthinfoRequest req = requestFor("LOGMT-" + id + "-" + (i % 3), RAWDATA);
+                        checkAuthinfo(client.getAuthinfo(req));
+                        n++;
+                    }
+                    return n;
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> f : futures) {
+                total += f.get(60, TimeUnit.SECONDS);
+            }
+            checkEq(threads * 10, total, "calls");
+        } finally {
+            pool.shutdownNow();
+        }
+        check(log.threads.size() >= 2, "lines from several threads: " + log.threads);
+        check(log.has("DEBUG", "cache hit"), "cache hits logged");
+        log.checkNoSecrets("MOCKAUTHINFO");
+    }
+
+    static void loggerReleased() throws Exception {
+        WeakReference<Lines> ref = closeClientWithLogger();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        List<byte[]> pressure = new ArrayList<>();
+        while (ref.get() != null && System.nanoTime() < deadline) {
+            System.gc();
+            pressure.add(new byte[1 << 16]);
+            if (pressure.size() > 64) {
+                pressure.clear();
+            }
+            Thread.sleep(20);
+        }
+        check(ref.get() == null, "the native global reference to the logger was released");
+    }
+
+    static void loggerNativeThread() throws Exception {
+        Lines log = new Lines();
+        checkEq(5, nativeLogFromNativeThread(config().logger(log).build(), 5), "lines sent");
+        checkEq(5, log.snapshot().size(), "lines received: " + log.snapshot());
+        check(log.has("INFO", "line 4 from a native thread"), "content: " + log.snapshot());
+        check(!log.threads.contains(Thread.currentThread().getName()), "another thread: " + log.threads);
+        final AtomicInteger calls = new AtomicInteger();
+        WxFaceLogger bad = (level, message) -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("deliberate");
+        };
+        checkEq(3, nativeLogFromNativeThread(config().logger(bad).build(), 3), "lines sent");
+        checkEq(3, calls.get(), "the throwing logger ran each time");
+    }
+
+    static WeakReference<Lines> closeClientWithLogger() throws Exception {
+        Lines log = new Lines();
+        WxFaceConfig config = config().logger(log, WxFaceLogger.Level.DEBUG).build();
+        WxFaceClient client = new WxFaceClient(config);
+        client.getAuthinfo(requestFor("RELEASE-1", RAWDATA));
+        check(!log.snapshot().isEmpty(), "logged");
+        client.close();
+        return new WeakReference<Lines>(log);
     }
 
     static String repeat(char c, int n) {
