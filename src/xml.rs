@@ -26,7 +26,11 @@ pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Strin
         out.push('<');
         out.push_str(name);
         out.push('>');
-        if value.contains(['<', '>', '&', '"', '\'']) {
+        if value.contains('\r') {
+            // A parser turns a raw CR (even inside CDATA) into LF; only a character reference
+            // carries it through.
+            push_escaped(&mut out, value);
+        } else if value.contains(['<', '>', '&', '"', '\'']) {
             // `]]>` cannot appear inside a CDATA section: end the section between `]]` and `>`.
             out.push_str("<![CDATA[");
             out.push_str(&value.replace("]]>", "]]]]><![CDATA[>"));
@@ -40,6 +44,20 @@ pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Strin
     }
     out.push_str("</xml>");
     out
+}
+
+fn push_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
 }
 
 fn is_xml_name(name: &str) -> bool {
@@ -92,6 +110,9 @@ pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>> {
                 None => return Err(bad("content after the root element")),
                 Some(None) => {
                     let name = start.name().as_ref().to_owned();
+                    if !is_xml_name(&name) {
+                        return Err(bad(format!("{name:?} is not a field name")));
+                    }
                     if fields.iter().any(|(n, _)| *n == name) {
                         return Err(bad(format!("field <{name}> appears twice")));
                     }
@@ -185,6 +206,8 @@ mod tests {
             "<![CDATA[inner]]>",
             "  spaces kept  ",
             "line\nbreak",
+            "carriage\r\nreturn\r",
+            "cr and markup\r<&>",
             "base64+/==",
         ] {
             roundtrip(v);
@@ -228,6 +251,8 @@ mod tests {
             "<xml><a>1</a></xml><xml></xml>",
             "<xml>stray<a>1</a></xml>",
             "<xml><?pi x?><a>1</a></xml>",
+            "<xml>< /></xml>",
+            "<xml><a:b>1</a:b></xml>",
         ] {
             assert!(
                 matches!(decode(bad_doc.as_bytes()), Err(Error::BadResponse(_))),
