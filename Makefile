@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SONAME := libwxface.so.0.$(shell sed -n 's/^version = "0\.\([0-9]*\)\..*/\1/p' Cargo.toml | head -n1)
 
-.PHONY: all demo test lib mock header java java-test android-check size clean
+.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean
 
 all: lib
 
@@ -42,6 +42,15 @@ java-test:
 ## Compile-check the library for the Android targets (no NDK here; see README).
 android-check:
 	bash scripts/android-check.sh
+
+## Build for aarch64 and armv7 Linux and run the C example and unit tests under qemu-user.
+cross-test:
+	bash scripts/cross-test.sh
+
+## Fuzz the XML codec, response verification, request validation and C setters (nightly;
+## FUZZ_SECONDS per target, default 60).
+fuzz:
+	bash scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 ## Print the stripped size of the release shared library.
 size: lib
