@@ -103,20 +103,10 @@ public final class WxFaceClient implements AutoCloseable {
             throws WxFaceException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(options, "options");
-        Lock lock = handle.lock.readLock();
-        lock.lock();
-        try {
-            long ptr = handle.ptr;
-            if (ptr == 0) {
-                throw new IllegalStateException("the WxFaceClient is closed");
-            }
-            return nativeGetAuthinfo(ptr, request.getStoreId(), request.getStoreName(),
-                    request.getDeviceId(), request.getRawdata(), request.getAttach(),
-                    request.hasNow(), request.getNow(), options.isForceRefresh(),
-                    options.isUseCache());
-        } finally {
-            lock.unlock();
-        }
+        return withHandle(ptr -> nativeGetAuthinfo(ptr, request.getStoreId(),
+                request.getStoreName(), request.getDeviceId(), request.getRawdata(),
+                request.getAttach(), request.hasNow(), request.getNow(),
+                options.isForceRefresh(), options.isUseCache()));
     }
 
     /**
@@ -126,17 +116,10 @@ public final class WxFaceClient implements AutoCloseable {
      * @throws IllegalStateException if the client is closed
      */
     public void clearCache() {
-        Lock lock = handle.lock.readLock();
-        lock.lock();
-        try {
-            long ptr = handle.ptr;
-            if (ptr == 0) {
-                throw new IllegalStateException("the WxFaceClient is closed");
-            }
+        withHandle(ptr -> {
             nativeClearCache(ptr);
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /**
@@ -146,17 +129,7 @@ public final class WxFaceClient implements AutoCloseable {
      * @throws IllegalStateException if the client is closed
      */
     public int getCachedCount() {
-        Lock lock = handle.lock.readLock();
-        lock.lock();
-        try {
-            long ptr = handle.ptr;
-            if (ptr == 0) {
-                throw new IllegalStateException("the WxFaceClient is closed");
-            }
-            return nativeCachedCount(ptr);
-        } finally {
-            lock.unlock();
-        }
+        return withHandle(WxFaceClient::nativeCachedCount);
     }
 
     /**
@@ -166,6 +139,16 @@ public final class WxFaceClient implements AutoCloseable {
      * @throws IllegalStateException if the client is closed
      */
     public long getClockOffsetSeconds() {
+        return withHandle(WxFaceClient::nativeClockOffsetSeconds);
+    }
+
+    /** A native call on the live handle; {@code E} is what it throws (inferred per call site). */
+    private interface NativeCall<T, E extends Exception> {
+        T call(long ptr) throws E;
+    }
+
+    /** Calls {@code f} under the read lock, so {@link #close()} cannot free the handle meanwhile. */
+    private <T, E extends Exception> T withHandle(NativeCall<T, E> f) throws E {
         Lock lock = handle.lock.readLock();
         lock.lock();
         try {
@@ -173,7 +156,7 @@ public final class WxFaceClient implements AutoCloseable {
             if (ptr == 0) {
                 throw new IllegalStateException("the WxFaceClient is closed");
             }
-            return nativeClockOffsetSeconds(ptr);
+            return f.call(ptr);
         } finally {
             lock.unlock();
         }
