@@ -12,23 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "wxface.h"
 
-static int passed, failed;
 static const char *mock_url, *mock_key, *refused_url;
 
 #define MCH_ID "1900000109"
 #define APPID "wx2421b1c4370ec43b"
-
-static void check(int ok, const char *what) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s (last status %s: %s)\n", what, wxface_status_name(wxface_last_error_status()),
-               wxface_last_error_message());
-    }
-}
 
 static wxface_config *make_config(const char *url, const char *key, uint32_t sign_type) {
     wxface_config *c = wxface_config_new();

@@ -22,22 +22,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "wxface.h"
 
 #define RAWDATA "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo+/+/c-field-test=="
 
-static int passed, failed;
 static const char *key;
-
-static void check(int ok, const char *what) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s (last status %s: %s)\n", what, wxface_status_name(wxface_last_error_status()),
-               wxface_last_error_message());
-    }
-}
 
 static const char *env(const char *name) {
     const char *v = getenv(name);
