@@ -65,28 +65,57 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// Compiles one C source against the shared library; returns the executable.
-fn compile_c(source: &Path, name: &str) -> PathBuf {
+/// How a test program is linked.
+enum Link {
+    /// Against libwxface.so, found at run time through an rpath.
+    Shared,
+    /// Against libwxface.a plus the system libraries it needs
+    /// (`cargo rustc -- --print native-static-libs`).
+    Static,
+}
+
+/// Compiles one source with `compiler` (`gcc -std=c99` or `g++ -std=c++11`), warnings as
+/// errors; returns the executable.
+fn compile(compiler: &str, std: &str, source: &Path, link: Link, name: &str) -> PathBuf {
     let e = env();
     let exe = e.work.join(name);
-    let out = run(Command::new("gcc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"])
+    let mut cmd = Command::new(compiler);
+    cmd.args([std, "-Wall", "-Wextra", "-Werror", "-g", "-pthread"])
         .arg("-I")
         .arg(root().join("include"))
-        .arg(source)
-        .arg("-L")
-        .arg(&e.lib_dir)
-        .arg("-lwxface")
-        .arg(format!("-Wl,-rpath,{}", e.lib_dir.display()))
-        .arg("-o")
-        .arg(&exe));
+        .arg(source);
+    match link {
+        Link::Shared => {
+            cmd.arg("-L")
+                .arg(&e.lib_dir)
+                .arg("-lwxface")
+                .arg(format!("-Wl,-rpath,{}", e.lib_dir.display()));
+        }
+        Link::Static => {
+            cmd.arg(&e.static_lib).args([
+                "-lpthread",
+                "-ldl",
+                "-lm",
+                "-lrt",
+                "-lutil",
+                "-lgcc_s",
+                "-lc",
+            ]);
+        }
+    }
+    let out = run(cmd.arg("-o").arg(&exe));
     assert!(
         out.status.success(),
-        "gcc failed for {}:\n{}",
+        "{compiler} failed for {}:\n{}",
         source.display(),
         text(&out)
     );
     exe
+}
+
+/// Compiles one C source against the shared library; returns the executable.
+fn compile_c(source: &Path, name: &str) -> PathBuf {
+    compile("gcc", "-std=c99", source, Link::Shared, name)
 }
 
 fn refused_url() -> String {
@@ -253,26 +282,13 @@ fn example_reports_remote_failure_and_exit_code() {
 
 #[test]
 fn static_link_works() {
-    let e = env();
-    let exe = e.work.join("get_authinfo_static");
-    let out = run(Command::new("gcc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror"])
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg(root().join("examples-c/get_authinfo.c"))
-        .arg(&e.static_lib)
-        .args([
-            "-lpthread",
-            "-ldl",
-            "-lm",
-            "-lrt",
-            "-lutil",
-            "-lgcc_s",
-            "-lc",
-        ])
-        .arg("-o")
-        .arg(&exe));
-    assert!(out.status.success(), "static link failed:\n{}", text(&out));
+    let exe = compile(
+        "gcc",
+        "-std=c99",
+        &root().join("examples-c/get_authinfo.c"),
+        Link::Static,
+        "get_authinfo_static",
+    );
     let ldd = text(&run(Command::new("ldd").arg(&exe)));
     assert!(
         !ldd.contains("libwxface"),
@@ -289,20 +305,13 @@ fn static_link_works() {
 
 #[test]
 fn header_compiles_as_cpp() {
-    let e = env();
-    let exe = e.work.join("header_cpp");
-    let out = run(Command::new("g++")
-        .args(["-std=c++11", "-Wall", "-Wextra", "-Werror"])
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg(root().join("tests/c/header_cpp.cpp"))
-        .arg("-L")
-        .arg(&e.lib_dir)
-        .arg("-lwxface")
-        .arg(format!("-Wl,-rpath,{}", e.lib_dir.display()))
-        .arg("-o")
-        .arg(&exe));
-    assert!(out.status.success(), "g++ failed:\n{}", text(&out));
+    let exe = compile(
+        "g++",
+        "-std=c++11",
+        &root().join("tests/c/header_cpp.cpp"),
+        Link::Shared,
+        "header_cpp",
+    );
     assert!(run(&mut Command::new(&exe)).status.success());
 }
 
