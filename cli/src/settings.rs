@@ -119,10 +119,8 @@ impl Settings {
         if let Some(path) = &file {
             let (values, key) = read_file(path)?;
             from_file = values;
-            if key.is_some() {
-                if let Some(w) = permission_warning(path) {
-                    s.warnings.push(w);
-                }
+            if let Some(w) = key.as_ref().and_then(|_| permission_warning(path)) {
+                s.warnings.push(w);
             }
             file_key = key;
             s.file = Some(path.clone());

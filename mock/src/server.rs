@@ -529,17 +529,17 @@ fn normal(shared: &Shared, parsed: Option<&[(String, String)]>) -> Response {
             sign_type,
         ));
     }
-    if let Some(prefix) = &cfg.rawdata_prefix {
-        if !get(fields, "rawdata")
+    let rawdata_ok = cfg.rawdata_prefix.as_deref().is_none_or(|prefix| {
+        get(fields, "rawdata")
             .unwrap_or_default()
-            .starts_with(prefix.as_str())
-        {
-            return xml_response(&signed(
-                failure("ERROR", "无效的RawData数据"),
-                key,
-                sign_type,
-            ));
-        }
+            .starts_with(prefix)
+    });
+    if !rawdata_ok {
+        return xml_response(&signed(
+            failure("ERROR", "无效的RawData数据"),
+            key,
+            sign_type,
+        ));
     }
     xml_response(&signed(success(fields, cfg.expires_in), key, sign_type))
 }

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+#[allow(unused_imports)]
 pub use wxface_mock::{MockConfig, MockServer, Scenario, TestCa};
 
 /// The key the CLI is given (the mock's default key, so signatures agree).
