@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SONAME := libwxface.so.0.$(shell sed -n 's/^version = "0\.\([0-9]*\)\..*/\1/p' Cargo.toml | head -n1)
 
-.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean
+.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean cli cli-cross-test
 
 all: lib
 
@@ -46,6 +46,14 @@ android-check:
 ## Build for aarch64 and armv7 Linux and run the C example and unit tests under qemu-user.
 cross-test:
 	bash scripts/cross-test.sh
+
+## Build the wxface command-line tool (target/release/wxface).
+cli:
+	$(CARGO) build --release -p wxface-cli
+
+## Static aarch64 musl build of the wxface tool; run its doctor under qemu-user against the mock.
+cli-cross-test:
+	bash scripts/cli-cross-test.sh
 
 ## Fuzz the XML codec, response verification, request validation and C setters (nightly;
 ## FUZZ_SECONDS per target, default 60).
