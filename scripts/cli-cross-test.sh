@@ -7,10 +7,11 @@
 #      binary is a static aarch64 executable (no program interpreter, no NEEDED libraries) and
 #      print its size.
 #   3. Start the host-built mock three times (plain HTTP that only accepts rawdata from a face
-#      SDK, plain HTTP, HTTPS with a test CA) and run the aarch64 `wxface doctor` under
+#      SDK, HTTPS with a test CA, HTTPS with a certificate from another CA) and run the aarch64 `wxface doctor` under
 #      qemu-aarch64 against them: all checks pass (exit 0, verdict 无效的RawData数据), over HTTPS
-#      with --ca-file (exit 0, TLS step passed), and with a wrong key (exit 25, 签名错误). No
-#      output may contain either key.
+#      with --ca-file (exit 0, TLS step passed), HTTPS presenting a certificate from another CA
+#      (--tls-foreign-ca: exit 23, the middlebox CA named), and with a wrong key (exit 25,
+#      签名错误). No output may contain either key.
 #
 # Everything is built under target/cli-cross. Usage: scripts/cli-cross-test.sh
 set -euo pipefail
@@ -85,6 +86,9 @@ strict_port=$port
 mkdir -p "$work/tls"
 start_mock tls --tls-dir "$work/tls"
 tls_port=$port
+mkdir -p "$work/foreign"
+start_mock foreign --tls-dir "$work/foreign" --tls-foreign-ca
+foreign_port=$port
 
 failures=0
 check() { # description expected-code expected-text key args...
@@ -109,6 +113,8 @@ check() { # description expected-code expected-text key args...
 check "plain HTTP, all checks" 0 "无效的RawData数据" "$key" --base-url "http://127.0.0.1:$strict_port"
 check "HTTPS with a custom CA" 0 "issued by CN=wxface-mock test CA" "$key" \
     --base-url "https://localhost:$tls_port" --ca-file "$work/tls/ca.pem"
+check "certificate from another CA" 23 "issued by CN=wxface-mock middlebox CA" "$key" \
+    --base-url "https://localhost:$foreign_port" --ca-file "$work/foreign/ca.pem"
 check "wrong key" 25 "签名错误" "$wrong_key" --base-url "http://127.0.0.1:$strict_port"
 
 section "summary"
