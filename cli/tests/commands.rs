@@ -152,13 +152,20 @@ fn config_file_env_and_flags_share_names_with_precedence() {
     let cfg = file.to_str().unwrap();
     let run = wxface(
         &["authinfo", "--config", cfg, "--device-id", "flag-dev"],
-        &[("WXFACE_STORE_ID", "from-env")],
+        &[
+            ("WXFACE_STORE_ID", "from-env"),
+            ("WXFACE_DEVICE_ID", "env-dev"),
+        ],
         "",
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     let req = server.requests().pop().unwrap();
-    assert_eq!(req.field("device_id"), Some("flag-dev"), "flag beats file");
+    assert_eq!(
+        req.field("device_id"),
+        Some("flag-dev"),
+        "flag beats env and file"
+    );
     assert_eq!(req.field("store_id"), Some("from-env"), "env beats file");
     assert_eq!(
         req.field("mch_id"),

@@ -238,7 +238,12 @@ fn certificate_from_another_ca_is_named_as_a_middlebox() {
         &["--ca-file", ca_file.to_str().unwrap()],
         &env_for(KEY),
     );
-    assert_verdict(&run, "TLS", 23, "issued by CN=Shop Firewall Inspection CA");
+    assert_verdict(
+        &run,
+        "TLS",
+        23,
+        "was issued by CN=Shop Firewall Inspection CA, which is not among",
+    );
     assert!(
         run.step("TLS")["cause"]
             .as_str()
