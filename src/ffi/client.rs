@@ -54,6 +54,7 @@ unsafe fn call_into(
     guard(|| {
         // SAFETY: forwarded contract.
         let out = unsafe { clear_out(out) }?;
+        crate::test_hook::maybe_panic();
         *out = into_raw(wxface_authinfo::new(call()?));
         Ok(())
     })
