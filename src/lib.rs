@@ -28,6 +28,7 @@
 pub mod authinfo;
 mod cache;
 mod client;
+mod clock;
 mod config;
 mod error;
 pub mod ffi;
