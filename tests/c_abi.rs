@@ -108,8 +108,11 @@ impl Mode {
             Mode::Valgrind => valgrind(exe),
             Mode::Sanitizers => {
                 let mut cmd = Command::new(exe);
-                cmd.env("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:abort_on_error=0")
-                    .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+                cmd.env(
+                    "ASAN_OPTIONS",
+                    "detect_leaks=1:halt_on_error=1:abort_on_error=0",
+                )
+                .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
                 cmd
             }
         }
@@ -170,7 +173,14 @@ fn compile_with(
 /// Compiles one C source against the shared library for `mode`; returns the executable.
 fn compile_c(source: &Path, name: &str, mode: Mode) -> PathBuf {
     let name = format!("{name}{}", mode.suffix());
-    compile_with("gcc", "-std=c99", source, Link::Shared, &name, mode.cflags())
+    compile_with(
+        "gcc",
+        "-std=c99",
+        source,
+        Link::Shared,
+        &name,
+        mode.cflags(),
+    )
 }
 
 fn refused_url() -> String {
@@ -408,10 +418,7 @@ fn field_suite(mode: Mode) {
         .env("WXFACE_HTTP_PROXY", http_proxy.url("http"))
         .env("WXFACE_SOCKS_PROXY", socks_proxy.url("socks5")));
     let t = text(&out);
-    assert!(
-        out.status.success(),
-        "test_field failed ({mode:?}):\n{t}"
-    );
+    assert!(out.status.success(), "test_field failed ({mode:?}):\n{t}");
     assert!(t.contains(" passed, 0 failed"), "unexpected output:\n{t}");
     assert!(
         http_proxy.log().contains("CONNECT"),

@@ -16,13 +16,18 @@
 // The contract is the header preamble, stated once rather than on each of ~60 exports.
 #![allow(clippy::missing_safety_doc)]
 
-// In the order the header lists them.
-mod authinfo;
-mod client;
+// In the order the header lists them (blank lines keep rustfmt from sorting them).
 mod config;
-mod error;
-mod log;
+
+mod client;
+
 mod request;
+
+mod authinfo;
+
+mod error;
+
+mod log;
 
 pub use authinfo::*;
 pub use client::*;
