@@ -5,9 +5,10 @@
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
+use super::convert::{arg_bytes, arg_mut, arg_opt_str, arg_str, free_raw, into_raw};
+use super::error::wxface_status;
 use super::error::{guard, guard_ptr};
 use super::log::{level, log_fn, wxface_log_fn};
-use super::{arg_bytes, arg_mut, arg_opt_str, arg_str, free_raw, into_raw, wxface_status};
 use crate::error::Error;
 use crate::{ApiKey, CacheOptions, ConfigBuilder, SignType};
 

@@ -7,8 +7,8 @@ use ::jni::sys::{jboolean, jint, jlong};
 use ::jni::{Env, EnvUnowned, jni_sig, jni_str};
 
 use super::config::read_config;
-use super::error::{Failure, ThrowJava, core_exception};
-use super::{optional_jstring, read_string, required_string};
+use super::error::{Failure, ThrowJava, core_exception, optional_jstring};
+use super::strings::{read_string, required_string};
 use crate::{AuthinfoRequest, AuthinfoResult, CallOptions, Client};
 
 const AUTHINFO_CLASS: &JNIStr = jni_str!("com/wxface/Authinfo");
@@ -198,4 +198,15 @@ fn new_authinfo<'local>(
             ],
         )
     })
+}
+
+/// `static native String nativeVersion()`: the library's version, to spot a jar/library
+/// mismatch.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_wxface_WxFaceClient_nativeVersion<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JString<'local> {
+    env.with_env(|env| -> Result<JString<'local>, Failure> { Ok(env.new_string(crate::VERSION)?) })
+        .resolve::<ThrowJava>()
 }

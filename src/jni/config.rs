@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::error::Failure;
 use super::log::java_logger;
-use super::read_string;
+use super::strings::read_string;
 use crate::{ApiKey, CacheOptions, Config, ConfigBuilder, Error, Level, SignType};
 
 /// Reads the `String` field `name` of `obj`; `field` names it in an error.

@@ -4,12 +4,11 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use ::jni::errors::{Error as JniError, ErrorPolicy};
-use ::jni::objects::{JThrowable, JValue};
+use ::jni::objects::{JObject, JThrowable, JValue};
 use ::jni::strings::{JNIStr, JNIString};
 use ::jni::sys::jint;
 use ::jni::{Env, jni_sig, jni_str};
 
-use super::optional_jstring;
 use crate::{Error, ErrorKind};
 
 /// Status of a panic or an unexpected JNI failure inside the library (`WXFACE_ERR_PANIC`).
@@ -204,4 +203,15 @@ pub(super) fn core_exception<'local>(
         remote.map(|r| r.0),
         remote.map(|r| r.1),
     )
+}
+
+/// A Java string for an optional value (`null` for `None`).
+pub(super) fn optional_jstring<'local>(
+    env: &mut Env<'local>,
+    value: Option<&str>,
+) -> Result<JObject<'local>, JniError> {
+    Ok(match value {
+        Some(v) => env.new_string(v)?.into(),
+        None => JObject::null(),
+    })
 }

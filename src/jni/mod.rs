@@ -7,7 +7,7 @@
 //!
 //! Files: [`config`] (reading `WxFaceConfig` into the core's `ConfigBuilder`), [`client`] (the
 //! `WxFaceClient` natives), [`error`] (failures → Java exceptions, the panic boundary), [`log`]
-//! (the logger bridge); string conversion is in this file.
+//! (the logger bridge), [`strings`] (Java strings in and out).
 //!
 //! Configuration: `nativeCreate(WxFaceConfig config, byte[] key)` reads the configuration's
 //! private fields by name (`config::read_config`, every read in a local frame), so a new option adds a
@@ -44,72 +44,16 @@ mod client;
 mod config;
 mod error;
 mod log;
+mod strings;
 
 use std::sync::Arc;
 
-use ::jni::errors::Error as JniError;
-use ::jni::objects::{JClass, JObject, JString};
+use ::jni::objects::{JClass, JObject};
 use ::jni::sys::{jint, jlong};
-use ::jni::{Env, EnvUnowned, jni_sig, jni_str};
+use ::jni::{EnvUnowned, jni_sig, jni_str};
 
-use crate::{Error, Level};
+use crate::Level;
 use error::{Failure, ThrowJava};
-
-fn optional_jstring<'local>(
-    env: &mut Env<'local>,
-    value: Option<&str>,
-) -> Result<JObject<'local>, JniError> {
-    Ok(match value {
-        Some(v) => env.new_string(v)?.into(),
-        None => JObject::null(),
-    })
-}
-
-/// Reads a Java string. Java hands over modified UTF-8 (NUL and characters outside the Basic
-/// Multilingual Plane encoded differently); they are decoded, so the core's own rules refuse
-/// them with the same message the C API gives. Only an unpaired surrogate, which no UTF-8 string
-/// can hold, is refused here rather than silently replaced.
-fn read_string(
-    env: &Env<'_>,
-    value: &JString<'_>,
-    field: &'static str,
-) -> Result<Option<String>, Failure> {
-    if value.is_null() {
-        return Ok(None);
-    }
-    let chars = value.mutf8_chars(env)?;
-    if let Ok(s) = std::str::from_utf8(chars.to_bytes()) {
-        return Ok(Some(s.to_owned()));
-    }
-    let decoded = chars.to_str();
-    if decoded.contains('\u{FFFD}') {
-        return Err(Failure::Core(Error::invalid(
-            field,
-            "contains an unpaired surrogate, which is not text",
-        )));
-    }
-    Ok(Some(decoded.into_owned()))
-}
-
-fn required_string(
-    env: &Env<'_>,
-    value: &JString<'_>,
-    field: &'static str,
-    param: &'static str,
-) -> Result<String, Failure> {
-    read_string(env, value, field)?.ok_or(Failure::Null(param))
-}
-
-/// `static native String nativeVersion()`: the library's version, to spot a jar/library
-/// mismatch.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_wxface_WxFaceClient_nativeVersion<'local>(
-    mut env: EnvUnowned<'local>,
-    _class: JClass<'local>,
-) -> JString<'local> {
-    env.with_env(|env| -> Result<JString<'local>, Failure> { Ok(env.new_string(crate::VERSION)?) })
-        .resolve::<ThrowJava>()
-}
 
 /// Test hook, debug builds only: panics inside an export so the Java test can check that a
 /// panic arrives as `WxFaceException` status 10 and the JVM carries on.
