@@ -267,7 +267,8 @@ public final class WxFaceTest {
             WxFaceException e = expectFailure(client, "MOCK:hang");
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             checkEq(WxFaceException.TIMEOUT, e.getStatus(), "status (" + e + ")");
-            check(ms < 5000, "returned after " + ms + " ms");
+            // Only catches a hang: the deadline itself is tested with counts in the Rust suite.
+            check(ms < 30_000, "returned after " + ms + " ms");
         }
     }
 
@@ -433,11 +434,22 @@ public final class WxFaceTest {
     }
 
     static void closeDuringCall() throws Exception {
-        final WxFaceClient client = new WxFaceClient(config().timeoutMillis(800).build());
-        final CountDownLatch started = new CountDownLatch(1);
+        // The logger runs inside the native call, under the handle's read lock: its DEBUG
+        // "attempt" line says the call is in flight, its ERROR line that it is ending. Both
+        // order the events without a sleep.
+        final CountDownLatch inFlight = new CountDownLatch(1);
+        final AtomicInteger ended = new AtomicInteger();
+        WxFaceLogger probe = (level, message) -> {
+            if (message.startsWith("attempt ")) {
+                inFlight.countDown();
+            } else if (level == WxFaceLogger.Level.ERROR) {
+                ended.incrementAndGet();
+            }
+        };
+        final WxFaceClient client = new WxFaceClient(config().timeoutMillis(800).maxRetries(0)
+                .logger(probe, WxFaceLogger.Level.DEBUG).build());
         final Throwable[] outcome = new Throwable[1];
         Thread caller = new Thread(() -> {
-            started.countDown();
             try {
                 client.getAuthinfo(request("MOCK:hang"));
             } catch (Throwable t) {
@@ -445,17 +457,14 @@ public final class WxFaceTest {
             }
         });
         caller.start();
-        started.await();
-        Thread.sleep(200); // let the call reach the network
-        long start = System.nanoTime();
+        check(inFlight.await(30, TimeUnit.SECONDS), "the call reached the network");
         client.close(); // must wait for the call, not free the client under it
-        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        caller.join(10_000);
+        checkEq(1, ended.get(), "close returned only after the call in flight had ended");
+        caller.join(30_000);
         check(!caller.isAlive(), "caller finished");
         check(outcome[0] instanceof WxFaceException
                 && ((WxFaceException) outcome[0]).getStatus() == WxFaceException.TIMEOUT,
                 "in-flight call ended with its own timeout: " + outcome[0]);
-        check(waited >= 200, "close waited for the call (" + waited + " ms)");
         expectThrows(IllegalStateException.class, "after close", () -> client.getAuthinfo(request(RAWDATA)));
     }
 
@@ -790,11 +799,16 @@ public final class WxFaceTest {
                 .cacheRefreshMarginSeconds(1).build();
         try (WxFaceClient client = new WxFaceClient(config)) {
             AuthinfoRequest req = requestFor("SHORT-1", RAWDATA);
+            long start = System.nanoTime();
             Authinfo a = client.getAuthinfo(req);
             checkEq(2L, a.getExpiresIn(), "expires in");
-            check(a.getRemainingMillis() <= 2000 && a.getRemainingMillis() > 1000, "remaining " + a.getRemainingMillis());
+            check(a.getRemainingMillis() <= 2000, "remaining " + a.getRemainingMillis());
             Authinfo hit = client.getAuthinfo(req);
-            check(hit.isFromCache(), "fresh within the margin: " + hit);
+            long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            // Fresh until 1 s before expiry; a machine slow enough to take longer is not a failure.
+            check(hit.isFromCache() || elapsed >= 1000, "fresh within the margin: " + hit);
+            // Time passing is what this test is about: after these waits the entry is due for
+            // refresh, then expired, however slow the machine.
             Thread.sleep(1100);
             Authinfo refreshed = client.getAuthinfo(req);
             check(!refreshed.isFromCache(), "refreshed once within the margin: " + refreshed);
