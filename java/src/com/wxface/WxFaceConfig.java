@@ -373,8 +373,8 @@ public final class WxFaceConfig {
 
         /**
          * A fixed cache refresh margin in seconds: a cached authinfo is refreshed once its
-         * remaining validity is at or below it. Default: 10 % of {@code expires_in}, at least
-         * 60 s.
+         * remaining validity is at or below it. Default: a share of {@code expires_in} (see the
+         * README).
          */
         public Builder cacheRefreshMarginSeconds(long seconds) {
             this.cacheRefreshMarginSeconds = seconds;
