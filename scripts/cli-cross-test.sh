@@ -2,7 +2,8 @@
 # Static aarch64 build of the `wxface` command-line tool, run under qemu-user against the mock.
 #
 #   1. Tools: the rustup target aarch64-unknown-linux-musl, qemu-user (apt-get) and
-#      cargo-zigbuild with zig (pip: ziglang cargo-zigbuild) as the musl cross linker.
+#      cargo-zigbuild with zig (pip: ziglang cargo-zigbuild, in a virtual environment under
+#      target/cli-cross/venv unless already installed) as the musl cross linker.
 #   2. cargo zigbuild --release -p wxface-cli --target aarch64-unknown-linux-musl; check that the
 #      binary is a static aarch64 executable (no program interpreter, no NEEDED libraries) and
 #      print its size.
@@ -39,9 +40,24 @@ if ! rustup target list --installed | grep -qx "$target"; then
 fi
 scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
 [[ -n "$scripts_dir" ]] && export PATH="$PATH:$scripts_dir"
-if ! command -v cargo-zigbuild >/dev/null || ! { command -v zig >/dev/null || python3 -c 'import ziglang' 2>/dev/null; }; then
-    echo "pip install ziglang cargo-zigbuild"
-    python3 -m pip install -q ziglang cargo-zigbuild
+# cargo-zigbuild and zig from PyPI, into a virtual environment under target/cli-cross (Debian's
+# system Python refuses `pip install` outside one). CLI_CROSS_VENV=1 forces this path.
+venv="$target_dir/venv"
+[[ -x "$venv/bin/cargo-zigbuild" ]] && export PATH="$venv/bin:$PATH"
+if [[ "${CLI_CROSS_VENV:-0}" == 1 && ! -x "$venv/bin/cargo-zigbuild" ]] ||
+    ! command -v cargo-zigbuild >/dev/null ||
+    ! { command -v zig >/dev/null || python3 -c 'import ziglang' 2>/dev/null; }; then
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+        sudo=""
+        [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+        echo "apt-get install python3 python3-venv"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+    fi
+    echo "pip install ziglang cargo-zigbuild (into $venv)"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q ziglang cargo-zigbuild
+    export PATH="$venv/bin:$PATH"
     hash -r
 fi
 echo "qemu-aarch64, $target, cargo-zigbuild: ready ($((SECONDS - start_time)) s)"
