@@ -207,15 +207,10 @@ pub fn run(settings: &Settings, budget: Duration, text: bool) -> Report {
         configuration(settings, deadline, &mut config, &mut target, &mut proxy)
     });
     let mut remote = None;
-    if let (Some(config), Some(target)) = (config, target) {
-        network_steps(
-            &mut r,
-            settings,
-            &target,
-            proxy.as_ref(),
-            config,
-            &mut remote,
-        );
+    // The configuration step built (and so validated) the library's configuration; the probe
+    // builds its own with the time then left.
+    if let (Some(_validated), Some(target)) = (config, target) {
+        network_steps(&mut r, settings, &target, proxy.as_ref(), &mut remote);
     } else {
         for name in ["DNS", "TCP", "TLS", "clock", "probe"] {
             r.skip(name, "skipped: fix the configuration first");
@@ -428,7 +423,6 @@ fn network_steps(
     settings: &Settings,
     target: &Target,
     proxy: Option<&Target>,
-    config: wxface::Config,
     remote: &mut Option<(String, String)>,
 ) {
     let deadline = r.deadline;
@@ -461,7 +455,7 @@ fn network_steps(
         return;
     };
     r.run("clock", |_| clock_step(conn, target, deadline));
-    r.run("probe", |_| probe_step(settings, config, remote));
+    r.run("probe", |_| probe_step(settings, deadline, remote));
 }
 
 fn dns_step(lookup: &Target, via_proxy: bool, addrs: &mut Vec<SocketAddr>) -> Outcome {
@@ -728,9 +722,25 @@ fn wxface_path() -> &'static str {
 
 fn probe_step(
     settings: &Settings,
-    config: wxface::Config,
+    deadline: Instant,
     remote: &mut Option<(String, String)>,
 ) -> Outcome {
+    // The probe may use what is left of the doctor's deadline, no more: one attempt, no
+    // retries, no clock correction (the clock step judges the clock).
+    let left = deadline.saturating_duration_since(Instant::now());
+    let config = match settings.build_config(left.max(Duration::from_millis(1)), |b| {
+        b.max_retries(0).cache(false).clock_skew_correction(false)
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            return Outcome::fail(
+                exit::PROBE,
+                format!("cannot configure the probe: {e}"),
+                "the configuration was refused",
+                "fix the setting named above",
+            );
+        }
+    };
     let sign_type = config.sign_type().as_str();
     let client = match wxface::Client::new(config) {
         Ok(c) => c,

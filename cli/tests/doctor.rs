@@ -338,6 +338,19 @@ fn a_hanging_server_is_cut_by_the_deadline() {
     assert!(t0.elapsed() >= Duration::from_secs(2), "{:?}", t0.elapsed());
 }
 
+#[test]
+fn the_probe_gets_only_what_is_left_of_the_deadline() {
+    // Every answer takes 3 s: the clock step uses 3 of the 5 s, so the probe has 2 s left and
+    // must give up, although a probe with a fresh 5 s would have got its answer.
+    let server = start(MockConfig {
+        delay: Duration::from_secs(3),
+        ..Default::default()
+    });
+    let run = doctor(&url(&server), &["--timeout-secs", "5"], &env_for(KEY));
+    assert_eq!(run.step("clock")["status"], "pass", "{}", run.stdout);
+    assert_verdict(&run, "probe", 29, "deadline of 5.0 s ran out during probe");
+}
+
 /// An HTTP CONNECT proxy for `n` connections: reads each CONNECT, dials the target, answers
 /// 200 and relays bytes both ways. Returns its port and a receiver of the CONNECT lines.
 fn connect_proxy(n: usize) -> (u16, std::sync::mpsc::Receiver<String>) {
