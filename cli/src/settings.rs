@@ -32,7 +32,8 @@ pub const NAMES: &[&str] = &[
 /// Flags shared by `authinfo` and `doctor`.
 #[derive(Args, Debug, Default, Clone)]
 pub struct ConfigArgs {
-    /// TOML file with any of the settings below (and `key`); also WXFACE_CONFIG
+    /// TOML file with any of the settings below, and `key`: the API key is read only from there
+    /// or WXFACE_KEY, never from a flag [env: WXFACE_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Merchant number (service-provider mode: the provider's) [env: WXFACE_MCH_ID]

@@ -432,6 +432,118 @@ fn tcp_and_tls_through_an_http_connect_proxy() {
     assert_eq!(run.step("clock")["status"], "pass", "{}", run.stdout);
 }
 
+/// A SOCKS5 proxy for `n` connections that demands user `u` with password `pw`, then relays.
+/// Returns its port and a receiver of the destination of each CONNECT (`host:port`).
+fn socks5_proxy(n: usize, pw: &'static str) -> (u16, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..n {
+            let Ok((client, _)) = listener.accept() else {
+                return;
+            };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = socks5_session(client, pw, &tx);
+            });
+        }
+    });
+    (port, rx)
+}
+
+fn socks5_session(
+    mut c: TcpStream,
+    pw: &str,
+    tx: &std::sync::mpsc::Sender<String>,
+) -> std::io::Result<()> {
+    let mut head = [0u8; 2];
+    c.read_exact(&mut head)?;
+    let mut methods = vec![0u8; usize::from(head[1])];
+    c.read_exact(&mut methods)?;
+    if !methods.contains(&2) {
+        return c.write_all(&[5, 0xff]);
+    }
+    c.write_all(&[5, 2])?;
+    let mut ver_len = [0u8; 2];
+    c.read_exact(&mut ver_len)?;
+    let mut user = vec![0u8; usize::from(ver_len[1])];
+    c.read_exact(&mut user)?;
+    let mut plen = [0u8; 1];
+    c.read_exact(&mut plen)?;
+    let mut pass = vec![0u8; usize::from(plen[0])];
+    c.read_exact(&mut pass)?;
+    if user != b"u" || pass != pw.as_bytes() {
+        return c.write_all(&[1, 1]);
+    }
+    c.write_all(&[1, 0])?;
+    let mut req = [0u8; 4];
+    c.read_exact(&mut req)?;
+    let host = match req[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            c.read_exact(&mut ip)?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut l = [0u8; 1];
+            c.read_exact(&mut l)?;
+            let mut h = vec![0u8; usize::from(l[0])];
+            c.read_exact(&mut h)?;
+            String::from_utf8(h).unwrap()
+        }
+        _ => return c.write_all(&[5, 8, 0, 1, 0, 0, 0, 0, 0, 0]),
+    };
+    let mut p = [0u8; 2];
+    c.read_exact(&mut p)?;
+    let dest = format!("{host}:{}", u16::from_be_bytes(p));
+    let upstream = TcpStream::connect(&dest)?;
+    c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
+    tx.send(dest).unwrap();
+    let (mut c2, mut u2) = (c.try_clone()?, upstream.try_clone()?);
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut c2, &mut u2);
+        let _ = u2.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut u, mut c) = (upstream, c);
+    let _ = std::io::copy(&mut u, &mut c);
+    let _ = c.shutdown(std::net::Shutdown::Write);
+    let _ = up.join();
+    Ok(())
+}
+
+#[test]
+fn socks5_proxy_with_credentials_that_are_never_printed() {
+    let server = start(MockConfig::default());
+    let password = "s3cret-proxy-pass";
+    let (port, dests) = socks5_proxy(2, password);
+    let proxy_url = format!("socks5://u:{password}@127.0.0.1:{port}");
+    let run = doctor(&url(&server), &["--proxy", &proxy_url], &env_for(KEY));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let tcp = run.step("TCP");
+    assert!(
+        tcp["detail"]
+            .as_str()
+            .unwrap()
+            .contains("through socks5 proxy"),
+        "{tcp}"
+    );
+    let got: Vec<String> = dests.try_iter().collect();
+    assert_eq!(
+        got,
+        vec![server.addr().to_string(); 2],
+        "the doctor and the probe"
+    );
+    // A wrong password is a TCP (proxy) failure; the password appears nowhere.
+    let (port, _) = socks5_proxy(1, "another-password");
+    let proxy_url = format!("socks5://u:{password}@127.0.0.1:{port}");
+    let run = doctor(&url(&server), &["--proxy", &proxy_url], &env_for(KEY));
+    assert_verdict(&run, "TCP", 22, "refused the credentials");
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains(password), "{text}");
+    }
+}
+
 #[test]
 fn text_mode_prints_the_checklist() {
     let server = start(MockConfig {
