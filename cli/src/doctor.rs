@@ -1,7 +1,7 @@
 //! `wxface doctor`: configuration → DNS → TCP → TLS → clock → signed probe, each step timed,
 //! with a verdict, a likely cause and a fix for every failure.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -670,12 +670,10 @@ fn clock_step(conn: Conn, target: &Target, deadline: Instant) -> Outcome {
         Conn::Plain(mut s) => {
             net::set_deadline(&s, deadline).and_then(|()| net::http_date(&mut s, &host, path))
         }
-        Conn::Tls(mut s) => net::set_deadline(&s.sock, deadline).and_then(|()| {
-            let r = net::http_date(&mut *s, &host, path);
-            let mut sink = [0u8; 512];
-            while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
-            r
-        }),
+        // Only the head is read; the connection is then dropped (the request said close).
+        Conn::Tls(mut s) => {
+            net::set_deadline(&s.sock, deadline).and_then(|()| net::http_date(&mut *s, &host, path))
+        }
     };
     let local = SystemTime::now();
     let (status, date) = match result {
