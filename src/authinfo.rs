@@ -13,6 +13,9 @@ pub const PATH: &str = "/face/get_wxpayface_authinfo";
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 /// Largest authinfo accepted, in bytes (PROTOCOL.md: up to 4096 characters).
 pub const AUTHINFO_MAX: usize = 4096;
+/// Largest `expires_in` accepted, in seconds (WeChat issues 3600): a larger value would keep a
+/// cached authinfo for years.
+pub const EXPIRES_IN_MAX: u32 = 24 * 3600;
 /// Largest `now` accepted: 10 digits of Unix seconds (a 13-digit value is milliseconds).
 const NOW_MAX: i64 = 9_999_999_999;
 
@@ -259,13 +262,20 @@ pub(crate) fn parse_response(config: &Config, fields: &[(String, String)]) -> Re
     }
     let expires_in =
         get("expires_in").ok_or_else(|| Error::BadResponse("SUCCESS without expires_in".into()))?;
+    if expires_in.is_empty() || !expires_in.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::BadResponse(format!(
+            "expires_in {} is not a number of seconds",
+            crate::error::sanitize(expires_in)
+        )));
+    }
     let expires_in = expires_in
         .parse::<u32>()
         .ok()
-        .filter(|&v| v > 0 && expires_in.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|v| (1..=EXPIRES_IN_MAX).contains(v))
         .ok_or_else(|| {
             Error::BadResponse(format!(
-                "expires_in {expires_in:?} is not a positive number of seconds"
+                "expires_in {} is out of range (1 to {EXPIRES_IN_MAX} s)",
+                crate::error::sanitize(expires_in)
             ))
         })?;
     Ok(Authinfo {

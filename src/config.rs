@@ -20,6 +20,8 @@ pub const DEFAULT_BASE_URL: &str = "https://payapp.weixin.qq.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default bound on a whole call: resolve, connect, send and receive, every retry included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest timeout accepted (for `timeout`, `connect_timeout`, `attempt_timeout`).
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Default number of retries after a transient failure (so at most 3 attempts).
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Default wait before the first retry; it doubles on each further retry.
@@ -475,8 +477,14 @@ impl ConfigBuilder {
             validate::text("sub_appid", v, validate::ID_MAX)?;
         }
         c.base_url = normalize_base_url(&c.base_url)?;
-        for url in &mut c.fallback_urls {
-            *url = normalize_base_url(url)?;
+        for (i, url) in c.fallback_urls.iter_mut().enumerate() {
+            *url = normalize_base_url(url).map_err(|e| match e {
+                Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+                    field,
+                    reason: format!("fallback URL {}: {reason}", i + 1),
+                },
+                other => other,
+            })?;
         }
         let r = &c.retry;
         if r.initial_backoff > r.max_backoff {
@@ -492,6 +500,9 @@ impl ConfigBuilder {
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
+            }
+            if d > MAX_TIMEOUT {
+                return Err(Error::invalid(field, "must be at most 24 hours"));
             }
         }
         if c.connect_timeout > c.timeout {
@@ -664,6 +675,13 @@ mod tests {
                 .build()
                 .is_err()
         );
+        for too_long in [Duration::MAX, MAX_TIMEOUT + Duration::from_nanos(1)] {
+            let err = Config::builder("1", "wx1", key())
+                .timeout(too_long)
+                .build()
+                .unwrap_err();
+            assert_eq!(err.to_string(), "invalid timeout: must be at most 24 hours");
+        }
         let c = Config::builder("1", "wx1", key())
             .sub_appid("")
             .build()

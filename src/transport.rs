@@ -89,12 +89,13 @@ impl Transport {
 fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
     match e {
-        U::Timeout(t) => Error::Timeout(format!("{t} timeout expired")),
+        U::Timeout(ureq::Timeout::Connect) => Error::Timeout("the connect timeout expired".into()),
+        U::Timeout(_) => Error::Timeout("no complete answer within the attempt's time".into()),
         U::HostNotFound => Error::Network("host not found (DNS)".into()),
         U::ConnectionFailed => Error::Network("connection failed".into()),
         U::Io(io) => map_io(io),
         U::Tls(m) => Error::Tls(m.to_owned()),
-        U::Rustls(e) => Error::Tls(e.to_string()),
+        U::Rustls(e) => map_rustls(&e),
         U::Pem(e) => Error::Tls(format!("bad PEM: {e}")),
         U::StatusCode(code) => Error::HttpStatus(code),
         U::BodyExceedsLimit(limit) => {
@@ -112,17 +113,14 @@ fn map_error(e: ureq::Error) -> Error {
     }
 }
 
+/// TLS failures by their type: rustls's error, wherever ureq wrapped it.
 fn map_io(e: io::Error) -> Error {
-    // rustls reports handshake and certificate failures as InvalidData wrapping its own error.
     if let Some(inner) = e.get_ref() {
-        if let Some(ureq::Error::Rustls(r)) = inner.downcast_ref::<ureq::Error>() {
-            return Error::Tls(r.to_string());
+        if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+            return map_rustls(r);
         }
-        let text = inner.to_string();
-        if e.kind() == io::ErrorKind::InvalidData
-            && (text.contains("certificate") || text.contains("handshake"))
-        {
-            return Error::Tls(text);
+        if let Some(ureq::Error::Rustls(r)) = inner.downcast_ref::<ureq::Error>() {
+            return map_rustls(r);
         }
     }
     match e.kind() {
@@ -138,4 +136,45 @@ fn map_io(e: io::Error) -> Error {
         }
         _ => Error::Network(e.to_string()),
     }
+}
+
+/// A short message for each rustls failure (its `Display` can be a long debug dump).
+fn map_rustls(e: &rustls::Error) -> Error {
+    use rustls::CertificateError as C;
+    use rustls::Error as R;
+    let msg = match e {
+        R::InvalidCertificate(c) => format!(
+            "server certificate rejected: {}",
+            match c {
+                C::Expired | C::ExpiredContext { .. } => "expired (check the terminal clock)",
+                C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "not valid yet (check the terminal clock)"
+                }
+                C::UnknownIssuer => "not issued by a trusted root",
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "not valid for this host name"
+                }
+                C::BadSignature
+                | C::UnsupportedSignatureAlgorithmContext { .. }
+                | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                    "bad or unsupported signature (e.g. SHA-1)"
+                }
+                C::Revoked => "revoked",
+                C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                    "not valid for TLS server authentication"
+                }
+                C::BadEncoding => "badly encoded",
+                _ => "not acceptable",
+            }
+        ),
+        R::AlertReceived(alert) => {
+            format!("the server refused the handshake (alert {alert:?})")
+        }
+        R::PeerIncompatible(p) => {
+            format!("the server offers no TLS version or cipher suite we accept ({p:?})")
+        }
+        R::NoCertificatesPresented => "the server presented no certificate".to_owned(),
+        other => other.to_string(),
+    };
+    Error::Tls(msg)
 }
