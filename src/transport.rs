@@ -41,9 +41,9 @@ impl Transport {
             .max_redirects(0)
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build());
-        if let Some(p) = &config.proxy {
-            builder = builder.proxy(Some(p.proxy.clone()));
-        }
+        // Only the configured proxy, never one from the environment (`HTTP_PROXY`,
+        // `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, which ureq would read otherwise).
+        builder = builder.proxy(config.proxy.as_ref().map(|p| p.proxy.clone()));
         let agent = builder.build().new_agent();
         Transport { agent, max_body }
     }
