@@ -538,10 +538,12 @@ fn build_proxy(
             "scheme must be http (HTTP CONNECT) or socks5; https and socks4 proxies are not supported",
         ));
     }
-    let url = if scheme == "socks5h" {
-        format!("socks5{}", &url[7..])
+    // SOCKS5 always lets the proxy resolve host names (ureq's `socks5h`): the terminal may
+    // have no DNS of its own, and a local lookup would leak the host.
+    let url = if scheme == "socks5" {
+        Zeroizing::new(format!("socks5h{}", &url[6..]))
     } else {
-        url.to_owned()
+        Zeroizing::new(url.to_owned())
     };
     let mut proxy = ureq::Proxy::new(&url).map_err(|_| err("is not a valid proxy URL"))?;
     if let Some(user) = username {

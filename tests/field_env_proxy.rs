@@ -42,6 +42,10 @@ fn proxy_environment_variables_are_ignored() {
         .get_authinfo(&request(RAWDATA))
         .expect("sent directly to the loopback server");
     assert_eq!(server.request_count(), 1);
-    assert_eq!(seen.load(Ordering::SeqCst), 0, "the environment proxy was used");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        0,
+        "the environment proxy was used"
+    );
     assert!(!client.config().has_proxy());
 }
