@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use zeroize::{Zeroize, Zeroizing};
+
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sign;
@@ -139,6 +141,20 @@ pub struct Authinfo {
     pub sub_mch_id: Option<String>,
 }
 
+impl Zeroize for AuthinfoRequest {
+    /// Wipes the rawdata (the caller's copy: wxface wipes its own).
+    fn zeroize(&mut self) {
+        self.rawdata.zeroize();
+    }
+}
+
+impl Zeroize for Authinfo {
+    /// Wipes the credential (the other fields are public identifiers).
+    fn zeroize(&mut self) {
+        self.authinfo.zeroize();
+    }
+}
+
 impl fmt::Debug for Authinfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authinfo")
@@ -154,12 +170,13 @@ impl fmt::Debug for Authinfo {
 
 /// The request's fields, signed, ready for [`xml::encode`](crate::xml::encode).
 /// `request` must have been validated.
+/// Every value is wiped when the list is dropped (the rawdata is among them).
 pub(crate) fn request_fields(
     config: &Config,
     request: &AuthinfoRequest,
     now: i64,
     nonce: &str,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(&'static str, Zeroizing<String>)> {
     let now = now.to_string();
     let mut fields: Vec<(&'static str, String)> = vec![
         ("store_id", request.store_id.clone()),
@@ -190,6 +207,9 @@ pub(crate) fn request_fields(
     );
     fields.push(("sign", signature));
     fields
+        .into_iter()
+        .map(|(k, v)| (k, Zeroizing::new(v)))
+        .collect()
 }
 
 /// Turns a decoded response into an [`Authinfo`] or the error it stands for.

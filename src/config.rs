@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
+use crate::proxy::ProxySetting;
 use crate::secret::ApiKey;
 use crate::sign::SignType;
 use crate::validate;
@@ -122,29 +123,6 @@ impl CacheOptions {
     pub fn margin_for(&self, expires_in: Duration) -> Duration {
         self.refresh_margin
             .unwrap_or_else(|| (expires_in / 10).max(DEFAULT_REFRESH_MARGIN_MIN))
-    }
-}
-
-/// A validated proxy. `Debug` shows the scheme, host and port, never the credentials.
-#[derive(Clone)]
-pub(crate) struct ProxySetting {
-    pub(crate) proxy: ureq::Proxy,
-}
-
-impl fmt::Debug for ProxySetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Proxy({:?} {}:{}{})",
-            self.proxy.protocol(),
-            self.proxy.host(),
-            self.proxy.port(),
-            if self.proxy.username().is_some() {
-                " with credentials"
-            } else {
-                ""
-            }
-        )
     }
 }
 
@@ -266,7 +244,7 @@ impl Config {
 #[derive(Clone)]
 pub struct ConfigBuilder {
     config: Config,
-    proxy_url: Option<String>,
+    proxy_url: Option<Zeroizing<String>>,
     proxy_username: Option<String>,
     proxy_password: Option<Zeroizing<String>>,
     ca_pems: Vec<Vec<u8>>,
@@ -390,10 +368,9 @@ impl ConfigBuilder {
     /// An explicit proxy: `http://host:port` (HTTP CONNECT) or `socks5://host:port` (SOCKS5,
     /// host names resolved by the proxy). Credentials may be given in the URL
     /// (percent-encoded) or with [`proxy_credentials`](ConfigBuilder::proxy_credentials).
-    /// Default: none; without one, the `HTTPS_PROXY`/`ALL_PROXY` environment variables apply
-    /// as before. An empty string means none.
+    /// Default: none; proxy environment variables are never read. An empty string means none.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy_url = Some(url.into()).filter(|s| !s.is_empty());
+        self.proxy_url = Some(Zeroizing::new(url.into())).filter(|s| !s.is_empty());
         self
     }
     /// User name and password for the proxy (basic auth for HTTP CONNECT, user/password
@@ -445,7 +422,7 @@ impl ConfigBuilder {
     /// Validates and returns the configuration.
     pub fn build(mut self) -> Result<Config> {
         self.config.proxy = build_proxy(
-            self.proxy_url.as_deref(),
+            self.proxy_url.as_deref().map(String::as_str),
             self.proxy_username.as_deref(),
             self.proxy_password.as_deref().map(String::as_str),
         )?;
@@ -518,47 +495,14 @@ fn build_proxy(
     username: Option<&str>,
     password: Option<&str>,
 ) -> Result<Option<ProxySetting>> {
-    let Some(url) = url else {
-        if username.is_some() {
-            return Err(Error::invalid(
-                "proxy",
-                "credentials were given without a proxy",
-            ));
-        }
-        return Ok(None);
-    };
-    // Never echo the URL: it may carry a password.
-    let err = |reason: &str| Error::invalid("proxy", reason.to_owned());
-    let scheme = url
-        .split_once("://")
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .ok_or_else(|| err("must be http://host:port or socks5://host:port"))?;
-    if !matches!(scheme.as_str(), "http" | "socks5" | "socks5h") {
-        return Err(err(
-            "scheme must be http (HTTP CONNECT) or socks5; https and socks4 proxies are not supported",
-        ));
+    match url {
+        Some(url) => ProxySetting::parse(url, username, password).map(Some),
+        None if username.is_some() => Err(Error::invalid(
+            "proxy",
+            "credentials were given without a proxy",
+        )),
+        None => Ok(None),
     }
-    // SOCKS5 always lets the proxy resolve host names (ureq's `socks5h`): the terminal may
-    // have no DNS of its own, and a local lookup would leak the host.
-    let url = if scheme == "socks5" {
-        Zeroizing::new(format!("socks5h{}", &url[6..]))
-    } else {
-        Zeroizing::new(url.to_owned())
-    };
-    let mut proxy = ureq::Proxy::new(&url).map_err(|_| err("is not a valid proxy URL"))?;
-    if let Some(user) = username {
-        let mut b = ureq::Proxy::builder(proxy.protocol())
-            .host(proxy.host())
-            .port(proxy.port())
-            .username(user);
-        if let Some(pw) = password {
-            b = b.password(pw);
-        }
-        proxy = b
-            .build()
-            .map_err(|_| err("the proxy credentials are not acceptable"))?;
-    }
-    Ok(Some(ProxySetting { proxy }))
 }
 
 /// Every `CERTIFICATE` block of a PEM text.

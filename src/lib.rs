@@ -35,6 +35,7 @@ pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
 pub mod log;
+mod proxy;
 mod retry;
 mod secret;
 pub mod sign;

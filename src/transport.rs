@@ -1,17 +1,28 @@
 //! HTTPS transport: one ureq agent per client (so connections are reused), bounded reads and a
 //! precise error for each way the exchange can fail.
 
-use std::io;
+use std::io::{self, Read};
 use std::time::{Duration, SystemTime};
 
 use ureq::tls::{RootCerts, TlsConfig};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, NextTimeout, RustlsConnector, TcpConnector,
+    Transport as Conn,
+};
+use zeroize::Zeroize;
+
+use zeroize::Zeroizing;
+
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::proxy::{ProxyHandshake, ProxyResolver};
 
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
-    pub body: Vec<u8>,
+    /// Wiped when dropped (it holds the authinfo).
+    pub body: Zeroizing<Vec<u8>>,
     /// The response's `Date` header, when present and well-formed.
     pub date: Option<SystemTime>,
 }
@@ -41,10 +52,21 @@ impl Transport {
             .max_redirects(0)
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build());
-        // Only the configured proxy, never one from the environment (`HTTP_PROXY`,
-        // `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, which ureq would read otherwise).
-        builder = builder.proxy(config.proxy.as_ref().map(|p| p.proxy.clone()));
-        let agent = builder.build().new_agent();
+        // No proxy for ureq itself: it would read the environment's proxy variables, and keep
+        // the credentials in memory nobody wipes. The configured proxy is handled by
+        // `crate::proxy` inside the connector chain instead.
+        builder = builder.proxy(None);
+        let proxy = config.proxy.clone().map(Arc::new);
+        // TCP (to the proxy when there is one), the proxy handshake, TLS; each layer's buffers
+        // (which hold the proxy credentials, the signed body with the rawdata, and the answer
+        // with the authinfo) wiped before they are freed.
+        let connector =
+            ().chain(TcpConnector::default())
+                .chain(WipeBuffers)
+                .chain(ProxyHandshake(proxy.clone()))
+                .chain(RustlsConnector::default())
+                .chain(WipeBuffers);
+        let agent = ureq::Agent::with_parts(builder.build(), connector, ProxyResolver::new(proxy));
         Transport { agent, max_body }
     }
 
@@ -76,13 +98,88 @@ impl Transport {
             .get("date")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok());
-        let body = response
+        // Read into a buffer allocated once at full size: a growing one would leave partial
+        // copies of the answer in freed memory.
+        let mut body = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(self.max_body).map_or(usize::MAX, |n| n.saturating_add(1)),
+        ));
+        let mut reader = response
             .body_mut()
             .with_config()
             .limit(self.max_body)
-            .read_to_vec()
-            .map_err(map_error)?;
+            .reader();
+        reader.read_to_end(&mut body).map_err(|e| {
+            match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+                Some(ureq::Error::BodyExceedsLimit(limit)) => {
+                    Error::BadResponse(format!("the response body exceeds {limit} bytes"))
+                }
+                Some(ureq::Error::Timeout(_)) => {
+                    Error::Timeout("no complete answer within the attempt's time".into())
+                }
+                _ => map_io(e),
+            }
+        })?;
         Ok(HttpResponse { body, date })
+    }
+}
+
+/// Wraps each connection so its buffers are wiped when it is dropped (closed, evicted from
+/// the pool, or the agent freed).
+#[derive(Debug)]
+struct WipeBuffers;
+
+impl<In: Conn> Connector<In> for WipeBuffers {
+    type Out = WipedOnDrop;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<WipedOnDrop>, ureq::Error> {
+        Ok(chained.map(|t| WipedOnDrop(Box::new(t))))
+    }
+}
+
+/// A connection whose input and output buffers are zeroed on drop.
+#[derive(Debug)]
+struct WipedOnDrop(Box<dyn Conn>);
+
+impl Conn for WipedOnDrop {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.0.buffers()
+    }
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: NextTimeout,
+    ) -> std::result::Result<(), ureq::Error> {
+        self.0.transmit_output(amount, timeout)
+    }
+    fn maybe_await_input(
+        &mut self,
+        timeout: NextTimeout,
+    ) -> std::result::Result<bool, ureq::Error> {
+        self.0.maybe_await_input(timeout)
+    }
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        self.0.await_input(timeout)
+    }
+    fn is_open(&mut self) -> bool {
+        self.0.is_open()
+    }
+    fn is_tls(&self) -> bool {
+        self.0.is_tls()
+    }
+}
+
+impl Drop for WipedOnDrop {
+    fn drop(&mut self) {
+        let buffers = self.0.buffers();
+        // Consuming all input makes the whole input buffer the free (appendable) part.
+        let unread = buffers.input().len();
+        buffers.input_consume(unread);
+        buffers.input_append_buf().zeroize();
+        buffers.output().zeroize();
     }
 }
 
@@ -108,7 +205,7 @@ fn map_error(e: ureq::Error) -> Error {
         U::TooManyRedirects | U::RedirectFailed => {
             Error::BadResponse("the server answered with a redirect".into())
         }
-        U::ConnectProxyFailed(m) => Error::Network(format!("proxy CONNECT failed: {m}")),
+        U::ConnectProxyFailed(m) => Error::Network(format!("proxy: {m}")),
         other => Error::Network(other.to_string()),
     }
 }

@@ -356,7 +356,7 @@ fn hostile_answers_table() {
     let mut failures = Vec::new();
     for (name, answer, expect) in TABLE {
         let answer = *answer;
-        let server = RawServer::start(move |req, s| answer(req, s));
+        let server = RawServer::start(answer);
         let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
         let client = hostile_client(&server, &lines);
         let t0 = Instant::now();
