@@ -563,6 +563,47 @@ fn socks5_proxies_resolve_host_names_themselves() {
 }
 
 #[test]
+fn a_proxy_that_answers_garbage_is_a_network_error() {
+    for (scheme, answer) in [
+        ("http", &b"garbage garbage\r\n\r\n"[..]),
+        ("http", b"\x00\x01\x02\x03\r\n\r\n"),
+        ("http", b"HTTP/1.1 999 What\r\n\r\n"),
+        (
+            "http",
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
+        ),
+        ("socks5", b"garbage"),
+        ("socks5", b"\x05\xff"),
+    ] {
+        let answer = answer.to_vec();
+        let proxy = RawServer::start_raw(move |stream, _| {
+            // Read what the client sends first (a CONNECT head, or a SOCKS5 greeting).
+            let mut got = Vec::new();
+            let mut byte = [0u8; 1];
+            while !(got.ends_with(b"\r\n\r\n") || got == [5, 1, 0]) {
+                match std::io::Read::read(stream, &mut byte) {
+                    Ok(1) => got.push(byte[0]),
+                    _ => return,
+                }
+            }
+            let _ = stream.write_all(&answer);
+        });
+        let client = client_of(
+            builder_for("https://payapp.weixin.qq.com")
+                .proxy(format!("{scheme}://127.0.0.1:{}", proxy.port()))
+                .cache(false)
+                .max_retries(0),
+        );
+        let err = client.get_authinfo(&request(RAWDATA)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network, "{scheme}: {err:?}");
+        assert!(
+            err.to_string().starts_with("network error: proxy: "),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn a_huge_timeout_is_refused_not_a_panic() {
     let err = builder_for("http://127.0.0.1:1")
         .timeout(Duration::MAX)

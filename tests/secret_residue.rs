@@ -1,7 +1,9 @@
 //! No secret outlives its use in freed memory: a wrapping global allocator scans every block
 //! freed on the calling thread for the API key, the rawdata, the authinfo and the proxy
-//! password while the client runs and after it is dropped. (The test's servers run on their
-//! own threads and are not scanned: they are the other side of the wire.)
+//! password while the client runs and after it is dropped: plain HTTP to a loopback server,
+//! through an HTTP CONNECT proxy (password inline and separate), and HTTPS through a
+//! tunnelling proxy. (The test's servers run on their own threads and are not scanned: they
+//! are the other side of the wire.)
 //!
 //! One test per binary: the allocator and its counters are process-wide.
 
@@ -90,6 +92,7 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
             ("rawdata", SECRET_RAWDATA.as_bytes()[8..32].to_vec()),
             ("authinfo", SECRET_AUTHINFO.as_bytes()[8..32].to_vec()),
             ("proxy password", PROXY_PASSWORD.as_bytes()[5..25].to_vec()),
+            ("authinfo over TLS", b"MOCKAUTHINFO".to_vec()),
         ])
         .unwrap();
     let server =
@@ -179,7 +182,66 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
     }
     ARMED.with(|a| a.set(false));
     assert_eq!(proxy.request_count(), 2);
-    let found: Vec<_> = hits().into_iter().filter(|(_, n, _)| *n > 0).collect();
+
+    // HTTPS through a tunnelling HTTP CONNECT proxy with credentials: the CONNECT (with the
+    // password) goes through the plain TCP layer under TLS, whose buffers must be wiped too.
+    let ca = wxface_mock::TestCa::new().unwrap();
+    let tls = start(wxface_mock::MockConfig {
+        tls: Some(ca.server_identity(&["127.0.0.1"]).unwrap()),
+        ..wxface_mock::MockConfig::default()
+    });
+    let upstream = tls.addr();
+    let tunnel = RawServer::start_raw(move |stream, _| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match std::io::Read::read(stream, &mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => return,
+            }
+        }
+        let Ok(up) = std::net::TcpStream::connect(upstream) else {
+            return;
+        };
+        let _ = std::io::Write::write_all(stream, b"HTTP/1.1 200 Connection established\r\n\r\n");
+        let (mut down_r, mut up_w) = (stream.try_clone().unwrap(), up.try_clone().unwrap());
+        let t = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut down_r, &mut up_w);
+            let _ = up_w.shutdown(std::net::Shutdown::Write);
+        });
+        let mut up_r = up;
+        let _ = std::io::copy(&mut up_r, stream);
+        let _ = t.join();
+    });
+    ARMED.with(|a| a.set(true));
+    {
+        let key = ApiKey::new(String::from(KEY)).unwrap();
+        let config = Config::builder(MCH_ID, APPID, key)
+            .base_url(tls.base_url())
+            .ca_pem(ca.ca_pem())
+            .proxy(format!("http://127.0.0.1:{}", tunnel.port()))
+            .proxy_credentials("user", String::from(PROXY_PASSWORD))
+            .build()
+            .unwrap();
+        let client = Client::new(config).unwrap();
+        let mut request =
+            AuthinfoRequest::new("1001", "store", "POS-01", String::from(SECRET_RAWDATA));
+        let mut a = client.get_authinfo(&request).unwrap();
+        assert!(a.authinfo.starts_with("MOCKAUTHINFO"));
+        zeroize::Zeroize::zeroize(&mut a);
+        zeroize::Zeroize::zeroize(&mut request);
+        drop(client);
+    }
+    ARMED.with(|a| a.set(false));
+    assert_eq!(tls.request_count(), 1);
+    // Known limit, not asserted: rustls decrypts records in place in its own receive buffer
+    // and frees it without wiping, so the authinfo read over TLS can remain there (measured:
+    // 2 blocks of 4096 bytes in this run's call). wxface has no handle on that buffer.
+    let (tls_residue, found): (Vec<_>, Vec<_>) = hits()
+        .into_iter()
+        .filter(|(_, n, _)| *n > 0)
+        .partition(|(name, _, _)| *name == "authinfo over TLS");
+    eprintln!("inside rustls, not wiped: {tls_residue:?}");
     assert!(
         found.is_empty(),
         "secrets left in freed memory (name, blocks, last block size): {found:?}"
