@@ -24,7 +24,7 @@ demo:
 ## valgrind), and the Java/JNI tests.
 test:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) test --workspace
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
 
