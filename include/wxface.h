@@ -39,6 +39,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The wxface release this header belongs to (from Cargo.toml). The library's
+ * wxface_version() returns WXFACE_VERSION_STRING when header and library match. */
+#define WXFACE_VERSION_MAJOR 0
+#define WXFACE_VERSION_MINOR 1
+#define WXFACE_VERSION_PATCH 0
+#define WXFACE_VERSION_STRING "0.1.0"
+
 // Sign requests with HMAC-SHA256 (the default).
 #define WXFACE_SIGN_HMAC_SHA256 0
 
