@@ -17,9 +17,10 @@
 #   1. The LLVM bitcode sections rustc embeds are dropped, and `ld -r --gc-sections` merges the
 #      archive into one object, keeping what the wxface_* functions (and, with the jni feature,
 #      Java_* and JNI_On*) reach.
-#   2. `objcopy --strip-debug --strip-unneeded --keep-global-symbols` makes every other symbol
-#      (the Rust runtime's, ring's, std's) local: a firmware can link this archive next to
-#      another Rust static library without duplicate symbols. That object is libwxface.a.
+#   2. `objcopy --strip-debug --strip-unneeded --keep-global-symbols -R .group` makes every
+#      other symbol (the Rust runtime's, ring's, std's) local and drops COMDAT groups: a
+#      firmware can link this archive next to another Rust static library without duplicate
+#      symbols. That object is libwxface.a.
 #   3. The shared library is linked from that object with packaging/wxface.map, which puts the
 #      exports under the symbol version WXFACE_0.1, and the SONAME.
 #
@@ -119,8 +120,10 @@ api_count=$(grep -c '^wxface_' "$work/api.txt" || true)
 ((api_count > 0)) || { echo "stage.sh: no wxface_* functions in $archive" >&2; exit 1; }
 mapfile -t roots < <(sed 's/^/-u\n/' "$work/api.txt")
 "$ld" -r --gc-sections "${roots[@]}" --whole-archive "$work/nobc.a" --no-whole-archive -o "$work/merged.o"
-# 2. Only the API stays global; no debug information.
-"$objcopy" --strip-debug --strip-unneeded --keep-global-symbols="$work/api.txt" \
+# 2. Only the API stays global; no debug information. The COMDAT groups go too (rustc puts
+#    DW.ref.rust_eh_personality in one): a group is shared by name with other objects, and
+#    another Rust library's copy would then be discarded in favour of ours, now local.
+"$objcopy" --strip-debug --strip-unneeded --keep-global-symbols="$work/api.txt" -R .group \
     "$work/merged.o" "$work/wxface.o"
 
 rm -rf "$out/include" "$out/lib"
