@@ -84,6 +84,8 @@ elif [[ -n "$target" ]]; then
 fi
 feature_args=()
 [[ -n "$features" ]] && feature_args=(--features "$features")
+# Extra cargo arguments (scripts/dist.sh: -Zbuild-std for a target without a prebuilt std).
+read -r -a extra_args <<<"${WXFACE_STAGE_CARGO_ARGS:-}"
 
 profile_dir="$target_dir/release"
 [[ ${#cargo_target[@]} -gt 0 ]] && profile_dir="$target_dir/$triple/release"
@@ -95,7 +97,7 @@ trap 'rm -rf "$work" "$log"' EXIT
 # `cargo rustc` (and `cargo-zigbuild rustc`) is `cargo build` plus arguments for the last rustc.
 sub=rustc
 echo "stage: ${cargo_cmd[*]} $sub --release --lib -p wxface ${cargo_target[*]} ${feature_args[*]}"
-if ! "${cargo_cmd[@]}" "$sub" --release --lib -p wxface "${cargo_target[@]}" "${feature_args[@]}" \
+if ! "${cargo_cmd[@]}" "$sub" --release --lib -p wxface "${cargo_target[@]}" "${feature_args[@]}" "${extra_args[@]}" \
     --target-dir "$target_dir" -- --print native-static-libs >"$log" 2>&1; then
     cat "$log" >&2
     exit 1
