@@ -8,7 +8,7 @@ DESTDIR ?=
 DIST_TARGETS ?=
 
 .PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean \
-	install uninstall dist dist-test ship-test
+	install uninstall dist dist-test ship-test cli cli-cross-test
 
 all: lib
 
@@ -73,6 +73,14 @@ android-check:
 ## Build for aarch64 and armv7 Linux and run the C example and unit tests under qemu-user.
 cross-test:
 	bash scripts/cross-test.sh
+
+## Build the wxface command-line tool (target/release/wxface).
+cli:
+	$(CARGO) build --release -p wxface-cli
+
+## Static aarch64 musl build of the wxface tool; run its doctor under qemu-user against the mock.
+cli-cross-test:
+	bash scripts/cli-cross-test.sh
 
 ## Fuzz the XML codec, response verification, request validation and C setters (nightly;
 ## FUZZ_SECONDS per target, default 60).
