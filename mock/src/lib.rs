@@ -2,7 +2,7 @@
 //!
 //! [`MockServer`] is a small HTTP/1.1 server on 127.0.0.1 (plain `std::net`, one accept thread
 //! and one thread per connection, keep-alive) that validates requests and signs responses the
-//! way WeChat does (see `shared/PROTOCOL.md`), or misbehaves on purpose according to a
+//! way WeChat does (see `docs/PROTOCOL.md`), or misbehaves on purpose according to a
 //! [`Scenario`]. It has its own APIv2 signer ([`sign`]) and does not depend on the `wxface`
 //! crate, so tests that pass against it cross-check the library's signer.
 //!
