@@ -78,9 +78,11 @@ cross-test:
 cli:
 	$(CARGO) build --release -p wxface-cli
 
-## Static aarch64 musl build of the wxface tool; run its doctor under qemu-user against the mock.
+## Static musl builds of the wxface tool, each running doctor against the mock (qemu-user for
+## ARM). CLI_CROSS_TARGETS: aarch64-unknown-linux-musl (default), armv7-unknown-linux-musleabihf,
+## x86_64-unknown-linux-musl.
 cli-cross-test:
-	bash scripts/cli-cross-test.sh
+	CLI_CROSS_TARGETS="$(or $(CLI_CROSS_TARGETS),aarch64-unknown-linux-musl)" bash scripts/cli-cross-test.sh
 
 ## Fuzz the XML codec, response verification, request validation and C setters (nightly;
 ## FUZZ_SECONDS per target, default 60).

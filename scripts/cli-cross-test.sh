@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
-# Static aarch64 build of the `wxface` command-line tool, run under qemu-user against the mock.
+# Static musl builds of the `wxface` command-line tool, each running `doctor` against the mock
+# (under qemu-user for ARM) — a binary that can be copied onto any terminal of its architecture.
 #
-#   1. Tools: the rustup target aarch64-unknown-linux-musl, qemu-user (apt-get) and
+# Targets (CLI_CROSS_TARGETS, default aarch64-unknown-linux-musl; the musl targets of the
+# library's release archives, see scripts/dist.sh):
+#   aarch64-unknown-linux-musl       run with qemu-aarch64
+#   armv7-unknown-linux-musleabihf   run with qemu-arm; no prebuilt std for it, so the nightly
+#                                    toolchain builds std from source (-Zbuild-std)
+#   x86_64-unknown-linux-musl        run directly
+#
+#   1. Tools: the rustup targets (and nightly with rust-src for armv7), qemu-user (apt-get) and
 #      cargo-zigbuild with zig (pip: ziglang cargo-zigbuild, in a virtual environment under
 #      target/cli-cross/venv unless already installed) as the musl cross linker.
-#   2. cargo zigbuild --release -p wxface-cli --target aarch64-unknown-linux-musl; check that the
-#      binary is a static aarch64 executable (no program interpreter, no NEEDED libraries) and
-#      print its size.
+#   2. cargo zigbuild --release -p wxface-cli --target T; check that the binary is a static
+#      executable of the right machine (no program interpreter, no NEEDED libraries) and print
+#      its size.
 #   3. Start the host-built mock three times (plain HTTP that only accepts rawdata from a face
-#      SDK, HTTPS with a test CA, HTTPS with a certificate from another CA) and run the aarch64 `wxface doctor` under
-#      qemu-aarch64 against them: all checks pass (exit 0, verdict 无效的RawData数据), over HTTPS
-#      with --ca-file (exit 0, TLS step passed), HTTPS presenting a certificate from another CA
-#      (--tls-foreign-ca: exit 23, the middlebox CA named), and with a wrong key (exit 25,
-#      签名错误). No output may contain either key.
+#      SDK, HTTPS with a test CA, HTTPS with a certificate from another CA) and run each build's
+#      `wxface doctor` against them: all checks pass (exit 0, verdict 无效的RawData数据), over
+#      HTTPS with --ca-file (exit 0, TLS step passed), HTTPS presenting a certificate from
+#      another CA (--tls-foreign-ca: exit 23, the middlebox CA named), and with a wrong key
+#      (exit 25, 签名错误). No output may contain either key.
 #
 # Everything is built under target/cli-cross. Usage: scripts/cli-cross-test.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 start_time=$SECONDS
-target=aarch64-unknown-linux-musl
+read -r -a targets <<<"${CLI_CROSS_TARGETS:-aarch64-unknown-linux-musl}"
+for t in "${targets[@]}"; do
+    case "$t" in
+        aarch64-unknown-linux-musl | armv7-unknown-linux-musleabihf | x86_64-unknown-linux-musl) ;;
+        *) echo "cli-cross-test: unsupported target $t" >&2; exit 2 ;;
+    esac
+done
 target_dir="$root/target/cli-cross"
 work="$target_dir/run"
 rm -rf "$work"
@@ -28,16 +42,28 @@ mkdir -p "$work"
 section() { printf '\n== %s\n' "$*"; }
 
 section "tools"
-if ! command -v qemu-aarch64 >/dev/null; then
+need_qemu=()
+for t in "${targets[@]}"; do
+    case "$t" in
+        aarch64-*) command -v qemu-aarch64 >/dev/null || need_qemu=(qemu-user) ;;
+        armv7-*) command -v qemu-arm >/dev/null || need_qemu=(qemu-user) ;;
+    esac
+done
+if ((${#need_qemu[@]})); then
     sudo=""
     [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
     echo "apt-get install qemu-user"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends qemu-user >/dev/null
 fi
-if ! rustup target list --installed | grep -qx "$target"; then
-    rustup target add "$target"
-fi
+for t in "${targets[@]}"; do
+    if [[ "$t" == armv7-unknown-linux-musleabihf ]]; then
+        rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+        rustup +nightly component add rust-src
+    elif ! rustup target list --installed | grep -qx "$t"; then
+        rustup target add "$t"
+    fi
+done
 scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
 [[ -n "$scripts_dir" ]] && export PATH="$PATH:$scripts_dir"
 # cargo-zigbuild and zig from PyPI, into a virtual environment under target/cli-cross (Debian's
@@ -60,29 +86,52 @@ if [[ "${CLI_CROSS_VENV:-0}" == 1 && ! -x "$venv/bin/cargo-zigbuild" ]] ||
     export PATH="$venv/bin:$PATH"
     hash -r
 fi
-echo "qemu-aarch64, $target, cargo-zigbuild: ready ($((SECONDS - start_time)) s)"
+echo "qemu-user, ${targets[*]}, cargo-zigbuild: ready ($((SECONDS - start_time)) s)"
 
-section "build"
-t0=$SECONDS
+section "host mock server"
 cargo build --release -p wxface-mock --target-dir "$target_dir"
-cargo zigbuild --release -p wxface-cli --target "$target" --target-dir "$target_dir"
-bin="$target_dir/$target/release/wxface"
 mock="$target_dir/release/wxface-mock"
-echo "build: $((SECONDS - t0)) s"
-header=$(readelf -h "$bin")
-grep -q 'AArch64' <<<"$header" || { echo "FAIL: $bin is not an AArch64 executable" >&2; exit 1; }
-if readelf -l "$bin" | grep -q 'INTERP'; then
-    echo "FAIL: $bin asks for a program interpreter (not static)" >&2
-    exit 1
-fi
-if readelf -d "$bin" 2>/dev/null | grep -q 'NEEDED'; then
-    echo "FAIL: $bin needs shared libraries" >&2
-    exit 1
-fi
-size=$(stat -c %s "$bin")
-echo "$bin: static AArch64 executable, $size bytes"
 
-section "doctor under qemu-aarch64"
+declare -A size built_in
+build() { # target
+    local t=$1 t0=$SECONDS bin machine
+    if [[ "$t" == armv7-unknown-linux-musleabihf ]]; then
+        # Without a prebuilt std there are no self-contained crt objects either: zig's musl
+        # provides crt1.o and libc.
+        CARGO_TARGET_ARMV7_UNKNOWN_LINUX_MUSLEABIHF_RUSTFLAGS="-C link-self-contained=no" \
+            cargo +nightly zigbuild -Zbuild-std=std,panic_unwind --release -p wxface-cli \
+            --target "$t" --target-dir "$target_dir/nightly"
+        bin="$target_dir/nightly/$t/release/wxface"
+    else
+        cargo zigbuild --release -p wxface-cli --target "$t" --target-dir "$target_dir"
+        bin="$target_dir/$t/release/wxface"
+    fi
+    built_in[$t]=$((SECONDS - t0))
+    case "$t" in
+        aarch64-*) machine=AArch64 ;;
+        armv7-*) machine=ARM ;;
+        x86_64-*) machine=X86-64 ;;
+    esac
+    readelf -h "$bin" | grep -q "Machine: *.*$machine" ||
+        { echo "FAIL: $bin is not a $machine executable" >&2; return 1; }
+    if readelf -l "$bin" | grep -q 'INTERP'; then
+        echo "FAIL: $bin asks for a program interpreter (not static)" >&2
+        return 1
+    fi
+    if readelf -d "$bin" 2>/dev/null | grep -q 'NEEDED'; then
+        echo "FAIL: $bin needs shared libraries" >&2
+        return 1
+    fi
+    size[$t]=$(stat -c %s "$bin")
+    ln -sf "$bin" "$work/wxface-$t"
+    echo "$bin: static $machine executable, ${size[$t]} bytes, built in ${built_in[$t]} s"
+}
+for t in "${targets[@]}"; do
+    section "build $t"
+    build "$t"
+done
+
+section "doctor against the mock"
 key=wxfacecross0123456789abcdefABCDE
 wrong_key=WRONGcrossX0123456789abcdefABCDE
 pids=()
@@ -107,11 +156,18 @@ start_mock foreign --tls-dir "$work/foreign" --tls-foreign-ca
 foreign_port=$port
 
 failures=0
-check() { # description expected-code expected-text key args...
-    local what=$1 want=$2 text=$3 k=$4 rc=0 out
-    shift 4
+runner() { # target
+    case "$1" in
+        aarch64-*) echo qemu-aarch64 ;;
+        armv7-*) echo qemu-arm ;;
+        *) echo env ;;
+    esac
+}
+check() { # target description expected-code expected-text key args...
+    local t=$1 what="$1: $2" want=$3 text=$4 k=$5 rc=0 out
+    shift 5
     out=$(WXFACE_KEY="$k" WXFACE_MCH_ID=1900000109 WXFACE_APPID=wx2421b1c4370ec43b \
-        timeout 300 qemu-aarch64 "$bin" doctor "$@" 2>&1) || rc=$?
+        timeout 300 $(runner "$t") "$work/wxface-$t" doctor "$@" 2>&1) || rc=$?
     printf '%s\n' "$out" | sed 's/^/    /'
     if [[ $rc -ne $want ]]; then
         echo "FAIL: $what: exit $rc, expected $want" >&2
@@ -126,15 +182,19 @@ check() { # description expected-code expected-text key args...
         echo "ok: $what (exit $rc)"
     fi
 }
-check "plain HTTP, all checks" 0 "无效的RawData数据" "$key" --base-url "http://127.0.0.1:$strict_port"
-check "HTTPS with a custom CA" 0 "issued by CN=wxface-mock test CA" "$key" \
-    --base-url "https://localhost:$tls_port" --ca-file "$work/tls/ca.pem"
-check "certificate from another CA" 23 "issued by CN=wxface-mock middlebox CA" "$key" \
-    --base-url "https://localhost:$foreign_port" --ca-file "$work/foreign/ca.pem"
-check "wrong key" 25 "签名错误" "$wrong_key" --base-url "http://127.0.0.1:$strict_port"
+for t in "${targets[@]}"; do
+    check "$t" "plain HTTP, all checks" 0 "无效的RawData数据" "$key" --base-url "http://127.0.0.1:$strict_port"
+    check "$t" "HTTPS with a custom CA" 0 "issued by CN=wxface-mock test CA" "$key" \
+        --base-url "https://localhost:$tls_port" --ca-file "$work/tls/ca.pem"
+    check "$t" "certificate from another CA" 23 "issued by CN=wxface-mock middlebox CA" "$key" \
+        --base-url "https://localhost:$foreign_port" --ca-file "$work/foreign/ca.pem"
+    check "$t" "wrong key" 25 "签名错误" "$wrong_key" --base-url "http://127.0.0.1:$strict_port"
+done
 
 section "summary"
-echo "wxface ($target): $size bytes, static"
+for t in "${targets[@]}"; do
+    echo "wxface ($t): ${size[$t]} bytes, static, built in ${built_in[$t]} s"
+done
 echo "wall time: $((SECONDS - start_time)) s"
 if ((failures)); then
     echo "FAILED: $failures check(s)" >&2
