@@ -258,6 +258,81 @@ fn certificate_from_another_ca_is_named_as_a_middlebox() {
     );
 }
 
+/// A CA (or, with `issuer`, a leaf for 127.0.0.1 signed by it) valid only in 2000.
+fn cert_valid_in_2000(
+    cn: &str,
+    issuer: Option<&rcgen::CertifiedIssuer<'static, rcgen::KeyPair>>,
+) -> (rcgen::CertificateParams, rcgen::KeyPair) {
+    let names = if issuer.is_some() {
+        vec!["127.0.0.1".to_owned()]
+    } else {
+        Vec::new()
+    };
+    let mut params = rcgen::CertificateParams::new(names).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2000, 12, 31);
+    if issuer.is_none() {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    (params, rcgen::KeyPair::generate().unwrap())
+}
+
+#[test]
+fn an_expired_ca_file_is_a_configuration_failure() {
+    let server = start(MockConfig::default());
+    let (params, key) = cert_valid_in_2000("Expired Shop CA", None);
+    let ca = rcgen::CertifiedIssuer::self_signed(params, key).unwrap();
+    let path =
+        std::env::temp_dir().join(format!("wxface-cli-expired-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, ca.pem()).unwrap();
+    let run = doctor(
+        &url(&server),
+        &["--ca-file", path.to_str().unwrap()],
+        &env_for(KEY),
+    );
+    assert_verdict(&run, "configuration", 20, "CN=Expired Shop CA expired");
+    assert!(
+        run.step("configuration")["cause"]
+            .as_str()
+            .unwrap()
+            .contains("expired trust root")
+    );
+}
+
+#[test]
+fn an_expired_server_certificate_is_a_tls_failure() {
+    let (params, key) = cert_valid_in_2000("Valid CA", None);
+    let mut ca_params = params;
+    ca_params.not_after = rcgen::date_time_ymd(4000, 1, 1);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, key).unwrap();
+    let (leaf_params, leaf_key) = cert_valid_in_2000("expired-server", Some(&ca));
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+    let server = start(MockConfig {
+        tls: Some(wxface_mock::TlsIdentity {
+            cert_chain_pem: leaf.pem(),
+            key_pem: leaf_key.serialize_pem(),
+        }),
+        ..Default::default()
+    });
+    let path = std::env::temp_dir().join(format!("wxface-cli-valid-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, ca.pem()).unwrap();
+    let run = doctor(
+        &url(&server),
+        &["--ca-file", path.to_str().unwrap()],
+        &env_for(KEY),
+    );
+    assert_verdict(
+        &run,
+        "TLS",
+        23,
+        "outside its validity period (CN=expired-server",
+    );
+    assert!(run.step("TLS")["cause"].as_str().unwrap().contains("clock"));
+}
+
 #[test]
 fn bad_configuration_stops_before_the_network() {
     let server = start(MockConfig::default());
