@@ -15,12 +15,13 @@
 #   2. cargo zigbuild --release -p wxface-cli --target T; check that the binary is a static
 #      executable of the right machine (no program interpreter, no NEEDED libraries) and print
 #      its size.
-#   3. Start the host-built mock three times (plain HTTP that only accepts rawdata from a face
-#      SDK, HTTPS with a test CA, HTTPS with a certificate from another CA) and run each build's
-#      `wxface doctor` against them: all checks pass (exit 0, verdict 无效的RawData数据), over
+#   3. Start the host-built mock four times (plain HTTP that only accepts rawdata from a face
+#      SDK, HTTPS with a test CA, HTTPS with a certificate from another CA, plain HTTP bound to
+#      another sub-merchant) and run each build's `wxface doctor` against them: all checks pass (exit 0, verdict 无效的RawData数据), over
 #      HTTPS with --ca-file (exit 0, TLS step passed), HTTPS presenting a certificate from
-#      another CA (--tls-foreign-ca: exit 23, the middlebox CA named), and with a wrong key
-#      (exit 25, 签名错误). No output may contain either key.
+#      another CA (--tls-foreign-ca: exit 23, the middlebox CA named), with a wrong key
+#      (exit 25, 签名错误) and with a sub_mch_id the mock's --expect-id refuses (exit 26). No
+#      output may contain either key.
 #
 # Everything is built under target/cli-cross. Usage: scripts/cli-cross-test.sh
 set -euo pipefail
@@ -154,6 +155,8 @@ tls_port=$port
 mkdir -p "$work/foreign"
 start_mock foreign --tls-dir "$work/foreign" --tls-foreign-ca
 foreign_port=$port
+start_mock ids --expect-id sub_mch_id=1900000111
+ids_port=$port
 
 failures=0
 runner() { # target
@@ -189,6 +192,8 @@ for t in "${targets[@]}"; do
     check "$t" "certificate from another CA" 23 "issued by CN=wxface-mock middlebox CA" "$key" \
         --base-url "https://localhost:$foreign_port" --ca-file "$work/foreign/ca.pem"
     check "$t" "wrong key" 25 "签名错误" "$wrong_key" --base-url "http://127.0.0.1:$strict_port"
+    check "$t" "ids that do not belong together" 26 "请检查mchid,submchid,appid,subappid" "$key" \
+        --base-url "http://127.0.0.1:$ids_port" --sub-mch-id 1900000222
 done
 
 section "summary"
