@@ -233,7 +233,7 @@ fn bad_fallback_urls_are_refused() {
     assert!(matches!(
         err,
         Error::InvalidArgument {
-            field: "base_url",
+            field: "fallback_base_url",
             ..
         }
     ));
