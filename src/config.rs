@@ -502,7 +502,16 @@ impl ConfigBuilder {
         let fallback_urls = self
             .fallback_urls
             .iter()
-            .map(|url| normalize_base_url("fallback_base_url", url))
+            .enumerate()
+            .map(|(i, url)| {
+                normalize_base_url("fallback_base_url", url).map_err(|e| match e {
+                    Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+                        field,
+                        reason: format!("fallback URL {}: {reason}", i + 1),
+                    },
+                    other => other,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let r = &self.retry;
         if r.initial_backoff > r.max_backoff {
@@ -514,9 +523,13 @@ impl ConfigBuilder {
         for (field, d) in [
             ("connect_timeout", self.connect_timeout),
             ("timeout", self.timeout),
+            ("attempt_timeout", self.attempt_timeout.unwrap_or(self.timeout)),
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
+            }
+            if d > MAX_TIMEOUT {
+                return Err(Error::invalid(field, "must be at most 24 hours"));
             }
         }
         for (field, d) in [

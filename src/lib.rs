@@ -24,10 +24,6 @@
 //! tests and the bundled mock server run, and nothing else should.
 
 #![deny(missing_docs)]
-#![warn(
-    clippy::undocumented_unsafe_blocks,
-    clippy::multiple_unsafe_ops_per_block
-)]
 
 pub mod authinfo;
 mod cache;
