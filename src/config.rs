@@ -532,15 +532,6 @@ impl ConfigBuilder {
                 return Err(Error::invalid(field, "must be at most 24 hours"));
             }
         }
-        for (field, d) in [
-            ("connect_timeout", Some(self.connect_timeout)),
-            ("timeout", Some(self.timeout)),
-            ("attempt_timeout", self.attempt_timeout),
-        ] {
-            if d.is_some_and(|d| d > MAX_TIMEOUT) {
-                return Err(Error::invalid(field, "must be at most 24 hours"));
-            }
-        }
         let proxy = build_proxy(
             self.proxy_url.as_deref().map(String::as_str),
             self.proxy_username.as_deref(),
