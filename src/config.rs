@@ -523,7 +523,10 @@ impl ConfigBuilder {
         for (field, d) in [
             ("connect_timeout", self.connect_timeout),
             ("timeout", self.timeout),
-            ("attempt_timeout", self.attempt_timeout.unwrap_or(self.timeout)),
+            (
+                "attempt_timeout",
+                self.attempt_timeout.unwrap_or(self.timeout),
+            ),
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
