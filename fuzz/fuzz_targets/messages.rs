@@ -17,7 +17,10 @@ struct Input {
 fn clean(shown: &str) -> bool {
     !shown.chars().any(|c| {
         c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{feff}')
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{feff}'
+            )
             || ('\u{202a}'..='\u{202e}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
     })
@@ -28,7 +31,10 @@ fuzz_target!(|input: Input| {
         return_code: input.code.clone(),
         return_msg: input.msg.clone(),
     };
-    assert_eq!(remote.remote(), Some((input.code.as_str(), input.msg.as_str())));
+    assert_eq!(
+        remote.remote(),
+        Some((input.code.as_str(), input.msg.as_str()))
+    );
     for e in [
         remote,
         Error::Network(input.cause.clone()),
@@ -38,6 +44,10 @@ fuzz_target!(|input: Input| {
         let shown = e.to_string();
         assert!(clean(&shown), "{shown:?}");
         // At most 200 + 40 characters of outside text, each escaped to at most 10 characters.
-        assert!(shown.chars().count() <= 80 + 10 * 240 + 40, "{} chars", shown.chars().count());
+        assert!(
+            shown.chars().count() <= 80 + 10 * 240 + 40,
+            "{} chars",
+            shown.chars().count()
+        );
     }
 });
