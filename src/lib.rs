@@ -24,6 +24,10 @@
 //! tests and the bundled mock server run, and nothing else should.
 
 #![deny(missing_docs)]
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 pub mod authinfo;
 mod cache;
@@ -37,6 +41,7 @@ pub mod log;
 mod retry;
 mod secret;
 pub mod sign;
+mod test_hook;
 mod transport;
 mod validate;
 pub mod xml;
