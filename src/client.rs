@@ -9,6 +9,7 @@ use crate::cache::{Cache, Entry, FlightGuard, Key};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::Level;
+use crate::relay;
 use crate::retry;
 use crate::transport::Transport;
 use crate::xml;
@@ -115,12 +116,21 @@ macro_rules! log {
 impl Client {
     /// Creates a client. The configuration was validated by [`ConfigBuilder::build`](crate::ConfigBuilder::build).
     pub fn new(config: Config) -> Result<Client> {
-        let urls = config
-            .base_urls()
-            .into_iter()
-            .map(|u| format!("{u}{}", authinfo::PATH))
-            .collect();
-        let transport = Transport::new(&config, authinfo::MAX_RESPONSE_BYTES);
+        let (urls, max_body) = match &config.relay {
+            Some(r) => (
+                vec![format!("{}{}", r.url, relay::PATH)],
+                relay::MAX_RESPONSE_BYTES,
+            ),
+            None => (
+                config
+                    .base_urls()
+                    .into_iter()
+                    .map(|u| format!("{u}{}", authinfo::PATH))
+                    .collect(),
+                authinfo::MAX_RESPONSE_BYTES,
+            ),
+        };
+        let transport = Transport::new(&config, max_body);
         Ok(Client {
             config,
             urls,
@@ -476,6 +486,10 @@ impl Client {
         request: &AuthinfoRequest,
         timeout: Duration,
     ) -> std::result::Result<Authinfo, (Error, Option<SystemTime>)> {
+        if let Some(r) = &self.config.relay {
+            return relay::attempt(&self.transport, r, url, request, timeout)
+                .map_err(|e| (e, None));
+        }
         let now = match request.now {
             Some(now) => now,
             None => unix_now()

@@ -37,7 +37,9 @@ mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
+pub mod json;
 pub mod log;
+mod relay;
 mod retry;
 mod secret;
 pub mod sign;

@@ -40,7 +40,12 @@ impl Transport {
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
-            .tls_config(TlsConfig::builder().root_certs(roots).build());
+            .tls_config(
+                TlsConfig::builder()
+                    .root_certs(roots)
+                    .client_cert(crate::relay::client_cert_of(config))
+                    .build(),
+            );
         if let Some(p) = &config.proxy {
             builder = builder.proxy(Some(p.proxy.clone()));
         }
@@ -83,6 +88,40 @@ impl Transport {
             .read_to_vec()
             .map_err(map_error)?;
         Ok(HttpResponse { body, date })
+    }
+}
+
+impl Transport {
+    /// POSTs a JSON `body` (relay mode) with an optional bearer token within `timeout`, and
+    /// reads at most `max_body` bytes of the answer whatever its status: the relay explains
+    /// its failures in JSON.
+    pub(crate) fn post_json(
+        &self,
+        url: &str,
+        body: &str,
+        bearer: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(u16, Vec<u8>)> {
+        let mut request = self
+            .agent
+            .post(url)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let mut response = request.send(body).map_err(map_error)?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_body)
+            .read_to_vec()
+            .map_err(map_error)?;
+        Ok((status, body))
     }
 }
 

@@ -318,15 +318,26 @@ async fn handle<'a>(
     }
     request.validate().map_err(|e| Fail::upstream(&e))?;
     let client = Arc::clone(&app.clients[&dev.merchant]);
+
     let served = app
         .state
         .authinfo(client, request, req.force_refresh)
         .await
         .map_err(|e| Fail::upstream(&e))?;
     ctx.cache_hit = served.from_cache;
-    Ok(json!({
+    let c = app.clients[&dev.merchant].config();
+    let mut answer = json!({
         "authinfo": served.authinfo.as_str(),
         "expires_in": served.expires_in,
         "from_cache": served.from_cache,
-    }))
+        "appid": c.appid(),
+        "mch_id": c.mch_id(),
+    });
+    if let Some(v) = c.sub_appid() {
+        answer["sub_appid"] = json!(v);
+    }
+    if let Some(v) = c.sub_mch_id() {
+        answer["sub_mch_id"] = json!(v);
+    }
+    Ok(answer)
 }

@@ -11,7 +11,10 @@ use support::*;
 use wxface_mock::MockConfig;
 
 fn redis_extra(redis: &RedisServer, more: &str) -> String {
-    format!("redis_url = \"{}\"\nredis_timeout_ms = 500\n{more}", redis.url())
+    format!(
+        "redis_url = \"{}\"\nredis_timeout_ms = 500\n{more}",
+        redis.url()
+    )
 }
 
 #[test]
@@ -46,8 +49,14 @@ fn two_instances_fifty_terminals_one_upstream_request() {
         assert_eq!(ans.status, 200, "{}", ans.json);
     }
     let first = &answers[0].json["authinfo"];
-    assert!(answers.iter().all(|a| &a.json["authinfo"] == first), "one authinfo for all");
-    let fresh = answers.iter().filter(|a| a.json["from_cache"] == false).count();
+    assert!(
+        answers.iter().all(|a| &a.json["authinfo"] == first),
+        "one authinfo for all"
+    );
+    let fresh = answers
+        .iter()
+        .filter(|a| a.json["from_cache"] == false)
+        .count();
     println!(
         "single-flight: 50 calls over 2 instances -> {} upstream request(s) at the mock",
         mock.request_count()
@@ -68,7 +77,11 @@ fn shared_rate_limit_and_redis_outage_with_recovery() {
     let b = RunningRelay::start(load_config(dir.path(), &mock.base_url(), &extra));
     let agent = agent();
     let ready = |url: &str| get_text(&agent, &format!("{url}/readyz")).1;
-    assert!(ready(&a.url).contains("\"status\":\"ready\""), "{}", ready(&a.url));
+    assert!(
+        ready(&a.url).contains("\"status\":\"ready\""),
+        "{}",
+        ready(&a.url)
+    );
     assert!(ready(&a.url).contains("redis"));
 
     // The rate limit is counted across both instances.
@@ -86,7 +99,10 @@ fn shared_rate_limit_and_redis_outage_with_recovery() {
     let t1 = token(dir.path(), "POS-01");
     let t2 = token(dir.path(), "POS-02");
     let t3 = token(dir.path(), "POS-03");
-    assert_eq!(call(&agent, &a.url, &t1, &body("POS-01", "raw")).status, 200);
+    assert_eq!(
+        call(&agent, &a.url, &t1, &body("POS-01", "raw")).status,
+        200
+    );
     assert_eq!(mock.request_count(), 2);
 
     // Redis dies: calls still succeed (local cache, direct calls), /readyz says degraded.
@@ -99,24 +115,34 @@ fn shared_rate_limit_and_redis_outage_with_recovery() {
     assert_eq!(direct.json["from_cache"], false);
     assert_eq!(mock.request_count(), 3);
     let r = ready(&a.url);
-    assert!(r.contains("\"status\":\"degraded\"") && r.contains("\"degraded\":[\"redis\"]"), "{r}");
+    assert!(
+        r.contains("\"status\":\"degraded\"") && r.contains("\"degraded\":[\"redis\"]"),
+        "{r}"
+    );
     let (_, m) = get_text(&agent, &format!("{}/metrics", b.url));
     assert!(m.contains("wxface_relay_redis_up 0\n"), "{m}");
 
     // Redis returns (empty): the relays use it again and share the cache once more.
     let _redis = RedisServer::start_on(port);
     assert!(
-        eventually(Duration::from_secs(20), || ready(&a.url).contains("\"status\":\"ready\"")
+        eventually(Duration::from_secs(20), || ready(&a.url)
+            .contains("\"status\":\"ready\"")
             && ready(&b.url).contains("\"status\":\"ready\"")),
         "the relays did not recover: {}",
         ready(&a.url)
     );
     let first = call(&agent, &a.url, &t3, &body("POS-03", "raw"));
-    assert_eq!((first.status, &first.json["from_cache"]), (200, &false.into()));
+    assert_eq!(
+        (first.status, &first.json["from_cache"]),
+        (200, &false.into())
+    );
     assert_eq!(mock.request_count(), 4);
     let shared = call(&agent, &b.url, &t3, &body("POS-03", "raw"));
     assert_eq!(shared.status, 200);
-    assert_eq!(shared.json["from_cache"], true, "B is served from the shared cache");
+    assert_eq!(
+        shared.json["from_cache"], true,
+        "B is served from the shared cache"
+    );
     assert_eq!(shared.json["authinfo"], first.json["authinfo"]);
     assert_eq!(mock.request_count(), 4);
     let (_, m) = get_text(&agent, &format!("{}/metrics", b.url));
