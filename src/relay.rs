@@ -112,10 +112,37 @@ pub(crate) fn client_cert(cert_pem: &[u8], key_pem: &[u8]) -> Result<ureq::tls::
             "no CERTIFICATE block in the PEM",
         ));
     }
-    // The key's parse error never quotes the key.
+    // Errors name the problem, never the key's bytes.
     let key = ureq::tls::PrivateKey::from_pem(key_pem)
         .map_err(|_| Error::invalid("relay_client_key", "not a PEM private key"))?;
+    check_pair(&chain, key_pem)?;
     Ok(ureq::tls::ClientCert::new_with_certs(&chain, key))
+}
+
+/// Builds the TLS client identity once, as the transport will, so that an unusable key (or
+/// one that does not match the certificate) is refused here rather than at the first call.
+fn check_pair(chain: &[ureq::tls::Certificate<'_>], key_pem: &[u8]) -> Result<()> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = || {
+        Error::invalid(
+            "relay_client_key",
+            "not a usable private key for this certificate (RSA, ECDSA or Ed25519, PEM)",
+        )
+    };
+    let key_der = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| bad())?;
+    let certs: Vec<CertificateDer<'static>> = chain
+        .iter()
+        .map(|c| CertificateDer::from(c.der().to_vec()))
+        .collect();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_client_auth_cert(certs, key_der)
+        .map(|_| ())
+        .map_err(|_| bad())
 }
 
 /// The client certificate to present, in relay mode with mutual TLS.
