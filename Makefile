@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SONAME := libwxface.so.0.$(shell sed -n 's/^version = "0\.\([0-9]*\)\..*/\1/p' Cargo.toml | head -n1)
 
-.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean
+.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean relay relay-bench
 
 all: lib
 
@@ -27,6 +27,7 @@ test:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
+	bash relay/tests/java-relay.sh
 
 ## Regenerate include/wxface.h from src/ffi after changing the C ABI.
 header:
@@ -55,6 +56,14 @@ fuzz:
 ## Print the stripped size of the release shared library.
 size: lib
 	@stat -c '%s bytes  %n' target/release/libwxface.so
+
+## Build the relay service (target/release/wxface-relay); see docs/relay.md.
+relay:
+	$(CARGO) build --release -p wxface-relay
+
+## Load check of the relay (not a test): many terminals against one and two instances.
+relay-bench:
+	bash relay/bench/load.sh
 
 clean:
 	$(CARGO) clean

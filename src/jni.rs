@@ -381,6 +381,20 @@ fn field_string_array(
     })
 }
 
+/// Reads a `byte[]` field; `None` if it is null.
+fn field_bytes(
+    env: &mut Env<'_>,
+    obj: &JObject<'_>,
+    name: &JNIStr,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let value = env.get_field(obj, name, jni_sig!(jbyte[]))?.l()?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    let array = env.cast_local::<JByteArray>(value)?;
+    Ok(Some(env.convert_byte_array(&array)?))
+}
+
 /// Reads the `byte[][]` field `name` of `obj` (`null` is an empty list).
 fn field_bytes_array(
     env: &mut Env<'_>,
@@ -430,11 +444,22 @@ fn read_config(
             .ok_or(Failure::Null("mchId"))?;
         let appid =
             field_string(env, config, jni_str!("appid"), "appid")?.ok_or(Failure::Null("appid"))?;
-        let key = {
+        let mut b: ConfigBuilder = ConfigBuilder::new().mch_id(mch_id).appid(appid);
+        // Relay mode (WxFaceConfig.relayBuilder): no key on the terminal.
+        if let Some(url) = field_string(env, config, jni_str!("relayUrl"), "relay_url")? {
+            b = b.relay_url(url);
+            if let Some(t) = field_string(env, config, jni_str!("relayToken"), "relay_token")? {
+                b = b.relay_token(Zeroizing::new(t).as_str());
+            }
+            let cert = field_bytes(env, config, jni_str!("relayCertPem"))?;
+            let key_pem = field_bytes(env, config, jni_str!("relayKeyPem"))?.map(Zeroizing::new);
+            if let (Some(c), Some(k)) = (cert, key_pem) {
+                b = b.relay_client_cert(c, k.to_vec());
+            }
+        } else {
             let bytes = Zeroizing::new(env.convert_byte_array(key)?);
-            ApiKey::from_bytes(&bytes)?
-        };
-        let mut b: ConfigBuilder = Config::builder(mch_id, appid, key);
+            b = b.key(ApiKey::from_bytes(&bytes)?);
+        }
         if let Some(v) = field_string(env, config, jni_str!("subMchId"), "sub_mch_id")? {
             b = b.sub_mch_id(v);
         }
