@@ -282,8 +282,14 @@ mod tests {
             remote.unwrap_err().remote(),
             Some(("ERROR", "无效的RawData数据"))
         );
-        let e = parse_response(504, br#"{"error":"upstream_timeout","status":3}"#).unwrap_err();
-        assert!(matches!(e, Error::Timeout(_)));
+        for (status, body) in [
+            (504, &br#"{"error":"upstream_timeout","status":3}"#[..]),
+            (504, br#"{"error":"gateway timeout"}"#),
+            (502, br#"{"error":"upstream_error","status":3}"#),
+        ] {
+            let e = parse_response(status, body).unwrap_err();
+            assert!(matches!(e, Error::Timeout(_)), "{status}: {e}");
+        }
         let e = parse_response(
             400,
             br#"{"error":"invalid_field","field":"store_name","status":1}"#,
