@@ -254,19 +254,18 @@ wxface_status wxface_config_set_sub_mch_id(wxface_config *config, const char *va
 // The sub-merchant's appid (service-provider mode); NULL or "" clears it.
 wxface_status wxface_config_set_sub_appid(wxface_config *config, const char *value);
 
-// The base URL (default "https://payapp.weixin.qq.com"; "http://" only for a loopback host);
-// NULL or "" restores the default.
+// The base URL (default: WeChat's payapp host; "http://" only for a loopback host); NULL or
+// "" restores the default.
 wxface_status wxface_config_set_base_url(wxface_config *config, const char *value);
 
-// The APIv2 key: 32 printable ASCII characters, checked here. Copied, wiped on free, never
+// The APIv2 key as issued (printable ASCII), checked here. Copied, wiped on free, never
 // printed: wipe your own copy once it is set.
 wxface_status wxface_config_set_key(wxface_config *config, const char *key);
 
 // The signature algorithm: `WXFACE_SIGN_HMAC_SHA256` (default) or `WXFACE_SIGN_MD5`.
 wxface_status wxface_config_set_sign_type(wxface_config *config, uint32_t sign_type);
 
-// The connect timeout and the overall timeout of one call (every retry included), in ms
-// (defaults 5000 and 10000).
+// The connect timeout and the overall timeout of one call (every retry included), in ms.
 wxface_status wxface_config_set_timeouts(wxface_config *config,
                                          uint32_t connect_timeout_ms,
                                          uint32_t timeout_ms);
@@ -278,9 +277,8 @@ wxface_status wxface_config_add_fallback_base_url(wxface_config *config, const c
 // 0 (default) removes it.
 wxface_status wxface_config_set_attempt_timeout_ms(wxface_config *config, uint32_t ms);
 
-// Retries of transient failures (default 2; 0 disables) and the backoff between them: the
-// wait before retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms)
-// (defaults 200 and 2000).
+// Retries of transient failures (0 disables) and the backoff between them: the wait before
+// retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms).
 wxface_status wxface_config_set_retries(wxface_config *config,
                                         uint32_t max_retries,
                                         uint32_t backoff_initial_ms,
@@ -289,8 +287,7 @@ wxface_status wxface_config_set_retries(wxface_config *config,
 // Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see README.
 wxface_status wxface_config_set_clock_skew_correction(wxface_config *config, bool enabled);
 
-// The authinfo cache (default on) and its refresh margin in seconds (0 = the default, 10 % of
-// expires_in and at least 60 s).
+// The authinfo cache (default on) and its refresh margin in seconds (0 = the default margin).
 wxface_status wxface_config_set_cache(wxface_config *config,
                                       bool enabled,
                                       uint32_t refresh_margin_secs);

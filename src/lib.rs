@@ -32,6 +32,7 @@
 pub mod authinfo;
 mod cache;
 mod client;
+mod clock;
 mod config;
 mod error;
 pub mod ffi;

@@ -1,5 +1,5 @@
-//! Debug builds only: a hook that makes the next guarded C entry point on the calling thread
-//! panic inside its boundary, so tests/c/test_ffi.c can check that a panic reaches C as
+//! Debug builds only: a hook that makes the next call (`wxface_get_authinfo*`) or constructor
+//! (`wxface_*_new`) on the calling thread panic inside its panic boundary, so tests/c/test_ffi.c can check that a panic reaches C as
 //! `WXFACE_ERR_PANIC` and the process carries on. It lives outside `src/ffi` so that it never
 //! reaches the header, and release builds have neither the export nor the check.
 

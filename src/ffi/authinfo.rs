@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use zeroize::Zeroize;
 
+use super::convert::{arg_ref, free_raw, read};
+use super::error::wxface_status;
 use super::error::{Failure, c_string, guard};
-use super::{arg_ref, free_raw, read, wxface_status};
 use crate::AuthinfoResult;
 use crate::error::Error;
 

@@ -2,9 +2,10 @@
 
 use super::authinfo::wxface_authinfo;
 use super::config::wxface_config;
+use super::convert::{arg_ref, clear_out, free_raw, into_raw, read};
+use super::error::wxface_status;
 use super::error::{Failure, guard};
 use super::request::wxface_request;
-use super::{arg_ref, clear_out, free_raw, into_raw, read, wxface_status};
 use crate::error::Error;
 use crate::{AuthinfoResult, CallOptions, Client};
 
@@ -54,6 +55,7 @@ unsafe fn call_into(
     guard(|| {
         // SAFETY: forwarded contract.
         let out = unsafe { clear_out(out) }?;
+        crate::test_hook::maybe_panic();
         *out = into_raw(wxface_authinfo::new(call()?));
         Ok(())
     })

@@ -1,13 +1,15 @@
 //! `wxface_config`: a [`ConfigBuilder`] behind an opaque pointer. Each setter converts its C
 //! arguments and calls the builder's setter of the same name; `wxface_client_new` (or
 //! `wxface_get_authinfo_oneshot`) builds and so validates, naming the field it refuses.
+//! Defaults and limits are the core's; README "Running in the field" lists them.
 
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
+use super::convert::{arg_bytes, arg_mut, arg_opt_str, arg_str, free_raw, into_raw};
+use super::error::wxface_status;
 use super::error::{guard, guard_ptr};
 use super::log::{level, log_fn, wxface_log_fn};
-use super::{arg_bytes, arg_mut, arg_opt_str, arg_str, free_raw, into_raw, wxface_status};
 use crate::error::Error;
 use crate::{ApiKey, CacheOptions, ConfigBuilder, SignType};
 
@@ -134,8 +136,8 @@ pub unsafe extern "C" fn wxface_config_set_sub_appid(
     unsafe { set_str(config, value, "sub_appid", true, ConfigBuilder::sub_appid) }
 }
 
-/// The base URL (default "https://payapp.weixin.qq.com"; "http://" only for a loopback host);
-/// NULL or "" restores the default.
+/// The base URL (default: WeChat's payapp host; "http://" only for a loopback host); NULL or
+/// "" restores the default.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_base_url(
     config: *mut wxface_config,
@@ -145,7 +147,7 @@ pub unsafe extern "C" fn wxface_config_set_base_url(
     unsafe { set_str(config, value, "base_url", true, ConfigBuilder::base_url) }
 }
 
-/// The APIv2 key: 32 printable ASCII characters, checked here. Copied, wiped on free, never
+/// The APIv2 key as issued (printable ASCII), checked here. Copied, wiped on free, never
 /// printed: wipe your own copy once it is set.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_key(
@@ -182,8 +184,7 @@ pub unsafe extern "C" fn wxface_config_set_sign_type(
     unsafe { set(config, convert, ConfigBuilder::sign_type) }
 }
 
-/// The connect timeout and the overall timeout of one call (every retry included), in ms
-/// (defaults 5000 and 10000).
+/// The connect timeout and the overall timeout of one call (every retry included), in ms.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_timeouts(
     config: *mut wxface_config,
@@ -230,9 +231,8 @@ pub unsafe extern "C" fn wxface_config_set_attempt_timeout_ms(
     unsafe { set(config, || Ok(millis(ms)), ConfigBuilder::attempt_timeout) }
 }
 
-/// Retries of transient failures (default 2; 0 disables) and the backoff between them: the
-/// wait before retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms)
-/// (defaults 200 and 2000).
+/// Retries of transient failures (0 disables) and the backoff between them: the wait before
+/// retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_retries(
     config: *mut wxface_config,
@@ -256,8 +256,7 @@ pub unsafe extern "C" fn wxface_config_set_clock_skew_correction(
     unsafe { set(config, || Ok(enabled), ConfigBuilder::clock_skew_correction) }
 }
 
-/// The authinfo cache (default on) and its refresh margin in seconds (0 = the default, 10 % of
-/// expires_in and at least 60 s).
+/// The authinfo cache (default on) and its refresh margin in seconds (0 = the default margin).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_cache(
     config: *mut wxface_config,

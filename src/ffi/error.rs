@@ -126,10 +126,7 @@ fn record_panic() -> wxface_status {
 /// The panic boundary of every entry point that returns a status: runs `f`, records the
 /// outcome for `wxface_last_error_*`, and turns a panic into `WXFACE_ERR_PANIC`.
 pub(crate) fn guard(f: impl FnOnce() -> Result<(), Failure>) -> wxface_status {
-    match catch_unwind(AssertUnwindSafe(|| {
-        crate::test_hook::maybe_panic();
-        f()
-    })) {
+    match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => set(None),
         Ok(Err(e)) => record(e),
         Err(_) => record_panic(),

@@ -5,8 +5,9 @@ use std::ffi::c_char;
 
 use zeroize::Zeroize;
 
+use super::convert::{arg_mut, arg_str, free_raw, into_raw};
+use super::error::wxface_status;
 use super::error::{guard, guard_ptr};
-use super::{arg_mut, arg_str, free_raw, into_raw, wxface_status};
 use crate::AuthinfoRequest;
 
 /// One authinfo request.
