@@ -60,17 +60,17 @@
 // could break (a removed or changed function); new functions do not change it.
 #define WXFACE_ABI_VERSION 1
 
-// `wxface_get_authinfo_ex` flag: ask WeChat even if a fresh authinfo is cached.
-#define WXFACE_CALL_FORCE_REFRESH 1
-
-// `wxface_get_authinfo_ex` flag: neither read nor fill the client's authinfo cache.
-#define WXFACE_CALL_NO_CACHE 2
-
 // Sign requests with HMAC-SHA256 (the default).
 #define WXFACE_SIGN_HMAC_SHA256 0
 
 // Sign requests with MD5.
 #define WXFACE_SIGN_MD5 1
+
+// `wxface_get_authinfo_ex` flag: ask WeChat even if a fresh authinfo is cached.
+#define WXFACE_CALL_FORCE_REFRESH 1
+
+// `wxface_get_authinfo_ex` flag: neither read nor fill the client's authinfo cache.
+#define WXFACE_CALL_NO_CACHE 2
 
 // Log level: a call failed.
 #define WXFACE_LOG_ERROR 1
@@ -149,91 +149,6 @@ const char *wxface_version(void);
 
 // The ABI version the library was built with: compare with `WXFACE_ABI_VERSION` at start-up.
 uint32_t wxface_abi_version(void);
-
-// Frees a result; strings borrowed from it become invalid.
-void wxface_authinfo_free(wxface_authinfo *info);
-
-// The credential for the face SDK (ASCII). A secret: do not log it.
-const char *wxface_authinfo_value(const wxface_authinfo *info);
-
-// The appid WeChat echoed (the configured one).
-const char *wxface_authinfo_appid(const wxface_authinfo *info);
-
-// The mch_id WeChat echoed (the configured one).
-const char *wxface_authinfo_mch_id(const wxface_authinfo *info);
-
-// The sub_appid WeChat echoed; "" outside service-provider mode.
-const char *wxface_authinfo_sub_appid(const wxface_authinfo *info);
-
-// The sub_mch_id WeChat echoed; "" outside service-provider mode.
-const char *wxface_authinfo_sub_mch_id(const wxface_authinfo *info);
-
-// Validity in seconds from receipt (3600 in practice).
-uint32_t wxface_authinfo_expires_in(const wxface_authinfo *info);
-
-// Copies the credential, NUL-terminated, into `buf` of `len` bytes; `*needed` (if not NULL)
-// gets the size needed. A short `len` writes nothing and gives `WXFACE_ERR_BUFFER_TOO_SMALL`;
-// `buf` NULL with `len` 0 queries the size.
-wxface_status wxface_authinfo_copy(const wxface_authinfo *info,
-                                   char *buf,
-                                   size_t len,
-                                   size_t *needed);
-
-// True when no request was sent for it: cached, or shared with a concurrent call.
-bool wxface_authinfo_from_cache(const wxface_authinfo *info);
-
-// True when a refresh failed and a cached authinfo, still within expires_in, was returned.
-bool wxface_authinfo_is_stale(const wxface_authinfo *info);
-
-// The status of the refresh failure behind a stale result; `WXFACE_OK` otherwise.
-wxface_status wxface_authinfo_refresh_error_status(const wxface_authinfo *info);
-
-// The message of the refresh failure behind a stale result; "" otherwise.
-const char *wxface_authinfo_refresh_error_message(const wxface_authinfo *info);
-
-// Seconds of validity left now, on the monotonic clock (0 once expired).
-uint32_t wxface_authinfo_remaining_secs(const wxface_authinfo *info);
-
-// The clock offset (seconds) the client applied to `now` for this result.
-int64_t wxface_authinfo_clock_offset_secs(const wxface_authinfo *info);
-
-// True when this call measured the clock skew and retried with a corrected `now`.
-bool wxface_authinfo_clock_corrected(const wxface_authinfo *info);
-
-// HTTP attempts made for this result (0 for a cache hit).
-uint32_t wxface_authinfo_attempts(const wxface_authinfo *info);
-
-// Validates `config` and creates a client from a copy of it; on failure the message names the
-// field.
-wxface_status wxface_client_new(const wxface_config *config, wxface_client **out);
-
-// Frees a client, closing its connections and wiping its key. No call may be in flight on it.
-void wxface_client_free(wxface_client *client);
-
-// Exchanges the request's rawdata for a verified authinfo (or returns the fresh one cached
-// for the same appid, mch_id, sub ids, store_id and device_id). Blocks for at most the
-// configured overall timeout. Thread-safe: many threads may call it on one client.
-wxface_status wxface_get_authinfo(const wxface_client *client,
-                                  const wxface_request *request,
-                                  wxface_authinfo **out);
-
-// `wxface_get_authinfo` with `flags`: 0 or `WXFACE_CALL_*` values or-ed together.
-wxface_status wxface_get_authinfo_ex(const wxface_client *client,
-                                     const wxface_request *request,
-                                     uint32_t flags,
-                                     wxface_authinfo **out);
-
-// One call without a client handle: builds a client from `config`, calls, drops it (nothing
-// cached, no connection reused).
-wxface_status wxface_get_authinfo_oneshot(const wxface_config *config,
-                                          const wxface_request *request,
-                                          wxface_authinfo **out);
-
-// Forgets every cached authinfo. Safe while other threads call on the client.
-wxface_status wxface_client_clear_cache(const wxface_client *client);
-
-// The clock offset in seconds the client adds to the system time (after a skew correction).
-int64_t wxface_client_clock_offset_secs(const wxface_client *client);
 
 // Creates an empty configuration: every option at its default, no merchant or key yet.
 // NULL only after an internal error.
@@ -336,21 +251,37 @@ wxface_status wxface_config_set_relay_client_cert(wxface_config *config,
                                                   const uint8_t *key_pem,
                                                   size_t key_len);
 
-// The name of a status, e.g. "WXFACE_ERR_TIMEOUT"; "WXFACE_ERR_UNKNOWN" for other values
-// (static).
-const char *wxface_status_name(wxface_status status);
+// Validates `config` and creates a client from a copy of it; on failure the message names the
+// field.
+wxface_status wxface_client_new(const wxface_config *config, wxface_client **out);
 
-// The status of the last call on this thread that returned a `wxface_status`.
-wxface_status wxface_last_error_status(void);
+// Frees a client, closing its connections and wiping its key. No call may be in flight on it.
+void wxface_client_free(wxface_client *client);
 
-// A one-line English description of that failure; "" after a success. Never holds a secret.
-const char *wxface_last_error_message(void);
+// Exchanges the request's rawdata for a verified authinfo (or returns the fresh one cached
+// for the same appid, mch_id, sub ids, store_id and device_id). Blocks for at most the
+// configured overall timeout. Thread-safe: many threads may call it on one client.
+wxface_status wxface_get_authinfo(const wxface_client *client,
+                                  const wxface_request *request,
+                                  wxface_authinfo **out);
 
-// WeChat's `return_code` (e.g. "PARAM_ERROR") after `WXFACE_ERR_REMOTE`; "" otherwise.
-const char *wxface_last_error_return_code(void);
+// `wxface_get_authinfo` with `flags`: 0 or `WXFACE_CALL_*` values or-ed together.
+wxface_status wxface_get_authinfo_ex(const wxface_client *client,
+                                     const wxface_request *request,
+                                     uint32_t flags,
+                                     wxface_authinfo **out);
 
-// WeChat's `return_msg` (UTF-8, e.g. "签名错误") after `WXFACE_ERR_REMOTE`; "" otherwise.
-const char *wxface_last_error_return_msg(void);
+// One call without a client handle: builds a client from `config`, calls, drops it (nothing
+// cached, no connection reused).
+wxface_status wxface_get_authinfo_oneshot(const wxface_config *config,
+                                          const wxface_request *request,
+                                          wxface_authinfo **out);
+
+// Forgets every cached authinfo. Safe while other threads call on the client.
+wxface_status wxface_client_clear_cache(const wxface_client *client);
+
+// The clock offset in seconds the client adds to the system time (after a skew correction).
+int64_t wxface_client_clock_offset_secs(const wxface_client *client);
 
 // Creates an empty request. NULL only after an internal error.
 wxface_request *wxface_request_new(void);
@@ -375,6 +306,75 @@ wxface_status wxface_request_set_attach(wxface_request *request, const char *val
 
 // `now` in Unix seconds; 0 (default) sends the system time (corrected for a measured skew).
 wxface_status wxface_request_set_now(wxface_request *request, int64_t now);
+
+// Frees a result; strings borrowed from it become invalid.
+void wxface_authinfo_free(wxface_authinfo *info);
+
+// The credential for the face SDK (ASCII). A secret: do not log it.
+const char *wxface_authinfo_value(const wxface_authinfo *info);
+
+// The appid WeChat echoed (the configured one).
+const char *wxface_authinfo_appid(const wxface_authinfo *info);
+
+// The mch_id WeChat echoed (the configured one).
+const char *wxface_authinfo_mch_id(const wxface_authinfo *info);
+
+// The sub_appid WeChat echoed; "" outside service-provider mode.
+const char *wxface_authinfo_sub_appid(const wxface_authinfo *info);
+
+// The sub_mch_id WeChat echoed; "" outside service-provider mode.
+const char *wxface_authinfo_sub_mch_id(const wxface_authinfo *info);
+
+// Validity in seconds from receipt (3600 in practice).
+uint32_t wxface_authinfo_expires_in(const wxface_authinfo *info);
+
+// Copies the credential, NUL-terminated, into `buf` of `len` bytes; `*needed` (if not NULL)
+// gets the size needed. A short `len` writes nothing and gives `WXFACE_ERR_BUFFER_TOO_SMALL`;
+// `buf` NULL with `len` 0 queries the size.
+wxface_status wxface_authinfo_copy(const wxface_authinfo *info,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+// True when no request was sent for it: cached, or shared with a concurrent call.
+bool wxface_authinfo_from_cache(const wxface_authinfo *info);
+
+// True when a refresh failed and a cached authinfo, still within expires_in, was returned.
+bool wxface_authinfo_is_stale(const wxface_authinfo *info);
+
+// The status of the refresh failure behind a stale result; `WXFACE_OK` otherwise.
+wxface_status wxface_authinfo_refresh_error_status(const wxface_authinfo *info);
+
+// The message of the refresh failure behind a stale result; "" otherwise.
+const char *wxface_authinfo_refresh_error_message(const wxface_authinfo *info);
+
+// Seconds of validity left now, on the monotonic clock (0 once expired).
+uint32_t wxface_authinfo_remaining_secs(const wxface_authinfo *info);
+
+// The clock offset (seconds) the client applied to `now` for this result.
+int64_t wxface_authinfo_clock_offset_secs(const wxface_authinfo *info);
+
+// True when this call measured the clock skew and retried with a corrected `now`.
+bool wxface_authinfo_clock_corrected(const wxface_authinfo *info);
+
+// HTTP attempts made for this result (0 for a cache hit).
+uint32_t wxface_authinfo_attempts(const wxface_authinfo *info);
+
+// The name of a status, e.g. "WXFACE_ERR_TIMEOUT"; "WXFACE_ERR_UNKNOWN" for other values
+// (static).
+const char *wxface_status_name(wxface_status status);
+
+// The status of the last call on this thread that returned a `wxface_status`.
+wxface_status wxface_last_error_status(void);
+
+// A one-line English description of that failure; "" after a success. Never holds a secret.
+const char *wxface_last_error_message(void);
+
+// WeChat's `return_code` (e.g. "PARAM_ERROR") after `WXFACE_ERR_REMOTE`; "" otherwise.
+const char *wxface_last_error_return_code(void);
+
+// WeChat's `return_msg` (UTF-8, e.g. "签名错误") after `WXFACE_ERR_REMOTE`; "" otherwise.
+const char *wxface_last_error_return_msg(void);
 
 #ifdef __cplusplus
 }  // extern "C"
