@@ -54,7 +54,8 @@ pub const DEFAULT_LOG_LEVEL: Level = Level::Info;
 pub struct Config {
     pub(crate) mch_id: String,
     pub(crate) appid: String,
-    pub(crate) key: ApiKey,
+    /// `None` only in relay mode, where nothing is signed on the terminal.
+    pub(crate) key: Option<ApiKey>,
     pub(crate) sub_mch_id: Option<String>,
     pub(crate) sub_appid: Option<String>,
     pub(crate) base_url: String,
@@ -69,6 +70,8 @@ pub struct Config {
     pub(crate) proxy: Option<ProxySetting>,
     pub(crate) trust: TrustSetting,
     pub(crate) logger: Logger,
+    /// Relay mode: ask this `wxface-relay` instead of WeChat (see [`crate::relay`]).
+    pub(crate) relay: Option<crate::relay::RelaySetting>,
 }
 
 /// Retries of transient failures: connect/DNS failure, timeout, connection reset or closed
@@ -206,8 +209,17 @@ impl Config {
     pub fn has_proxy(&self) -> bool {
         self.proxy.is_some()
     }
+    /// The APIv2 key. Only reached when signing, which relay mode never does, and a config
+    /// without relay mode always has a key (`build` requires it).
     pub(crate) fn key(&self) -> &ApiKey {
-        &self.key
+        match &self.key {
+            Some(k) => k,
+            None => unreachable!("signing in relay mode: the client asks the relay instead"),
+        }
+    }
+    /// The relay's base URL, in relay mode.
+    pub fn relay_url(&self) -> Option<&str> {
+        self.relay.as_ref().map(|r| r.url.as_str())
     }
 }
 
@@ -243,6 +255,9 @@ pub struct ConfigBuilder {
     ca_files: Vec<PathBuf>,
     log_fn: Option<LogFn>,
     log_level: Level,
+    relay_url: Option<String>,
+    relay_token: Option<Zeroizing<String>>,
+    relay_client_cert: Option<(Vec<u8>, Zeroizing<Vec<u8>>)>,
 }
 
 impl Default for ConfigBuilder {
@@ -264,6 +279,9 @@ impl fmt::Debug for ConfigBuilder {
             .field("ca_pems", &self.ca_pems.len())
             .field("ca_files", &self.ca_files)
             .field("log_level", &self.log_level)
+            .field("relay_url", &self.relay_url)
+            .field("relay_token", &self.relay_token.as_ref().map(|_| "***"))
+            .field("relay_client_cert", &self.relay_client_cert.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -295,6 +313,9 @@ impl ConfigBuilder {
             ca_files: Vec::new(),
             log_fn: None,
             log_level: DEFAULT_LOG_LEVEL,
+            relay_url: None,
+            relay_token: None,
+            relay_client_cert: None,
         }
     }
     /// Merchant number (`mch_id`; in service-provider mode the provider's). Required.
@@ -474,21 +495,63 @@ impl ConfigBuilder {
         self.log_level = v;
         self
     }
+    /// Relay mode: get authinfos from this `wxface-relay` base URL (`https://`, or `http://`
+    /// for a loopback host) instead of WeChat. The terminal then holds no API key (setting
+    /// one is refused), `mch_id` and `appid` are optional (the relay knows the merchant), and
+    /// one of [`relay_token`](ConfigBuilder::relay_token) or
+    /// [`relay_client_cert`](ConfigBuilder::relay_client_cert) is required. Retries, the
+    /// deadline, proxies, trust roots and the cache apply as in direct mode. An empty string
+    /// means direct mode (the default).
+    pub fn relay_url(mut self, url: impl Into<String>) -> Self {
+        self.relay_url = Some(url.into()).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped
+    /// on drop, never shown. An empty string removes it.
+    pub fn relay_token(mut self, token: impl Into<String>) -> Self {
+        self.relay_token = Some(Zeroizing::new(token.into())).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's client certificate chain and private key, in PEM (mutual
+    /// TLS; the relay reads the device id from the certificate). The key is copied and wiped
+    /// on drop. Empty certificate and key remove them.
+    pub fn relay_client_cert(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        let (cert, key) = (cert_pem.into(), Zeroizing::new(key_pem.into()));
+        self.relay_client_cert = (!cert.is_empty() || !key.is_empty()).then_some((cert, key));
+        self
+    }
 
     /// Validates every value and returns the configuration; the error names the first field
     /// it refuses.
     pub fn build(self) -> Result<Config> {
-        if self.mch_id.is_empty() {
-            return Err(Error::invalid("mch_id", "is not set"));
+        let relay = crate::relay::setting(
+            self.relay_url.as_deref(),
+            self.relay_token.as_ref(),
+            self.relay_client_cert.as_ref(),
+            self.key.is_some(),
+        )?;
+        if relay.is_none() {
+            if self.mch_id.is_empty() {
+                return Err(Error::invalid("mch_id", "is not set"));
+            }
+            if self.appid.is_empty() {
+                return Err(Error::invalid("appid", "is not set"));
+            }
+            if self.key.is_none() {
+                return Err(Error::invalid("api_key", "is not set"));
+            }
         }
-        if self.appid.is_empty() {
-            return Err(Error::invalid("appid", "is not set"));
+        let key = self.key;
+        if !self.mch_id.is_empty() || relay.is_none() {
+            validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
         }
-        let key = self
-            .key
-            .ok_or_else(|| Error::invalid("api_key", "is not set"))?;
-        validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
-        validate::text("appid", &self.appid, validate::ID_MAX)?;
+        if !self.appid.is_empty() || relay.is_none() {
+            validate::text("appid", &self.appid, validate::ID_MAX)?;
+        }
         if let Some(v) = &self.sub_mch_id {
             validate::text("sub_mch_id", v, validate::ID_MAX)?;
         }
@@ -523,7 +586,10 @@ impl ConfigBuilder {
         for (field, d) in [
             ("connect_timeout", self.connect_timeout),
             ("timeout", self.timeout),
-            ("attempt_timeout", self.attempt_timeout.unwrap_or(self.timeout)),
+            (
+                "attempt_timeout",
+                self.attempt_timeout.unwrap_or(self.timeout),
+            ),
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
@@ -574,6 +640,7 @@ impl ConfigBuilder {
                 extra: Arc::new(extra),
             },
             logger: Logger::new(self.log_fn, self.log_level),
+            relay,
         })
     }
 }
@@ -611,7 +678,7 @@ fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificat
 }
 
 /// Checks the scheme and host rule and strips a trailing slash.
-fn normalize_base_url(field: &'static str, url: &str) -> Result<String> {
+pub(crate) fn normalize_base_url(field: &'static str, url: &str) -> Result<String> {
     let err = |reason: &str| Error::invalid(field, reason.to_owned());
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(err("contains whitespace or control characters"));

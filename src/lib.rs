@@ -34,8 +34,10 @@ mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
+pub mod json;
 pub mod log;
 mod proxy;
+mod relay;
 mod retry;
 mod secret;
 pub mod sign;
