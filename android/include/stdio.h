@@ -20,6 +20,7 @@ int fprintf(FILE* stream, const char* fmt, ...) __attribute__((__format__(printf
 int vfprintf(FILE* stream, const char* fmt, va_list ap);
 int snprintf(char* buf, size_t n, const char* fmt, ...) __attribute__((__format__(printf, 3, 4)));
 int fflush(FILE* stream);
+size_t fwrite(const void* buf, size_t size, size_t count, FILE* stream);
 __END_DECLS
 #define stdin (&__sF[0])
 #define stdout (&__sF[1])
