@@ -87,6 +87,7 @@ java -Xcheck:jni -Djava.library.path="$lib_dir" -cp "$out/wxface.jar:$out/test-c
     -Dwxface.test.skewUrl="http://127.0.0.1:$skew_port" \
     -Dwxface.test.tlsUrl="https://127.0.0.1:$tls_port" \
     -Dwxface.test.tlsCa="$tls_dir/ca.pem" \
+    -Dwxface.test.badConfig="$root/tests/bad_config.tsv" \
     -Dwxface.test.shortUrl="http://127.0.0.1:$short_port" \
     com.wxface.WxFaceTest "http://127.0.0.1:$main_port" >"$work/java.log" 2>&1 || status=$?
 cat "$work/java.log"

@@ -158,42 +158,13 @@ pub(crate) struct TrustSetting {
 impl Config {
     /// Starts a configuration for merchant `mch_id`, its `appid` and its APIv2 key (in
     /// service-provider mode: the provider's ids and key, with the sub-merchant's set below).
+    /// Same as [`ConfigBuilder::new`] followed by the three setters.
     pub fn builder(
         mch_id: impl Into<String>,
         appid: impl Into<String>,
         key: ApiKey,
     ) -> ConfigBuilder {
-        ConfigBuilder {
-            config: Config {
-                mch_id: mch_id.into(),
-                appid: appid.into(),
-                key,
-                sub_mch_id: None,
-                sub_appid: None,
-                base_url: DEFAULT_BASE_URL.to_owned(),
-                sign_type: SignType::default(),
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                timeout: DEFAULT_TIMEOUT,
-                fallback_urls: Vec::new(),
-                attempt_timeout: None,
-                retry: RetryPolicy::default(),
-                clock_skew_correction: true,
-                cache: CacheOptions::default(),
-                proxy: None,
-                trust: TrustSetting {
-                    builtin: true,
-                    extra: Arc::new(Vec::new()),
-                },
-                logger: Logger::default(),
-            },
-            proxy_url: None,
-            proxy_username: None,
-            proxy_password: None,
-            ca_pems: Vec::new(),
-            ca_files: Vec::new(),
-            log_fn: None,
-            log_level: DEFAULT_LOG_LEVEL,
-        }
+        ConfigBuilder::new().mch_id(mch_id).appid(appid).key(key)
     }
 
     /// The merchant number.
@@ -260,11 +231,32 @@ impl Config {
     }
 }
 
-/// Builder for [`Config`]. Every setter is a plain value, so each maps onto one C or Java call.
+/// Builder for [`Config`], and the one place where options, their defaults, limits and
+/// messages are defined: the C ABI (`wxface_config_*`) and the JNI binding only convert their
+/// arguments and call these setters, and [`build`](ConfigBuilder::build) validates.
+///
+/// Setters never fail; each takes a plain value, so each maps onto one C or Java call.
+/// Conventions shared by every binding: an empty string for an optional text value means
+/// "not set" (the default), and for [`attempt_timeout`](ConfigBuilder::attempt_timeout)
+/// `Duration::ZERO` means "no bound".
 #[derive(Clone)]
 pub struct ConfigBuilder {
-    config: Config,
-    proxy_url: Option<String>,
+    mch_id: String,
+    appid: String,
+    key: Option<ApiKey>,
+    sub_mch_id: Option<String>,
+    sub_appid: Option<String>,
+    base_url: Option<String>,
+    sign_type: SignType,
+    connect_timeout: Duration,
+    timeout: Duration,
+    fallback_urls: Vec<String>,
+    attempt_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    clock_skew_correction: bool,
+    cache: CacheOptions,
+    trust_builtin: bool,
+    proxy_url: Option<Zeroizing<String>>,
     proxy_username: Option<String>,
     proxy_password: Option<Zeroizing<String>>,
     ca_pems: Vec<Vec<u8>>,
@@ -273,10 +265,21 @@ pub struct ConfigBuilder {
     log_level: Level,
 }
 
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        ConfigBuilder::new()
+    }
+}
+
 impl fmt::Debug for ConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfigBuilder")
-            .field("config", &self.config)
+            .field("mch_id", &self.mch_id)
+            .field("appid", &self.appid)
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .field("fallback_urls", &self.fallback_urls)
+            .field("sign_type", &self.sign_type)
             .field("proxy", &self.proxy_url.as_ref().map(|_| "<set>"))
             .field("ca_pems", &self.ca_pems.len())
             .field("ca_files", &self.ca_files)
@@ -286,37 +289,80 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
+    /// An empty builder: every option at its default, and no merchant identity or key yet
+    /// (`build` names the first required value that is missing).
+    pub fn new() -> Self {
+        ConfigBuilder {
+            mch_id: String::new(),
+            appid: String::new(),
+            key: None,
+            sub_mch_id: None,
+            sub_appid: None,
+            base_url: None,
+            sign_type: SignType::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            fallback_urls: Vec::new(),
+            attempt_timeout: None,
+            retry: RetryPolicy::default(),
+            clock_skew_correction: true,
+            cache: CacheOptions::default(),
+            trust_builtin: true,
+            proxy_url: None,
+            proxy_username: None,
+            proxy_password: None,
+            ca_pems: Vec::new(),
+            ca_files: Vec::new(),
+            log_fn: None,
+            log_level: DEFAULT_LOG_LEVEL,
+        }
+    }
+    /// Merchant number (`mch_id`; in service-provider mode the provider's). Required.
+    pub fn mch_id(mut self, v: impl Into<String>) -> Self {
+        self.mch_id = v.into();
+        self
+    }
+    /// The `appid` bound to the merchant. Required.
+    pub fn appid(mut self, v: impl Into<String>) -> Self {
+        self.appid = v.into();
+        self
+    }
+    /// The APIv2 key (in service-provider mode: the provider's). Required.
+    pub fn key(mut self, key: ApiKey) -> Self {
+        self.key = Some(key);
+        self
+    }
     /// Sub-merchant number (service-provider mode). An empty string means none.
     pub fn sub_mch_id(mut self, v: impl Into<String>) -> Self {
-        self.config.sub_mch_id = Some(v.into()).filter(|s| !s.is_empty());
+        self.sub_mch_id = Some(v.into()).filter(|s| !s.is_empty());
         self
     }
     /// Sub-merchant appid (service-provider mode). An empty string means none.
     pub fn sub_appid(mut self, v: impl Into<String>) -> Self {
-        self.config.sub_appid = Some(v.into()).filter(|s| !s.is_empty());
+        self.sub_appid = Some(v.into()).filter(|s| !s.is_empty());
         self
     }
     /// Base URL, default [`DEFAULT_BASE_URL`]. Must be `https://`; `http://` is accepted only
     /// for a loopback host (`127.0.0.0/8`, `[::1]`, `localhost`), which is how tests and the
-    /// mock server run. A trailing `/` is ignored.
+    /// mock server run. A trailing `/` is ignored; an empty string restores the default.
     pub fn base_url(mut self, v: impl Into<String>) -> Self {
-        self.config.base_url = v.into();
+        self.base_url = Some(v.into()).filter(|s| !s.is_empty());
         self
     }
     /// Signature algorithm, default HMAC-SHA256.
     pub fn sign_type(mut self, v: SignType) -> Self {
-        self.config.sign_type = v;
+        self.sign_type = v;
         self
     }
     /// Connect timeout, default 5 s.
     pub fn connect_timeout(mut self, v: Duration) -> Self {
-        self.config.connect_timeout = v;
+        self.connect_timeout = v;
         self
     }
     /// Overall timeout of one call, default 10 s. It bounds the whole call: every attempt,
     /// every wait between retries and the clock-skew retry. No call takes longer.
     pub fn timeout(mut self, v: Duration) -> Self {
-        self.config.timeout = v;
+        self.timeout = v;
         self
     }
 
@@ -324,7 +370,7 @@ impl ConfigBuilder {
     /// transient failure the next URL in the list is tried; the client then keeps using the
     /// URL that last worked. Default: none.
     pub fn fallback_base_url(mut self, v: impl Into<String>) -> Self {
-        self.config.fallback_urls.push(v.into());
+        self.fallback_urls.push(v.into());
         self
     }
     /// Replaces the whole list of base URLs: the first becomes the primary
@@ -337,52 +383,57 @@ impl ConfigBuilder {
     {
         let mut urls = urls.into_iter().map(Into::into);
         if let Some(first) = urls.next() {
-            self.config.base_url = first;
+            self = self.base_url(first);
         }
-        self.config.fallback_urls = urls.collect();
+        self.fallback_urls = urls.collect();
         self
     }
     /// Bound on one attempt (connect, send, receive). Default: none, an attempt may use what
     /// is left of the overall [`timeout`](ConfigBuilder::timeout). Setting it lower lets a
-    /// hanging host give way to a retry or a fallback URL.
+    /// hanging host give way to a retry or a fallback URL. `Duration::ZERO` removes the bound.
     pub fn attempt_timeout(mut self, v: Duration) -> Self {
-        self.config.attempt_timeout = Some(v);
+        self.attempt_timeout = Some(v).filter(|d| !d.is_zero());
         self
     }
     /// The whole retry policy at once.
     pub fn retry_policy(mut self, v: RetryPolicy) -> Self {
-        self.config.retry = v;
+        self.retry = v;
         self
     }
     /// Retries after a transient failure, default [`DEFAULT_MAX_RETRIES`] (2); 0 disables.
     pub fn max_retries(mut self, v: u32) -> Self {
-        self.config.retry.max_retries = v;
+        self.retry.max_retries = v;
         self
     }
     /// Backoff between retries: the first wait and the largest one (defaults 200 ms and 2 s).
     /// Each wait is jittered down to half its nominal value.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.config.retry.initial_backoff = initial;
-        self.config.retry.max_backoff = max;
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max;
         self
     }
     /// Whether a `PARAM_ERROR 非法的Now参数` answer makes the client estimate its clock's skew
     /// from the response's HTTP `Date` header, retry once with a corrected `now` and keep the
     /// offset for later calls. Default `true`. Never applies to a request that sets `now`.
     pub fn clock_skew_correction(mut self, v: bool) -> Self {
-        self.config.clock_skew_correction = v;
+        self.clock_skew_correction = v;
         self
     }
     /// Whether the client caches authinfos per identity (appid, mch_id, sub_appid,
     /// sub_mch_id, store_id, device_id). Default `true`.
     pub fn cache(mut self, enabled: bool) -> Self {
-        self.config.cache.enabled = enabled;
+        self.cache.enabled = enabled;
+        self
+    }
+    /// The whole cache configuration at once (`refresh_margin: None` is the default margin).
+    pub fn cache_options(mut self, v: CacheOptions) -> Self {
+        self.cache = v;
         self
     }
     /// A fixed refresh margin: a cached authinfo is refreshed once its remaining validity is
     /// at or below it. Default: 10 % of `expires_in`, at least 60 s.
     pub fn cache_refresh_margin(mut self, v: Duration) -> Self {
-        self.config.cache.refresh_margin = Some(v);
+        self.cache.refresh_margin = Some(v);
         self
     }
     /// An explicit proxy: `http://host:port` (HTTP CONNECT) or `socks5://host:port` (SOCKS5,
@@ -391,7 +442,7 @@ impl ConfigBuilder {
     /// Default: none; without one, the `HTTPS_PROXY`/`ALL_PROXY` environment variables apply
     /// as before. An empty string means none.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy_url = Some(url.into()).filter(|s| !s.is_empty());
+        self.proxy_url = Some(Zeroizing::new(url.into())).filter(|s| !s.is_empty());
         self
     }
     /// User name and password for the proxy (basic auth for HTTP CONNECT, user/password
@@ -420,7 +471,7 @@ impl ConfigBuilder {
     /// Whether the bundled Mozilla roots are trusted. Default `true`; `false` trusts only the
     /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file).
     pub fn builtin_roots(mut self, v: bool) -> Self {
-        self.config.trust.builtin = v;
+        self.trust_builtin = v;
         self
     }
     /// The log callback. It receives each attempt, retry, failover, cache hit and refresh,
@@ -428,6 +479,11 @@ impl ConfigBuilder {
     /// Default: none.
     pub fn logger(mut self, f: LogFn) -> Self {
         self.log_fn = Some(f);
+        self
+    }
+    /// Removes the log callback set before.
+    pub fn without_logger(mut self) -> Self {
+        self.log_fn = None;
         self
     }
     /// Same as [`logger`](ConfigBuilder::logger), from a closure.
@@ -440,10 +496,52 @@ impl ConfigBuilder {
         self
     }
 
-    /// Validates and returns the configuration.
-    pub fn build(mut self) -> Result<Config> {
-        self.config.proxy = build_proxy(
-            self.proxy_url.as_deref(),
+    /// Validates every value and returns the configuration; the error names the first field
+    /// it refuses.
+    pub fn build(self) -> Result<Config> {
+        if self.mch_id.is_empty() {
+            return Err(Error::invalid("mch_id", "is not set"));
+        }
+        if self.appid.is_empty() {
+            return Err(Error::invalid("appid", "is not set"));
+        }
+        let key = self
+            .key
+            .ok_or_else(|| Error::invalid("api_key", "is not set"))?;
+        validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
+        validate::text("appid", &self.appid, validate::ID_MAX)?;
+        if let Some(v) = &self.sub_mch_id {
+            validate::text("sub_mch_id", v, validate::ID_MAX)?;
+        }
+        if let Some(v) = &self.sub_appid {
+            validate::text("sub_appid", v, validate::ID_MAX)?;
+        }
+        let base_url = normalize_base_url(
+            "base_url",
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+        )?;
+        let fallback_urls = self
+            .fallback_urls
+            .iter()
+            .map(|url| normalize_base_url("fallback_base_url", url))
+            .collect::<Result<Vec<_>>>()?;
+        let r = &self.retry;
+        if r.initial_backoff > r.max_backoff {
+            return Err(Error::invalid(
+                "backoff",
+                "the initial backoff exceeds the largest one",
+            ));
+        }
+        for (field, d) in [
+            ("connect_timeout", self.connect_timeout),
+            ("timeout", self.timeout),
+        ] {
+            if d.is_zero() {
+                return Err(Error::invalid(field, "must be greater than zero"));
+            }
+        }
+        let proxy = build_proxy(
+            self.proxy_url.as_deref().map(String::as_str),
             self.proxy_username.as_deref(),
             self.proxy_password.as_deref().map(String::as_str),
         )?;
@@ -457,47 +555,34 @@ impl ConfigBuilder {
             })?;
             extra.extend(parse_ca("ca_file", &pem)?);
         }
-        if !self.config.trust.builtin && extra.is_empty() {
+        if !self.trust_builtin && extra.is_empty() {
             return Err(Error::invalid(
                 "ca_pem",
                 "the bundled roots are disabled and no CA certificate was given",
             ));
         }
-        self.config.trust.extra = Arc::new(extra);
-        self.config.logger = Logger::new(self.log_fn.take(), self.log_level);
-        let c = &mut self.config;
-        validate::text("mch_id", &c.mch_id, validate::ID_MAX)?;
-        validate::text("appid", &c.appid, validate::ID_MAX)?;
-        if let Some(v) = &c.sub_mch_id {
-            validate::text("sub_mch_id", v, validate::ID_MAX)?;
-        }
-        if let Some(v) = &c.sub_appid {
-            validate::text("sub_appid", v, validate::ID_MAX)?;
-        }
-        c.base_url = normalize_base_url(&c.base_url)?;
-        for url in &mut c.fallback_urls {
-            *url = normalize_base_url(url)?;
-        }
-        let r = &c.retry;
-        if r.initial_backoff > r.max_backoff {
-            return Err(Error::invalid(
-                "backoff",
-                "the initial backoff exceeds the largest one",
-            ));
-        }
-        for (field, d) in [
-            ("connect_timeout", c.connect_timeout),
-            ("timeout", c.timeout),
-            ("attempt_timeout", c.attempt_timeout.unwrap_or(c.timeout)),
-        ] {
-            if d.is_zero() {
-                return Err(Error::invalid(field, "must be greater than zero"));
-            }
-        }
-        if c.connect_timeout > c.timeout {
-            c.connect_timeout = c.timeout;
-        }
-        Ok(self.config)
+        Ok(Config {
+            mch_id: self.mch_id,
+            appid: self.appid,
+            key,
+            sub_mch_id: self.sub_mch_id,
+            sub_appid: self.sub_appid,
+            base_url,
+            sign_type: self.sign_type,
+            connect_timeout: self.connect_timeout.min(self.timeout),
+            timeout: self.timeout,
+            fallback_urls,
+            attempt_timeout: self.attempt_timeout,
+            retry: self.retry,
+            clock_skew_correction: self.clock_skew_correction,
+            cache: self.cache,
+            proxy,
+            trust: TrustSetting {
+                builtin: self.trust_builtin,
+                extra: Arc::new(extra),
+            },
+            logger: Logger::new(self.log_fn, self.log_level),
+        })
     }
 }
 
@@ -565,8 +650,8 @@ fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificat
 }
 
 /// Checks the scheme and host rule and strips a trailing slash.
-fn normalize_base_url(url: &str) -> Result<String> {
-    let err = |reason: &str| Error::invalid("base_url", reason.to_owned());
+fn normalize_base_url(field: &'static str, url: &str) -> Result<String> {
+    let err = |reason: &str| Error::invalid(field, reason.to_owned());
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(err("contains whitespace or control characters"));
     }
@@ -625,10 +710,10 @@ mod tests {
             "http://[::1]:99",
             "https://10.0.0.1:8443/prefix",
         ] {
-            assert!(normalize_base_url(ok).is_ok(), "{ok}");
+            assert!(normalize_base_url("base_url", ok).is_ok(), "{ok}");
         }
         assert_eq!(
-            normalize_base_url("http://127.0.0.1:1/").unwrap(),
+            normalize_base_url("base_url", "http://127.0.0.1:1/").unwrap(),
             "http://127.0.0.1:1"
         );
         for bad in [
@@ -644,7 +729,7 @@ mod tests {
             "https:// host",
             "https://",
         ] {
-            assert!(normalize_base_url(bad).is_err(), "{bad}");
+            assert!(normalize_base_url("base_url", bad).is_err(), "{bad}");
         }
     }
 

@@ -24,10 +24,15 @@
 //! tests and the bundled mock server run, and nothing else should.
 
 #![deny(missing_docs)]
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 pub mod authinfo;
 mod cache;
 mod client;
+mod clock;
 mod config;
 mod error;
 pub mod ffi;
@@ -37,6 +42,7 @@ pub mod log;
 mod retry;
 mod secret;
 pub mod sign;
+mod test_hook;
 mod transport;
 mod validate;
 pub mod xml;
