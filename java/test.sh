@@ -112,3 +112,4 @@ if [[ $fail -ne 0 ]]; then
     exit 1
 fi
 echo "java/test.sh: OK ($summary, no JNI warnings)"
+bash "$root/java/abi-test.sh"
