@@ -3,7 +3,8 @@
 # WxFaceClient compares the library's nativeAbiVersion() with its ABI_VERSION and throws an
 # UnsatisfiedLinkError naming both. Checks, on the desktop JVM:
 #   1. ABI_VERSION equals WXFACE_ABI_VERSION of include/wxface.h;
-#   2. the matching pair (these classes, target/debug/libwxface.so) loads;
+#   2. the matching pair (these classes, target/debug/libwxface.so built with --features jni)
+#      loads;
 #   3. classes expecting ABI_VERSION+1 with the real library fail, naming both versions and the
 #      library's version;
 #   4. a stand-in library reporting ABI 7 fails the same way, naming 7 and ABI_VERSION;
@@ -19,8 +20,8 @@ ok() { passed=$((passed + 1)); echo "ok   $*"; }
 ko() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-[[ -f "$target_dir/debug/libwxface.so" ]] || cargo build --lib
-[[ -d build/java/classes/com ]] || bash java/build.sh >/dev/null
+cargo build --lib --features jni   # no-op when java/test.sh has just built it
+bash java/build.sh >/dev/null
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 
 header_abi="$(sed -n 's/^#define WXFACE_ABI_VERSION \([0-9]*\).*/\1/p' include/wxface.h)"
