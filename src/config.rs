@@ -13,6 +13,7 @@ use crate::log::{Level, LogFn, Logger};
 use crate::proxy::ProxySetting;
 use crate::secret::ApiKey;
 use crate::sign::SignType;
+use crate::trust::{self, TrustStore};
 use crate::validate;
 
 /// WeChat Pay's payapp host.
@@ -253,6 +254,10 @@ pub struct ConfigBuilder {
     proxy_password: Option<Zeroizing<String>>,
     ca_pems: Vec<Vec<u8>>,
     ca_files: Vec<PathBuf>,
+    trust_store: TrustStore,
+    system_ca_path: Option<PathBuf>,
+    user_cas: bool,
+    user_ca_path: Option<PathBuf>,
     log_fn: Option<LogFn>,
     log_level: Level,
     relay_url: Option<String>,
@@ -278,6 +283,10 @@ impl fmt::Debug for ConfigBuilder {
             .field("proxy", &self.proxy_url.as_ref().map(|_| "<set>"))
             .field("ca_pems", &self.ca_pems.len())
             .field("ca_files", &self.ca_files)
+            .field("trust_store", &self.trust_store)
+            .field("system_ca_path", &self.system_ca_path)
+            .field("user_cas", &self.user_cas)
+            .field("user_ca_path", &self.user_ca_path)
             .field("log_level", &self.log_level)
             .field("relay_url", &self.relay_url)
             .field("relay_token", &self.relay_token.as_ref().map(|_| "***"))
@@ -311,6 +320,10 @@ impl ConfigBuilder {
             proxy_password: None,
             ca_pems: Vec::new(),
             ca_files: Vec::new(),
+            trust_store: TrustStore::Bundled,
+            system_ca_path: None,
+            user_cas: false,
+            user_ca_path: None,
             log_fn: None,
             log_level: DEFAULT_LOG_LEVEL,
             relay_url: None,
@@ -469,9 +482,40 @@ impl ConfigBuilder {
         self
     }
     /// Whether the bundled Mozilla roots are trusted. Default `true`; `false` trusts only the
-    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file).
+    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file)
+    /// (and the system store if [`trust_store`](ConfigBuilder::trust_store) asks for it).
     pub fn builtin_roots(mut self, v: bool) -> Self {
         self.trust_builtin = v;
+        self
+    }
+    /// Which roots verify the server besides the custom CAs: [`TrustStore::Bundled`] (default,
+    /// Mozilla's roots in the library), [`TrustStore::System`] (the device's store, read by
+    /// [`build`](ConfigBuilder::build): on Android the system CA directory, on Linux the
+    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::trust`].
+    pub fn trust_store(mut self, v: TrustStore) -> Self {
+        self.trust_store = v;
+        self
+    }
+    /// Reads the system store from `path` instead of the platform's location: a directory of PEM
+    /// files laid out like Android's (every regular file is read; text after the PEM block is
+    /// ignored) or a PEM bundle file. Used when the trust store is `System` or `Both`.
+    pub fn system_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.system_ca_path = Some(path.into());
+        self
+    }
+    /// Android: also trust the CAs the user added in Settings
+    /// (`/data/misc/user/<user>/cacerts-added`; none added is fine). Default `false`: a
+    /// user-installed CA can intercept the traffic. Elsewhere it needs
+    /// [`user_ca_path`](ConfigBuilder::user_ca_path).
+    pub fn user_cas(mut self, v: bool) -> Self {
+        self.user_cas = v;
+        self
+    }
+    /// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file)
+    /// instead of Android's location; implies [`user_cas(true)`](ConfigBuilder::user_cas).
+    pub fn user_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.user_ca_path = Some(path.into());
+        self.user_cas = true;
         self
     }
     /// The log callback. It receives each attempt, retry, failover, cache hit and refresh,
@@ -613,7 +657,29 @@ impl ConfigBuilder {
             })?;
             extra.extend(parse_ca("ca_file", &pem)?);
         }
-        if !self.trust_builtin && extra.is_empty() {
+        if self.trust_store.uses_system() {
+            let path = match &self.system_ca_path {
+                Some(p) => p.clone(),
+                None => trust::default_system_location()?,
+            };
+            extra.extend(trust::load("system_ca_path", &path)?);
+        }
+        if self.user_cas {
+            match (&self.user_ca_path, trust::default_user_location()) {
+                (Some(p), _) => extra.extend(trust::load("user_ca_path", p)?),
+                // Android, nothing added by the user: nothing to add.
+                (None, Some(p)) if !p.exists() => {}
+                (None, Some(p)) => extra.extend(trust::load("user_ca_path", &p)?),
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "user_cas",
+                        "there is no user CA store on this platform; set user_ca_path",
+                    ));
+                }
+            }
+        }
+        let trust_builtin = self.trust_builtin && self.trust_store.uses_bundled();
+        if !trust_builtin && extra.is_empty() {
             return Err(Error::invalid(
                 "ca_pem",
                 "the bundled roots are disabled and no CA certificate was given",
@@ -636,7 +702,7 @@ impl ConfigBuilder {
             cache: self.cache,
             proxy,
             trust: TrustSetting {
-                builtin: self.trust_builtin,
+                builtin: trust_builtin,
                 extra: Arc::new(extra),
             },
             logger: Logger::new(self.log_fn, self.log_level),

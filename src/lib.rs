@@ -43,6 +43,7 @@ mod secret;
 pub mod sign;
 mod test_hook;
 mod transport;
+pub mod trust;
 mod validate;
 pub mod xml;
 
@@ -57,6 +58,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
 pub use secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
+pub use trust::TrustStore;
 
 /// The crate version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
