@@ -30,6 +30,7 @@ mod cache;
 mod client;
 mod clock;
 mod config;
+mod endpoint;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
@@ -38,6 +39,7 @@ pub mod json;
 pub mod log;
 mod proxy;
 mod relay;
+mod relay_setting;
 mod retry;
 mod secret;
 pub mod sign;

@@ -54,7 +54,7 @@ impl Transport {
             .tls_config(
                 TlsConfig::builder()
                     .root_certs(roots)
-                    .client_cert(crate::relay::client_cert_of(config))
+                    .client_cert(config.relay.as_ref().and_then(|r| r.client_cert()))
                     .build(),
             );
         // No proxy for ureq itself: it would read the environment's proxy variables, and keep
