@@ -404,6 +404,20 @@ fn field_suite(mode: Mode) {
     .unwrap();
     let ca_file = env().work.join(format!("ca-{mode:?}.pem"));
     std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    // Trust stores laid out like Android's cacerts: hashed name, PEM block, then a text dump.
+    let android_dir = env().work.join(format!("cacerts-{mode:?}"));
+    let other_dir = env().work.join(format!("cacerts-other-{mode:?}"));
+    for (dir, pem) in [
+        (&android_dir, ca.ca_pem()),
+        (&other_dir, TestCa::new().unwrap().ca_pem()),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("5ed36f99.0"),
+            format!("{pem}Certificate:\n    Data:\n        Version: 3 (0x2)\n"),
+        )
+        .unwrap();
+    }
     let http_proxy = tinyproxy(None);
     let socks_proxy = microsocks(None);
 
@@ -416,6 +430,8 @@ fn field_suite(mode: Mode) {
         .env("WXFACE_TLS_URL", tls.base_url())
         .env("WXFACE_TLS_WRONG_URL", wrong.base_url())
         .env("WXFACE_TLS_CA", &ca_file)
+        .env("WXFACE_TLS_ANDROID_DIR", &android_dir)
+        .env("WXFACE_TLS_OTHER_DIR", &other_dir)
         .env("WXFACE_REFUSED_URL", refused_url())
         .env("WXFACE_HTTP_PROXY", http_proxy.url("http"))
         .env("WXFACE_SOCKS_PROXY", socks_proxy.url("socks5")));
