@@ -7,8 +7,8 @@ DESTDIR ?=
 # make dist / dist-test: which archives (default: all six; see scripts/dist.sh --help).
 DIST_TARGETS ?=
 
-.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean \
-	install uninstall dist dist-test ship-test
+.PHONY: all demo test lib mock header java java-test android aar android-test cross-test fuzz size clean \
+	install uninstall dist dist-test ship-test cli cli-cross-test relay relay-bench
 
 all: lib
 
@@ -54,6 +54,7 @@ test:
 	$(CARGO) test --workspace
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
 	bash scripts/ship-test.sh
+	bash relay/tests/java-relay.sh
 
 ## Regenerate include/wxface.h from src/ffi after changing the C ABI.
 header:
@@ -66,13 +67,29 @@ java:
 java-test:
 	bash java/test.sh
 
-## Compile-check the library for the Android targets (no NDK here; see README).
-android-check:
-	bash scripts/android-check.sh
+## Android: libwxface.so for arm64-v8a, armeabi-v7a, x86_64, x86 at API 21 in
+## build/android/jniLibs/<abi>/, statically verified (NDK if ANDROID_NDK_HOME is set, else the
+## project's stub sysroot); the AAR and a local Maven repository in build/android/; the checks.
+android:
+	bash scripts/android-build.sh
+
+aar: android
+	bash scripts/android-aar.sh
+
+android-test: aar
+	bash scripts/android-test.sh
 
 ## Build for aarch64 and armv7 Linux and run the C example and unit tests under qemu-user.
 cross-test:
 	bash scripts/cross-test.sh
+
+## Build the wxface command-line tool (target/release/wxface).
+cli:
+	$(CARGO) build --release -p wxface-cli
+
+## Static aarch64 musl build of the wxface tool; run its doctor under qemu-user against the mock.
+cli-cross-test:
+	bash scripts/cli-cross-test.sh
 
 ## Fuzz the XML codec, response verification, request validation and C setters (nightly;
 ## FUZZ_SECONDS per target, default 60).
@@ -82,6 +99,14 @@ fuzz:
 ## Print the stripped size of the release shared library.
 size: lib
 	@stat -c '%s bytes  %n' build/lib/lib/libwxface.so.*.*.* build/lib/lib/libwxface.a
+
+## Build the relay service (target/release/wxface-relay); see docs/relay.md.
+relay:
+	$(CARGO) build --release -p wxface-relay
+
+## Load check of the relay (not a test): many terminals against one and two instances.
+relay-bench:
+	bash relay/bench/load.sh
 
 clean:
 	$(CARGO) clean

@@ -1,33 +1,50 @@
 /*
  * wxface: the WeChat Pay face-SDK authinfo client, C ABI.
  *
- * Typical use (error handling shortened):
- *
  *   wxface_config *cfg = wxface_config_new();
  *   wxface_config_set_mch_id(cfg, "1900000109");
  *   wxface_config_set_appid(cfg, "wx2421b1c4370ec43b");
- *   wxface_config_set_key(cfg, key);               // 32-char APIv2 key, copied and wiped on free
+ *   wxface_config_set_key(cfg, key);                 // 32-char APIv2 key
  *   wxface_client *client = NULL;
- *   wxface_client_new(cfg, &client);
+ *   wxface_status st = wxface_client_new(cfg, &client);
  *   wxface_config_free(cfg);
- *
  *   wxface_request *req = wxface_request_new();
  *   wxface_request_set_store_id(req, "1001");
  *   wxface_request_set_store_name(req, "深圳南山店");
  *   wxface_request_set_device_id(req, "POS-01");
- *   wxface_request_set_rawdata(req, rawdata);      // from the face SDK
+ *   wxface_request_set_rawdata(req, rawdata);        // from the face SDK
  *   wxface_authinfo *info = NULL;
- *   wxface_status st = wxface_get_authinfo(client, req, &info);
+ *   st = wxface_get_authinfo(client, req, &info);
  *   if (st == WXFACE_OK) use(wxface_authinfo_value(info), wxface_authinfo_expires_in(info));
- *   else fprintf(stderr, "%s: %s\n", wxface_status_name(st), wxface_last_error_message());
+ *   else fprintf(stderr, "%s: %s
+", wxface_status_name(st), wxface_last_error_message());
  *   wxface_authinfo_free(info); wxface_request_free(req); wxface_client_free(client);
  *
- * ABI growth: all objects are opaque and configured through functions, so new options arrive
- * as new functions and programs compiled against an older header keep working. Check
- * wxface_abi_version() == WXFACE_ABI_VERSION at start-up.
+ * The contract, for every function below unless its comment says otherwise:
  *
- * Every function that takes a pointer checks it; NULL yields WXFACE_ERR_INVALID_ARGUMENT (or a
- * NULL / 0 return for getters). Every object has a NULL-safe _free function.
+ * Results. A fallible function returns a wxface_status (WXFACE_OK or WXFACE_ERR_*); other
+ *   outputs go through out-parameters, which are set to NULL first and receive an object only
+ *   on WXFACE_OK. wxface_last_error_*() then describe the outcome on the calling thread.
+ * Pointers. Every pointer argument is checked: NULL or invalid UTF-8 gives
+ *   WXFACE_ERR_INVALID_ARGUMENT naming the argument (getters return NULL/0/false for a NULL
+ *   object). A non-NULL pointer must be valid: an object of this library not yet freed, a
+ *   NUL-terminated UTF-8 string, or `len` readable bytes.
+ * Ownership. Objects are opaque; you own what _new and wxface_get_authinfo* give you and free
+ *   it exactly once with the matching _free, which accepts NULL. Strings and values you pass
+ *   are copied. Strings returned by an object's getters are borrowed from it until its _free;
+ *   wxface_last_error_*() strings until the next wxface call on the same thread; other
+ *   returned strings are static. Nothing returned is freed with free().
+ * Configuration. Setters only convert their arguments; wxface_client_new and
+ *   wxface_get_authinfo_oneshot validate the whole configuration and name the field they
+ *   refuse; wxface_get_authinfo validates the request. Nothing is sent on such an error.
+ * Threads. A client may be used by many threads at once. A configuration, request or result
+ *   must not be modified by one thread while another uses it. The last error is per thread.
+ * Panics. A bug inside the library never unwinds into C: it becomes WXFACE_ERR_PANIC (or NULL
+ *   from a constructor) and the process goes on.
+ * Secrets. The key, proxy password, rawdata and authinfo are wiped when their object is freed
+ *   and never appear in a message or log line.
+ * ABI. Options arrive as new functions, so programs built against an older header keep
+ *   working; wxface_abi_version() must equal WXFACE_ABI_VERSION.
  */
 
 #ifndef WXFACE_H
@@ -46,18 +63,33 @@
 #define WXFACE_VERSION_PATCH 0
 #define WXFACE_VERSION_STRING "0.1.0"
 
+// Version of the C ABI described by this header. It changes only when a compiled program
+// could break (a removed or changed function); new functions do not change it.
+#define WXFACE_ABI_VERSION 1
+
 // Sign requests with HMAC-SHA256 (the default).
 #define WXFACE_SIGN_HMAC_SHA256 0
 
 // Sign requests with MD5.
 #define WXFACE_SIGN_MD5 1
 
-// Version of the C ABI described by this header. It changes only when a compiled program
-// could break (a removed or changed function); new functions do not change it. Compare
-// `wxface_abi_version()` with this macro at start-up.
-#define WXFACE_ABI_VERSION 1
+// Trust the bundled Mozilla roots (the default).
+#define WXFACE_TRUST_BUNDLED 0
 
-// Log level of `wxface_log_fn`: a call failed.
+// Trust the device's store: on Android the system CA directory (`/system/etc/security/cacerts`,
+// or Conscrypt's on Android 14+), on Linux the distribution's bundle.
+#define WXFACE_TRUST_SYSTEM 1
+
+// Trust both the bundled and the system roots.
+#define WXFACE_TRUST_BOTH 2
+
+// `wxface_get_authinfo_ex` flag: ask WeChat even if a fresh authinfo is cached.
+#define WXFACE_CALL_FORCE_REFRESH 1
+
+// `wxface_get_authinfo_ex` flag: neither read nor fill the client's authinfo cache.
+#define WXFACE_CALL_NO_CACHE 2
+
+// Log level: a call failed.
 #define WXFACE_LOG_ERROR 1
 
 // Log level: something degraded (a retry, a failover, a stale authinfo, a corrected clock).
@@ -69,666 +101,314 @@
 // Log level: each attempt and each cache hit.
 #define WXFACE_LOG_DEBUG 4
 
-// `wxface_get_authinfo_ex` flag: ask WeChat even if a fresh authinfo is cached (the new one
-// replaces it).
-#define WXFACE_CALL_FORCE_REFRESH 1
-
-// `wxface_get_authinfo_ex` flag: neither read nor fill the client's authinfo cache.
-#define WXFACE_CALL_NO_CACHE 2
-
-// A verified authinfo returned by `wxface_get_authinfo`. Read with the `wxface_authinfo_*`
-// getters; free with `wxface_authinfo_free` (which wipes the credential from memory).
+// A verified authinfo. Freeing it wipes the credential.
 typedef struct wxface_authinfo wxface_authinfo;
 
-// A client: a validated configuration plus its HTTP agent (connections are reused across
-// calls). Create with `wxface_client_new`, free with `wxface_client_free`.
+// A client: a validated configuration, its connections, its authinfo cache. Thread-safe.
 typedef struct wxface_client wxface_client;
 
-// Merchant configuration under construction. Create with `wxface_config_new`, fill with the
-// `wxface_config_set_*` functions, use with `wxface_client_new` or
-// `wxface_get_authinfo_oneshot`, free with `wxface_config_free`.
+// A configuration under construction. The client copies it: free or reuse it afterwards.
 typedef struct wxface_config wxface_config;
 
-// One authinfo request. Create with `wxface_request_new`, fill with `wxface_request_set_*`,
-// free with `wxface_request_free`.
+// One authinfo request.
 typedef struct wxface_request wxface_request;
 
-// Status code returned by every fallible function. Values are stable across releases; new
-// codes may be added, so treat unknown values as failures.
+// Status code returned by every fallible function. Values are stable; new codes may be
+// added, so treat unknown values as failures.
 typedef uint32_t wxface_status;
 
-// A log callback: `level` is a `WXFACE_LOG_*` value, `message` a NUL-terminated UTF-8 line
-// that is only valid during the call (copy it to keep it). Lines never contain the API key,
-// the authinfo, the rawdata or a proxy password.
-//
-// It is called synchronously on the thread making the wxface call, possibly from several
-// threads at once when a client is shared, so it must be thread-safe and quick, and it must
-// not call wxface functions on the same client.
+// A log callback: `level` is a `WXFACE_LOG_*` value, `message` one UTF-8 line valid only
+// during the call. Lines never contain the API key, authinfo, rawdata or proxy password.
+// It runs on the thread making the wxface call, possibly on several threads at once; it must
+// be quick and must not call wxface on the same client (a call for the same store/device
+// would wait for itself until its timeout).
 typedef void (*wxface_log_fn)(void *user_data, uint32_t level, const char *message);
 
 // Success.
 #define WXFACE_OK 0
 
-// A NULL pointer, invalid UTF-8, or a value that breaks the protocol's rules; nothing was sent.
-// Fix the argument named in the message.
+// NULL, invalid UTF-8, or a value the protocol refuses (named in the message); nothing was sent.
 #define WXFACE_ERR_INVALID_ARGUMENT 1
 
-// DNS failure, connection refused or reset, or closed before the full answer. Transient:
-// retry later, check the network.
+// DNS failure, connection refused or reset, or closed before the full answer. Transient.
 #define WXFACE_ERR_NETWORK 2
 
-// The connect or overall timeout expired. Transient: retry later.
+// The connect, attempt or overall timeout expired. Transient.
 #define WXFACE_ERR_TIMEOUT 3
 
-// TLS handshake or certificate verification failed: check the clock (certificates have
-// validity dates), any intercepting proxy, and the configured CA.
+// TLS handshake or certificate verification failed: check the clock, proxies and the CA.
 #define WXFACE_ERR_TLS 4
 
-// An HTTP status other than 200 (the status code is in the message). 5xx is transient.
+// An HTTP status other than 200 (in the message). 5xx is transient.
 #define WXFACE_ERR_HTTP_STATUS 5
 
-// The answer was not the expected XML, was too large, lacked a field, or echoed an identifier
-// that is not ours. Do not use it; report it.
+// Not the expected XML, too large, a field missing, or an echoed id that is not ours.
 #define WXFACE_ERR_BAD_RESPONSE 6
 
-// A SUCCESS answer whose signature is missing or wrong: wrong key, or the answer was altered in
-// transit. Never use its content.
+// A SUCCESS answer whose signature is missing or wrong. Never use its content.
 #define WXFACE_ERR_SIGNATURE 7
 
-// WeChat answered with a failure; `wxface_last_error_return_code()` and
-// `wxface_last_error_return_msg()` give its `return_code` and `return_msg`.
+// WeChat said no: see `wxface_last_error_return_code()` / `_return_msg()`.
 #define WXFACE_ERR_REMOTE 8
 
 // The caller's buffer is too small; the required size was stored in `*needed`.
 #define WXFACE_ERR_BUFFER_TOO_SMALL 9
 
-// A bug inside wxface was caught before it could cross the C boundary. Please report it.
+// A bug inside wxface was caught at the boundary (the process goes on). Please report it.
 #define WXFACE_ERR_PANIC 10
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// The library version as a static NUL-terminated string, e.g. "0.1.0". Never NULL; do not free.
-//
-// Thread-safety: safe from any thread.
+// The library version, e.g. "0.1.0" (static).
 const char *wxface_version(void);
 
-// The ABI version the library was built with; equal to `WXFACE_ABI_VERSION` when the header
-// and the library match.
-//
-// Thread-safety: safe from any thread.
+// The ABI version the library was built with: compare with `WXFACE_ABI_VERSION` at start-up.
 uint32_t wxface_abi_version(void);
 
-// The name of a status code as a static string, e.g. "WXFACE_ERR_TIMEOUT";
-// "WXFACE_ERR_UNKNOWN" for a value this version does not know. Never NULL; do not free.
-//
-// Thread-safety: safe from any thread.
-const char *wxface_status_name(wxface_status status);
+// Creates an empty configuration: every option at its default, no merchant or key yet.
+// NULL only after an internal error.
+wxface_config *wxface_config_new(void);
 
-// The status of the last wxface call on this thread that returns a `wxface_status`.
-//
-// Thread-safety: per thread; reads only the calling thread's record.
-wxface_status wxface_last_error_status(void);
+// Frees a configuration, wiping its copy of the key and of any proxy password.
+void wxface_config_free(wxface_config *config);
 
-// A one-line English description of the last failure on this thread ("" after a success).
-// It never contains the API key, the authinfo or the rawdata.
-//
-// Ownership: borrowed; valid until the next wxface call that returns a `wxface_status` on
-// this thread. Never NULL; do not free. Copy it if you need it longer.
-//
-// Thread-safety: per thread.
-const char *wxface_last_error_message(void);
+// The merchant number (in service-provider mode the provider's). Required.
+wxface_status wxface_config_set_mch_id(wxface_config *config, const char *value);
 
-// WeChat's `return_code` (e.g. "PARAM_ERROR", "SYSTEMERROR") when the last failure on this
-// thread was `WXFACE_ERR_REMOTE`; "" otherwise.
-//
-// Ownership and thread-safety: as for `wxface_last_error_message`.
-const char *wxface_last_error_return_code(void);
+// The appid bound to the merchant. Required.
+wxface_status wxface_config_set_appid(wxface_config *config, const char *value);
 
-// WeChat's `return_msg` (UTF-8, usually Chinese, e.g. "签名错误") when the last failure on
-// this thread was `WXFACE_ERR_REMOTE`; "" otherwise.
-//
-// Ownership and thread-safety: as for `wxface_last_error_message`.
-const char *wxface_last_error_return_msg(void);
+// The sub-merchant number (service-provider mode); NULL or "" clears it.
+wxface_status wxface_config_set_sub_mch_id(wxface_config *config, const char *value);
 
-// Adds a fallback base URL, tried after a transient failure of the previous one (same rules
-// as `wxface_config_set_base_url`). The client then keeps using the URL that last worked.
-// Default: none.
-//
-// # Safety
-// `config` is NULL or a live configuration; `url` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// The sub-merchant's appid (service-provider mode); NULL or "" clears it.
+wxface_status wxface_config_set_sub_appid(wxface_config *config, const char *value);
+
+// The base URL (default: WeChat's payapp host; "http://" only for a loopback host); NULL or
+// "" restores the default.
+wxface_status wxface_config_set_base_url(wxface_config *config, const char *value);
+
+// The APIv2 key as issued (printable ASCII), checked here. Copied, wiped on free, never
+// printed: wipe your own copy once it is set.
+wxface_status wxface_config_set_key(wxface_config *config, const char *key);
+
+// The signature algorithm: `WXFACE_SIGN_HMAC_SHA256` (default) or `WXFACE_SIGN_MD5`.
+wxface_status wxface_config_set_sign_type(wxface_config *config, uint32_t sign_type);
+
+// The connect timeout and the overall timeout of one call (every retry included), in ms.
+wxface_status wxface_config_set_timeouts(wxface_config *config,
+                                         uint32_t connect_timeout_ms,
+                                         uint32_t timeout_ms);
+
+// Adds a fallback base URL, tried after a transient failure of the previous one.
 wxface_status wxface_config_add_fallback_base_url(wxface_config *config, const char *url);
 
-// Sets a bound on one attempt in milliseconds, so a hanging host gives way to a retry or the
-// next URL. 0 (the default): an attempt may use what is left of the overall timeout.
-//
-// # Safety
-// `config` is NULL or a live configuration.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// A bound on one attempt in ms, so a hanging host gives way to a retry or the next URL;
+// 0 (default) removes it.
 wxface_status wxface_config_set_attempt_timeout_ms(wxface_config *config, uint32_t ms);
 
-// Sets the retries of transient failures (connect/DNS failure, timeout, reset, truncated body,
-// HTTP 5xx, SYSTEMERROR): `max_retries` after the first attempt (default 2; 0 disables), and
-// the backoff, whose wait before retry n is drawn from [b/2, b] with
-// b = min(initial_ms * 2^(n-1), max_ms) (defaults 200 and 2000). No call exceeds the overall
-// timeout, waits included. Signature failures, PARAM_ERROR/ERROR and invalid arguments are
-// never retried.
-//
-// # Safety
-// `config` is NULL or a live configuration.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// Retries of transient failures (0 disables) and the backoff between them: the wait before
+// retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms).
 wxface_status wxface_config_set_retries(wxface_config *config,
                                         uint32_t max_retries,
                                         uint32_t backoff_initial_ms,
                                         uint32_t backoff_max_ms);
 
-// Turns clock-skew correction on (the default) or off: on `PARAM_ERROR 非法的Now参数` the
-// client estimates its clock's offset from the response's HTTP Date header, retries once with
-// a corrected `now`, and keeps the offset for later calls (`wxface_client_clock_offset_secs`).
-//
-// # Safety
-// `config` is NULL or a live configuration.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see README.
 wxface_status wxface_config_set_clock_skew_correction(wxface_config *config, bool enabled);
 
-// Configures the authinfo cache: `enabled` (default true) and the refresh margin in seconds
-// (a cached authinfo is refreshed once its remaining validity falls to it; 0 = the default,
-// 10 % of expires_in and at least 60 s).
-//
-// # Safety
-// `config` is NULL or a live configuration.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// The authinfo cache (default on) and its refresh margin in seconds (0 = the default margin).
 wxface_status wxface_config_set_cache(wxface_config *config,
                                       bool enabled,
                                       uint32_t refresh_margin_secs);
 
-// Sets a proxy: "http://host:port" (HTTP CONNECT) or "socks5://host:port" (SOCKS5). NULL or ""
-// removes it (then the HTTPS_PROXY/ALL_PROXY environment variables apply, if any). Credentials
-// may be percent-encoded in the URL or set with `wxface_config_set_proxy_credentials`.
-// Validated by `wxface_client_new`; the password never appears in messages or logs.
-//
-// # Safety
-// `config` is NULL or a live configuration; `url` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// A proxy, "http://host:port" (HTTP CONNECT) or "socks5://host:port"; NULL or "" removes it.
 wxface_status wxface_config_set_proxy(wxface_config *config, const char *url);
 
-// Sets the proxy's user name and password (basic auth for HTTP CONNECT, user/password for
-// SOCKS5). Both are copied; the password is wiped when the configuration and client are freed.
-//
-// # Safety
-// `config` is NULL or a live configuration; `username` and `password` are NULL or
-// NUL-terminated strings.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// The proxy's user name and password (basic auth for HTTP CONNECT, user/password for SOCKS5).
 wxface_status wxface_config_set_proxy_credentials(wxface_config *config,
                                                   const char *username,
                                                   const char *password);
 
-// Adds trusted root certificates from `len` bytes of PEM (one or more CERTIFICATE blocks), on
-// top of the bundled roots unless `wxface_config_set_builtin_roots(config, false)`. The bytes
-// are copied and parsed by `wxface_client_new`.
-//
-// # Safety
-// `config` is NULL or a live configuration; `pem` is NULL or readable for `len` bytes.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// Adds trusted roots from `len` bytes of PEM (CERTIFICATE blocks), besides the bundled ones
+// unless `wxface_config_set_builtin_roots(config, false)`.
 wxface_status wxface_config_add_ca_pem(wxface_config *config, const uint8_t *pem, size_t len);
 
-// Adds trusted root certificates from a PEM file, read by `wxface_client_new`.
-//
-// # Safety
-// `config` is NULL or a live configuration; `path` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// Adds trusted roots from a PEM file, read when the configuration is built.
 wxface_status wxface_config_add_ca_file(wxface_config *config, const char *path);
 
-// Whether the bundled Mozilla roots are trusted (default true). With false, only roots added
-// with `wxface_config_add_ca_pem` / `wxface_config_add_ca_file` are.
-//
-// # Safety
-// `config` is NULL or a live configuration.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// Whether the bundled Mozilla roots are trusted (default true).
 wxface_status wxface_config_set_builtin_roots(wxface_config *config, bool enabled);
 
-// Sets the log callback (NULL removes it) with its `user_data` and the most verbose level
-// passed to it (`WXFACE_LOG_ERROR` … `WXFACE_LOG_DEBUG`). The callback reports each attempt,
-// retry, failover, cache hit and refresh, clock correction and failure cause. `user_data` must
-// stay valid until every client made from this configuration is freed.
-//
-// # Safety
-// `config` is NULL or a live configuration; `callback`, if not NULL, is safe to call from any
-// thread with `user_data` as described for `wxface_log_fn`.
-//
-// Thread-safety: must not race with other uses of the same configuration.
+// Which roots verify the server besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default),
+// `WXFACE_TRUST_SYSTEM` or `WXFACE_TRUST_BOTH`. The system store is read when a client is
+// created.
+wxface_status wxface_config_set_trust_store(wxface_config *config, uint32_t store);
+
+// Reads the system store from `path` instead of the platform's location: a directory of PEM
+// files laid out like Android's, or a PEM bundle file.
+wxface_status wxface_config_set_system_ca_path(wxface_config *config, const char *path);
+
+// Android: also trust the CAs the user added in Settings (default false). Elsewhere it needs
+// `wxface_config_set_user_ca_path`.
+wxface_status wxface_config_set_user_cas(wxface_config *config, bool enabled);
+
+// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file) instead
+// of Android's location; implies `wxface_config_set_user_cas(config, true)`.
+wxface_status wxface_config_set_user_ca_path(wxface_config *config, const char *path);
+
+// The log callback (NULL removes it), its `user_data` (which must stay valid until every
+// client made from this configuration is freed) and the most verbose `WXFACE_LOG_*` level.
 wxface_status wxface_config_set_log_callback(wxface_config *config,
                                              wxface_log_fn callback,
                                              void *user_data,
                                              uint32_t max_level);
 
-// Forgets every cached authinfo of `client`, so the next call for each identity asks WeChat.
-//
-// # Safety
-// `client` is NULL or a live client.
-//
-// Thread-safety: safe while other threads call `wxface_get_authinfo` on the same client.
-wxface_status wxface_client_clear_cache(const wxface_client *client);
+// Relay mode: get authinfos from this wxface-relay base URL ("https://", or "http://" for a
+// loopback host) instead of WeChat. No key may then be set; mch_id and appid are optional;
+// a relay token or client certificate is required. NULL or "" returns to direct mode.
+wxface_status wxface_config_set_relay_url(wxface_config *config, const char *url);
 
-// The clock offset in seconds that `client` adds to the system time for `now` (non-zero after
-// a clock-skew correction); 0 if `client` is NULL.
-//
-// # Safety
-// `client` is NULL or a live client.
-//
-// Thread-safety: safe from any thread while `client` is alive.
-int64_t wxface_client_clock_offset_secs(const wxface_client *client);
+// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped on
+// free, never printed. NULL or "" removes it.
+wxface_status wxface_config_set_relay_token(wxface_config *config, const char *token);
 
-// True when no request was sent for this result: a cached authinfo, or one obtained by a
-// concurrent call for the same identity. False if `info` is NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-bool wxface_authinfo_from_cache(const wxface_authinfo *info);
+// Relay mode: the terminal's client certificate chain (`cert_len` bytes of PEM) and private
+// key (`key_len` bytes of PEM) for mutual TLS; the relay takes the device id from the
+// certificate. The key is copied and wiped on free; both are checked when the client is
+// made. Both lengths 0 remove them.
+wxface_status wxface_config_set_relay_client_cert(wxface_config *config,
+                                                  const uint8_t *cert_pem,
+                                                  size_t cert_len,
+                                                  const uint8_t *key_pem,
+                                                  size_t key_len);
 
-// True when a refresh failed and a cached authinfo still within expires_in was returned
-// instead; `wxface_authinfo_refresh_error_status` / `_message` say why. False if NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-bool wxface_authinfo_is_stale(const wxface_authinfo *info);
-
-// The status of the refresh failure behind a stale result; `WXFACE_OK` otherwise.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-wxface_status wxface_authinfo_refresh_error_status(const wxface_authinfo *info);
-
-// The message of the refresh failure behind a stale result; "" otherwise, NULL if `info` is
-// NULL. Borrowed from `info`.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-const char *wxface_authinfo_refresh_error_message(const wxface_authinfo *info);
-
-// Seconds of validity left now, on the monotonic clock (0 once expired or if `info` is NULL).
-// Refresh ahead of it: WeChat advises refreshing before expiry.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-uint32_t wxface_authinfo_remaining_secs(const wxface_authinfo *info);
-
-// The clock offset (seconds) the client applied to `now` for this result.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-int64_t wxface_authinfo_clock_offset_secs(const wxface_authinfo *info);
-
-// True when this call measured the clock skew and retried with a corrected `now`.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-bool wxface_authinfo_clock_corrected(const wxface_authinfo *info);
-
-// HTTP attempts made by the call that produced this result (0 for a cache hit).
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
-uint32_t wxface_authinfo_attempts(const wxface_authinfo *info);
-
-// Creates an empty configuration (HMAC-SHA256, base URL https://payapp.weixin.qq.com,
-// connect timeout 5000 ms, overall timeout 10000 ms).
-//
-// Ownership: the caller owns the result and frees it with `wxface_config_free`. Returns NULL
-// only if an internal error occurred.
-//
-// Thread-safety: safe from any thread; the object itself must not be modified from two
-// threads at once.
-wxface_config *wxface_config_new(void);
-
-// Frees a configuration (its copy of the API key is wiped). NULL is ignored.
-//
-// # Safety
-// `config` is NULL or was returned by `wxface_config_new` and is not used afterwards.
-//
-// Thread-safety: must not race with any other use of the same object.
-void wxface_config_free(wxface_config *config);
-
-// Sets the merchant number (`mch_id`; in service-provider mode the provider's). Required.
-// The value is copied; it is validated by `wxface_client_new`.
-//
-// # Safety
-// `config` is NULL or a live configuration; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_mch_id(wxface_config *config, const char *value);
-
-// Sets the `appid` bound to the merchant. Required. The value is copied.
-//
-// # Safety
-// `config` is NULL or a live configuration; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_appid(wxface_config *config, const char *value);
-
-// Sets the sub-merchant number (service-provider mode). NULL or "" clears it.
-//
-// # Safety
-// `config` is NULL or a live configuration; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_sub_mch_id(wxface_config *config, const char *value);
-
-// Sets the sub-merchant's appid (service-provider mode). NULL or "" clears it.
-//
-// # Safety
-// `config` is NULL or a live configuration; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_sub_appid(wxface_config *config, const char *value);
-
-// Sets the base URL (default "https://payapp.weixin.qq.com"). Plain "http://" is accepted
-// only for a loopback host (127.0.0.0/8, [::1], localhost), as used by tests and the mock
-// server. NULL or "" restores the default.
-//
-// # Safety
-// `config` is NULL or a live configuration; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_base_url(wxface_config *config, const char *value);
-
-// Sets the APIv2 key (in service-provider mode: the provider's key): exactly 32 printable
-// ASCII characters, NUL-terminated. The library keeps its own copy, wipes it when the
-// configuration or client is freed, and never prints it. Wipe your copy once it is set.
-//
-// # Safety
-// `config` is NULL or a live configuration; `key` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_key(wxface_config *config, const char *key);
-
-// Sets the signature algorithm: `WXFACE_SIGN_HMAC_SHA256` (default) or `WXFACE_SIGN_MD5`.
-//
-// # Safety
-// `config` is NULL or a live configuration.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_sign_type(wxface_config *config, uint32_t sign_type);
-
-// Sets the connect timeout and the overall timeout of one call, in milliseconds (defaults
-// 5000 and 10000). Both must be greater than zero; a connect timeout above the overall one is
-// capped to it.
-//
-// # Safety
-// `config` is NULL or a live configuration.
-//
-// Thread-safety: must not race with other uses of the same configuration.
-wxface_status wxface_config_set_timeouts(wxface_config *config,
-                                         uint32_t connect_timeout_ms,
-                                         uint32_t timeout_ms);
-
-// Validates `config` and creates a client from it. The configuration is copied: it may be
-// freed or changed afterwards without affecting the client.
-//
-// On success stores the new client in `*out` (the caller owns it: free with
-// `wxface_client_free`). On failure `*out` is set to NULL (when `out` is not NULL) and the
-// message names the offending field.
-//
-// # Safety
-// `config` is NULL or a live configuration; `out` is NULL or points to writable storage.
-//
-// Thread-safety: safe from any thread, provided `config` is not being modified meanwhile.
+// Validates `config` and creates a client from a copy of it; on failure the message names the
+// field.
 wxface_status wxface_client_new(const wxface_config *config, wxface_client **out);
 
-// Frees a client, closing its connections and wiping its key. NULL is ignored.
-//
-// # Safety
-// `client` is NULL or was returned by `wxface_client_new` and is not used afterwards.
-//
-// Thread-safety: no other thread may be using the client (wait for calls in flight to
-// return first).
+// Frees a client, closing its connections and wiping its key. No call may be in flight on it.
 void wxface_client_free(wxface_client *client);
 
-// Creates an empty request. Set store_id, store_name, device_id and rawdata (required) and
-// optionally attach and now.
-//
-// Ownership: the caller frees it with `wxface_request_free`. Returns NULL only if an internal
-// error occurred.
-//
-// Thread-safety: safe from any thread; the object must not be modified from two threads at
-// once.
-wxface_request *wxface_request_new(void);
-
-// Frees a request (its rawdata is wiped). NULL is ignored.
-//
-// # Safety
-// `request` is NULL or was returned by `wxface_request_new` and is not used afterwards.
-//
-// Thread-safety: must not race with any other use of the same object.
-void wxface_request_free(wxface_request *request);
-
-// Sets `store_id` (merchant-defined store number, at most 32 characters). Required.
-//
-// The value is copied. Rules (length, no emoji, no control characters) are checked by
-// `wxface_get_authinfo`, which names the field it refuses.
-//
-// # Safety
-// `request` is NULL or a live request; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same request.
-wxface_status wxface_request_set_store_id(wxface_request *request, const char *value);
-
-// Sets `store_name` (UTF-8, e.g. Chinese; at most 128 characters). Required.
-//
-// The value is copied. Rules (length, no emoji, no control characters) are checked by
-// `wxface_get_authinfo`, which names the field it refuses.
-//
-// # Safety
-// `request` is NULL or a live request; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same request.
-wxface_status wxface_request_set_store_name(wxface_request *request, const char *value);
-
-// Sets `device_id` (merchant-defined terminal number, at most 32 characters). Required.
-//
-// The value is copied. Rules (length, no emoji, no control characters) are checked by
-// `wxface_get_authinfo`, which names the field it refuses.
-//
-// # Safety
-// `request` is NULL or a live request; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same request.
-wxface_status wxface_request_set_device_id(wxface_request *request, const char *value);
-
-// Sets `rawdata`: the face SDK's init data, passed through byte for byte (at most 2048
-// characters). Required. Never logged.
-//
-// The value is copied. Rules (length, no emoji, no control characters) are checked by
-// `wxface_get_authinfo`, which names the field it refuses.
-//
-// # Safety
-// `request` is NULL or a live request; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same request.
-wxface_status wxface_request_set_rawdata(wxface_request *request, const char *value);
-
-// Sets `attach` (optional free-form data, JSON by convention). "" clears it.
-//
-// The value is copied. Rules (length, no emoji, no control characters) are checked by
-// `wxface_get_authinfo`, which names the field it refuses.
-//
-// # Safety
-// `request` is NULL or a live request; `value` is NULL or a NUL-terminated string.
-//
-// Thread-safety: must not race with other uses of the same request.
-wxface_status wxface_request_set_attach(wxface_request *request, const char *value);
-
-// Sets `now` in Unix seconds (10 digits). By default the current system time is sent; set it
-// only if the terminal keeps time elsewhere. 0 restores the default. A millisecond value is
-// refused by `wxface_get_authinfo`.
-//
-// # Safety
-// `request` is NULL or a live request.
-//
-// Thread-safety: must not race with other uses of the same request.
-wxface_status wxface_request_set_now(wxface_request *request, int64_t now);
-
-// Exchanges the request's rawdata for a verified authinfo: validates the request, signs it,
-// POSTs it over HTTPS, verifies the signed answer. With the client's cache on (the default),
-// a cached authinfo for the same identity (appid, mch_id, sub ids, store_id, device_id) is
-// returned while it is fresh; see `wxface_authinfo_from_cache`.
-//
-// On `WXFACE_OK` stores the result in `*out` (the caller owns it: free with
-// `wxface_authinfo_free`). On failure `*out` is NULL and `wxface_last_error_message()` (plus
-// `wxface_last_error_return_code()`/`_return_msg()` for `WXFACE_ERR_REMOTE`) says why. Blocks
-// for at most the configured overall timeout, retries included.
-//
-// # Safety
-// `client` and `request` are NULL or live objects of this library; `out` is NULL or points to
-// writable storage.
-//
-// Thread-safety: many threads may call this at once on the same client (with different
-// requests, or the same request if nobody modifies it meanwhile).
+// Exchanges the request's rawdata for a verified authinfo (or returns the fresh one cached
+// for the same appid, mch_id, sub ids, store_id and device_id). Blocks for at most the
+// configured overall timeout. Thread-safe: many threads may call it on one client.
 wxface_status wxface_get_authinfo(const wxface_client *client,
                                   const wxface_request *request,
                                   wxface_authinfo **out);
 
-// `wxface_get_authinfo` with `flags`: 0 or a combination of `WXFACE_CALL_FORCE_REFRESH` and
-// `WXFACE_CALL_NO_CACHE`. Unknown flag bits give `WXFACE_ERR_INVALID_ARGUMENT`.
-//
-// # Safety
-// As for `wxface_get_authinfo`.
-//
-// Thread-safety: as for `wxface_get_authinfo`.
+// `wxface_get_authinfo` with `flags`: 0 or `WXFACE_CALL_*` values or-ed together.
 wxface_status wxface_get_authinfo_ex(const wxface_client *client,
                                      const wxface_request *request,
                                      uint32_t flags,
                                      wxface_authinfo **out);
 
-// One call without a client handle: builds a client from `config`, calls, and drops it (so
-// nothing is cached and no connection is reused). Use `wxface_client_new` +
-// `wxface_get_authinfo` when calling more than once. Ownership and errors as for
-// `wxface_get_authinfo`.
-//
-// # Safety
-// As for `wxface_get_authinfo`, with `config` NULL or a live configuration.
-//
-// Thread-safety: safe from any thread, provided `config` and `request` are not being modified
-// meanwhile.
+// One call without a client handle: builds a client from `config`, calls, drops it (nothing
+// cached, no connection reused).
 wxface_status wxface_get_authinfo_oneshot(const wxface_config *config,
                                           const wxface_request *request,
                                           wxface_authinfo **out);
 
-// Frees a result, wiping the authinfo from memory. NULL is ignored.
-//
-// # Safety
-// `info` is NULL or was returned through `wxface_get_authinfo*` and is not used afterwards
-// (strings borrowed from it become invalid).
-//
-// Thread-safety: must not race with any other use of the same object.
+// Forgets every cached authinfo. Safe while other threads call on the client.
+wxface_status wxface_client_clear_cache(const wxface_client *client);
+
+// The clock offset in seconds the client adds to the system time (after a skew correction).
+int64_t wxface_client_clock_offset_secs(const wxface_client *client);
+
+// Creates an empty request. NULL only after an internal error.
+wxface_request *wxface_request_new(void);
+
+// Frees a request, wiping its rawdata.
+void wxface_request_free(wxface_request *request);
+
+// `store_id`: the merchant's store number. Required.
+wxface_status wxface_request_set_store_id(wxface_request *request, const char *value);
+
+// `store_name` (UTF-8, e.g. Chinese). Required.
+wxface_status wxface_request_set_store_name(wxface_request *request, const char *value);
+
+// `device_id`: the merchant's terminal number. Required.
+wxface_status wxface_request_set_device_id(wxface_request *request, const char *value);
+
+// `rawdata` from the face SDK, byte for byte. Required. Never logged; wiped on free.
+wxface_status wxface_request_set_rawdata(wxface_request *request, const char *value);
+
+// `attach` (optional free-form data); "" clears it.
+wxface_status wxface_request_set_attach(wxface_request *request, const char *value);
+
+// `now` in Unix seconds; 0 (default) sends the system time (corrected for a measured skew).
+wxface_status wxface_request_set_now(wxface_request *request, int64_t now);
+
+// Frees a result; strings borrowed from it become invalid.
 void wxface_authinfo_free(wxface_authinfo *info);
 
-// The authinfo credential to hand to the face SDK (NUL-terminated ASCII). Treat it as a
-// secret: do not log it.
-//
-// Ownership: borrowed from `info`; valid until `wxface_authinfo_free(info)`. NULL if `info`
-// is NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
+// The credential for the face SDK (ASCII). A secret: do not log it.
 const char *wxface_authinfo_value(const wxface_authinfo *info);
 
-// The appid echoed by WeChat (equal to the configured one).
-//
-// Ownership: borrowed from `info`; valid until `wxface_authinfo_free(info)`. NULL if `info`
-// is NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
+// The appid WeChat echoed (the configured one).
 const char *wxface_authinfo_appid(const wxface_authinfo *info);
 
-// The mch_id echoed by WeChat (equal to the configured one).
-//
-// Ownership: borrowed from `info`; valid until `wxface_authinfo_free(info)`. NULL if `info`
-// is NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
+// The mch_id WeChat echoed (the configured one).
 const char *wxface_authinfo_mch_id(const wxface_authinfo *info);
 
-// The sub_appid echoed by WeChat, or "" when not in service-provider mode.
-//
-// Ownership: borrowed from `info`; valid until `wxface_authinfo_free(info)`. NULL if `info`
-// is NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
+// The sub_appid WeChat echoed; "" outside service-provider mode.
 const char *wxface_authinfo_sub_appid(const wxface_authinfo *info);
 
-// The sub_mch_id echoed by WeChat, or "" when not in service-provider mode.
-//
-// Ownership: borrowed from `info`; valid until `wxface_authinfo_free(info)`. NULL if `info`
-// is NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
+// The sub_mch_id WeChat echoed; "" outside service-provider mode.
 const char *wxface_authinfo_sub_mch_id(const wxface_authinfo *info);
 
-// Validity of the authinfo in seconds from receipt (3600 in practice); 0 if `info` is NULL.
-//
-// # Safety
-// `info` is NULL or a live result.
-//
-// Thread-safety: safe from any thread while `info` is alive.
+// Validity in seconds from receipt (3600 in practice).
 uint32_t wxface_authinfo_expires_in(const wxface_authinfo *info);
 
-// Copies the authinfo into the caller's buffer `buf` of `len` bytes, NUL-terminated, for
-// firmware that keeps it in its own storage. `*needed` (if not NULL) receives the size
-// required including the NUL. When `len` is too small nothing is written and
-// `WXFACE_ERR_BUFFER_TOO_SMALL` is returned; `buf` may be NULL with `len` 0 to query the size.
-//
-// # Safety
-// `info` is NULL or a live result; `buf` is NULL or writable for `len` bytes; `needed` is
-// NULL or writable.
-//
-// Thread-safety: safe from any thread while `info` is alive.
+// Copies the credential, NUL-terminated, into `buf` of `len` bytes; `*needed` (if not NULL)
+// gets the size needed. A short `len` writes nothing and gives `WXFACE_ERR_BUFFER_TOO_SMALL`;
+// `buf` NULL with `len` 0 queries the size.
 wxface_status wxface_authinfo_copy(const wxface_authinfo *info,
                                    char *buf,
                                    size_t len,
                                    size_t *needed);
+
+// True when no request was sent for it: cached, or shared with a concurrent call.
+bool wxface_authinfo_from_cache(const wxface_authinfo *info);
+
+// True when a refresh failed and a cached authinfo, still within expires_in, was returned.
+bool wxface_authinfo_is_stale(const wxface_authinfo *info);
+
+// The status of the refresh failure behind a stale result; `WXFACE_OK` otherwise.
+wxface_status wxface_authinfo_refresh_error_status(const wxface_authinfo *info);
+
+// The message of the refresh failure behind a stale result; "" otherwise.
+const char *wxface_authinfo_refresh_error_message(const wxface_authinfo *info);
+
+// Seconds of validity left now, on the monotonic clock (0 once expired).
+uint32_t wxface_authinfo_remaining_secs(const wxface_authinfo *info);
+
+// The clock offset (seconds) the client applied to `now` for this result.
+int64_t wxface_authinfo_clock_offset_secs(const wxface_authinfo *info);
+
+// True when this call measured the clock skew and retried with a corrected `now`.
+bool wxface_authinfo_clock_corrected(const wxface_authinfo *info);
+
+// HTTP attempts made for this result (0 for a cache hit).
+uint32_t wxface_authinfo_attempts(const wxface_authinfo *info);
+
+// The name of a status, e.g. "WXFACE_ERR_TIMEOUT"; "WXFACE_ERR_UNKNOWN" for other values
+// (static).
+const char *wxface_status_name(wxface_status status);
+
+// The status of the last call on this thread that returned a `wxface_status`.
+wxface_status wxface_last_error_status(void);
+
+// A one-line English description of that failure; "" after a success. Never holds a secret.
+const char *wxface_last_error_message(void);
+
+// WeChat's `return_code` (e.g. "PARAM_ERROR") after `WXFACE_ERR_REMOTE`; "" otherwise.
+const char *wxface_last_error_return_code(void);
+
+// WeChat's `return_msg` (UTF-8, e.g. "签名错误") after `WXFACE_ERR_REMOTE`; "" otherwise.
+const char *wxface_last_error_return_msg(void);
 
 #ifdef __cplusplus
 }  // extern "C"

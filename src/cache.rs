@@ -1,76 +1,185 @@
-//! The per-client authinfo cache: one slot per identity, single-flight refreshes, expiry on
-//! the monotonic clock.
+//! The per-client authinfo cache policy: one slot per identity, get-or-refresh with
+//! single-flight (concurrent callers for one identity share one refresh, its success or its
+//! failure), serve-stale (a failed refresh falls back to a still-valid entry), and
+//! refresh-ahead (an entry is refreshed once its remaining validity is within the margin).
+//! Expiry is measured on the injected monotonic [`Clock`].
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use crate::authinfo::Authinfo;
+use crate::clock::Clock;
+use crate::config::CacheOptions;
 use crate::error::Error;
 
-/// What identifies an authinfo: WeChat allows reusing one for the same terminal and
-/// parameters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Key {
-    pub appid: String,
-    pub mch_id: String,
-    pub sub_appid: Option<String>,
-    pub sub_mch_id: Option<String>,
-    pub store_id: String,
-    pub device_id: String,
-}
-
-/// A cached authinfo and when it stops being valid.
-#[derive(Clone)]
-pub(crate) struct Entry {
-    pub authinfo: Authinfo,
+/// A value obtained by a refresh and when it stops being valid.
+#[derive(Clone, Debug)]
+pub(crate) struct Fetched<V> {
+    pub value: V,
     /// When the request that obtained it was sent.
     pub obtained_at: Instant,
-    /// `obtained_at + expires_in`.
+    /// When it expires (`obtained_at + expires_in`).
     pub expires_at: Instant,
 }
 
+/// Where a value handed out by [`Cache::get_or_refresh`] came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// This call ran the refresh.
+    Refreshed,
+    /// A cached entry, or one a concurrent call for the same identity just obtained.
+    Cached,
+    /// The refresh failed (with this error) and the cached entry, still valid, was served.
+    Stale(Error),
+}
+
+/// A value, when it expires and where it came from.
+#[derive(Clone, Debug)]
+pub(crate) struct Served<V> {
+    pub value: V,
+    pub expires_at: Instant,
+    pub origin: Origin,
+}
+
+/// Whether the refresh replaces an entry (`Due`) or fills an empty slot (`Miss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refresh {
+    Miss,
+    Due,
+}
+
 /// The state of one identity.
-#[derive(Default)]
-pub(crate) struct SlotState {
-    pub entry: Option<Entry>,
+struct SlotState<V> {
+    entry: Option<Fetched<V>>,
     /// Generation of the refresh in flight, if any.
-    pub in_flight: Option<u64>,
+    in_flight: Option<u64>,
     /// Generations handed out so far.
-    pub generation: u64,
+    generation: u64,
     /// The failure of the last finished refresh, with its generation.
-    pub last_error: Option<(u64, Error)>,
+    last_error: Option<(u64, Error)>,
 }
 
-pub(crate) struct Slot {
-    pub state: Mutex<SlotState>,
-    pub done: Condvar,
+struct Slot<V> {
+    state: Mutex<SlotState<V>>,
+    done: Condvar,
 }
 
-impl Slot {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, SlotState> {
+impl<V> Slot<V> {
+    fn lock(&self) -> MutexGuard<'_, SlotState<V>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Identity → slot. The map's lock is held only to find or clear slots, never across a call.
-#[derive(Default)]
-pub(crate) struct Cache {
-    slots: Mutex<HashMap<Key, Arc<Slot>>>,
+/// Identity → slot. The map's lock is held only to find or clear slots, never across a
+/// refresh; a slot's lock is never held across a refresh either.
+pub(crate) struct Cache<K, V> {
+    slots: Mutex<HashMap<K, Arc<Slot<V>>>>,
+    options: CacheOptions,
+    clock: Arc<dyn Clock>,
 }
 
-impl Cache {
-    pub(crate) fn slot(&self, key: Key) -> Arc<Slot> {
-        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(slots.entry(key).or_insert_with(|| {
-            Arc::new(Slot {
-                state: Mutex::new(SlotState::default()),
-                done: Condvar::new(),
-            })
-        }))
+impl<K: Eq + Hash, V: Clone> Cache<K, V> {
+    pub(crate) fn new(options: CacheOptions, clock: Arc<dyn Clock>) -> Self {
+        Cache {
+            slots: Mutex::new(HashMap::new()),
+            options,
+            clock,
+        }
     }
 
-    /// Forgets every authinfo. A refresh in flight finishes but its result is not kept.
+    /// The cached value for `key` while it is fresh (unless `force`); otherwise runs `refresh`
+    /// (at most one at a time per key: concurrent callers wait for it until `deadline` and share
+    /// its outcome). A failed refresh serves the cached value while it is still valid, as
+    /// [`Origin::Stale`]; once expired, the failure is returned. `on_wait` is called (with no
+    /// lock held) when this call starts waiting for a concurrent refresh.
+    pub(crate) fn get_or_refresh(
+        &self,
+        key: K,
+        force: bool,
+        deadline: Instant,
+        refresh: impl FnOnce(Refresh) -> Result<Fetched<V>, Error>,
+        on_wait: impl Fn(),
+    ) -> Result<Served<V>, Error> {
+        let started = self.clock.now();
+        let slot = self.slot(key);
+        let mut state = slot.lock();
+        // The refresh this call waited for, if any: its outcome is ours too.
+        let mut waited_for: Option<u64> = None;
+        loop {
+            let now = self.clock.now();
+            if let (Some(g), Some((eg, err))) = (waited_for, &state.last_error)
+                && *eg == g
+                && state.in_flight.is_none()
+            {
+                let err = err.clone();
+                return self.stale_or(&state.entry, err);
+            }
+            if let Some(entry) = &state.entry {
+                // An entry obtained after this call started came from a concurrent refresh:
+                // use it even when forced.
+                let shared = waited_for.is_some() || entry.obtained_at >= started;
+                if (self.is_fresh(entry, now) && !force) || (shared && now < entry.expires_at) {
+                    return Ok(served(entry, Origin::Cached));
+                }
+            }
+            let Some(g) = state.in_flight else { break };
+            if waited_for != Some(g) {
+                waited_for = Some(g);
+                // Tell the caller without holding the slot's lock (its logger may call back),
+                // then look again: the refresh may have finished meanwhile.
+                drop(state);
+                on_wait();
+                state = slot.lock();
+                continue;
+            }
+            let left = deadline.saturating_duration_since(now);
+            if left.is_zero() {
+                let err = Error::Timeout(
+                    "the timeout expired while waiting for a concurrent refresh".into(),
+                );
+                return self.stale_or(&state.entry, err);
+            }
+            state = slot
+                .done
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        // This call refreshes; others for the same key wait for it.
+        state.generation += 1;
+        let generation = state.generation;
+        state.in_flight = Some(generation);
+        let kind = if state.entry.is_some() {
+            Refresh::Due
+        } else {
+            Refresh::Miss
+        };
+        drop(state);
+        let guard = FlightGuard {
+            slot: &slot,
+            generation,
+        };
+        let outcome = refresh(kind);
+        let mut state = slot.lock();
+        let result = match outcome {
+            Ok(fetched) => {
+                let result = served(&fetched, Origin::Refreshed);
+                state.entry = Some(fetched);
+                state.last_error = None;
+                Ok(result)
+            }
+            Err(err) => {
+                state.last_error = Some((generation, err.clone()));
+                self.stale_or(&state.entry, err)
+            }
+        };
+        drop(state);
+        drop(guard);
+        result
+    }
+
+    /// Forgets every entry. A refresh in flight finishes but its result is not kept.
     pub(crate) fn clear(&self) {
         self.slots
             .lock()
@@ -78,19 +187,59 @@ impl Cache {
             .clear();
     }
 
+    /// How many keys have an entry (fresh, due or expired).
     pub(crate) fn len(&self) -> usize {
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         slots.values().filter(|s| s.lock().entry.is_some()).count()
     }
+
+    fn slot(&self, key: K) -> Arc<Slot<V>> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(slots.entry(key).or_insert_with(|| {
+            Arc::new(Slot {
+                state: Mutex::new(SlotState {
+                    entry: None,
+                    in_flight: None,
+                    generation: 0,
+                    last_error: None,
+                }),
+                done: Condvar::new(),
+            })
+        }))
+    }
+
+    /// Fresh while the remaining validity is above the refresh margin.
+    fn is_fresh(&self, entry: &Fetched<V>, now: Instant) -> bool {
+        let validity = entry
+            .expires_at
+            .saturating_duration_since(entry.obtained_at);
+        entry.expires_at.saturating_duration_since(now) > self.options.margin_for(validity)
+    }
+
+    /// The cached value marked stale if it is still valid, else the error.
+    fn stale_or(&self, entry: &Option<Fetched<V>>, err: Error) -> Result<Served<V>, Error> {
+        match entry {
+            Some(e) if self.clock.now() < e.expires_at => Ok(served(e, Origin::Stale(err))),
+            _ => Err(err),
+        }
+    }
+}
+
+fn served<V: Clone>(entry: &Fetched<V>, origin: Origin) -> Served<V> {
+    Served {
+        value: entry.value.clone(),
+        expires_at: entry.expires_at,
+        origin,
+    }
 }
 
 /// Clears the in-flight mark and wakes waiters even if the refresh panics.
-pub(crate) struct FlightGuard<'a> {
-    pub slot: &'a Slot,
-    pub generation: u64,
+struct FlightGuard<'a, V> {
+    slot: &'a Slot<V>,
+    generation: u64,
 }
 
-impl Drop for FlightGuard<'_> {
+impl<V> Drop for FlightGuard<'_, V> {
     fn drop(&mut self) {
         let mut state = self.slot.lock();
         if state.in_flight == Some(self.generation) {
@@ -98,5 +247,290 @@ impl Drop for FlightGuard<'_> {
         }
         drop(state);
         self.slot.done.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Barrier;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+    /// Only a bound against hangs: nothing in these tests waits for it.
+    const NO_HANG: Duration = Duration::from_secs(60);
+
+    fn cache(clock: &Arc<ManualClock>, margin: Option<Duration>) -> Cache<&'static str, u32> {
+        let options = CacheOptions {
+            enabled: true,
+            refresh_margin: margin,
+        };
+        Cache::new(options, Arc::clone(clock) as Arc<dyn Clock>)
+    }
+
+    /// A refresh that yields `value`, valid `valid` from now, and counts its calls.
+    fn ok(
+        clock: &ManualClock,
+        calls: &AtomicUsize,
+        value: u32,
+        valid: Duration,
+    ) -> impl FnOnce(Refresh) -> Result<Fetched<u32>, Error> {
+        let now = clock.now();
+        move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(Fetched {
+                value,
+                obtained_at: now,
+                expires_at: now + valid,
+            })
+        }
+    }
+
+    fn fail(calls: &AtomicUsize) -> impl FnOnce(Refresh) -> Result<Fetched<u32>, Error> {
+        move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(Error::HttpStatus(503))
+        }
+    }
+
+    fn get(
+        c: &Cache<&'static str, u32>,
+        clock: &ManualClock,
+        force: bool,
+        refresh: impl FnOnce(Refresh) -> Result<Fetched<u32>, Error>,
+    ) -> Result<Served<u32>, Error> {
+        c.get_or_refresh("k", force, clock.now() + NO_HANG, refresh, || {})
+    }
+
+    #[test]
+    fn miss_then_fresh_hit_then_forced_refresh() {
+        let clock = ManualClock::new();
+        let c = cache(&clock, None);
+        let calls = AtomicUsize::new(0);
+        let mut kinds = Vec::new();
+        let first = get(&c, &clock, false, |k| {
+            kinds.push(k);
+            ok(&clock, &calls, 1, HOUR)(k)
+        })
+        .unwrap();
+        assert_eq!((first.value, first.origin), (1, Origin::Refreshed));
+        assert_eq!(first.expires_at, clock.now() + HOUR);
+        clock.advance(Duration::from_secs(3000));
+        let hit = get(&c, &clock, false, ok(&clock, &calls, 2, HOUR)).unwrap();
+        assert_eq!((hit.value, hit.origin), (1, Origin::Cached));
+        assert_eq!(hit.expires_at, first.expires_at);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let forced = get(&c, &clock, true, |k| {
+            kinds.push(k);
+            ok(&clock, &calls, 3, HOUR)(k)
+        })
+        .unwrap();
+        assert_eq!((forced.value, forced.origin), (3, Origin::Refreshed));
+        assert_eq!(kinds, [Refresh::Miss, Refresh::Due]);
+        assert_eq!(c.len(), 1);
+        c.clear();
+        assert_eq!(c.len(), 0);
+        let again = get(&c, &clock, false, ok(&clock, &calls, 4, HOUR)).unwrap();
+        assert_eq!(again.origin, Origin::Refreshed);
+    }
+
+    #[test]
+    fn refresh_ahead_within_the_margin() {
+        let clock = ManualClock::new();
+        // The default margin for 3600 s is 360 s.
+        let c = cache(&clock, None);
+        let calls = AtomicUsize::new(0);
+        get(&c, &clock, false, ok(&clock, &calls, 1, HOUR)).unwrap();
+        clock.advance(Duration::from_secs(3600 - 361));
+        assert_eq!(
+            get(&c, &clock, false, fail(&calls)).unwrap().origin,
+            Origin::Cached
+        );
+        clock.advance(Duration::from_secs(1));
+        let r = get(&c, &clock, false, ok(&clock, &calls, 2, HOUR)).unwrap();
+        assert_eq!(
+            (r.value, r.origin),
+            (2, Origin::Refreshed),
+            "at the margin: refreshed"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // An explicit margin.
+        let c = cache(&clock, Some(Duration::from_secs(10)));
+        get(
+            &c,
+            &clock,
+            false,
+            ok(&clock, &calls, 1, Duration::from_secs(100)),
+        )
+        .unwrap();
+        clock.advance(Duration::from_secs(89));
+        assert_eq!(
+            get(&c, &clock, false, fail(&calls)).unwrap().origin,
+            Origin::Cached
+        );
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(
+            get(&c, &clock, false, ok(&clock, &calls, 5, HOUR))
+                .unwrap()
+                .value,
+            5
+        );
+    }
+
+    #[test]
+    fn a_failed_refresh_serves_stale_until_expiry_then_fails() {
+        let clock = ManualClock::new();
+        let c = cache(&clock, None);
+        let calls = AtomicUsize::new(0);
+        let first = get(&c, &clock, false, ok(&clock, &calls, 1, HOUR)).unwrap();
+        clock.advance(Duration::from_secs(3500));
+        let stale = get(&c, &clock, false, fail(&calls)).unwrap();
+        assert_eq!(stale.value, 1);
+        assert_eq!(stale.origin, Origin::Stale(Error::HttpStatus(503)));
+        assert_eq!(stale.expires_at, first.expires_at);
+        // A forced refresh that fails also falls back while valid.
+        let forced = get(&c, &clock, true, fail(&calls)).unwrap();
+        assert!(matches!(forced.origin, Origin::Stale(_)));
+        clock.advance(Duration::from_secs(100));
+        let err = get(&c, &clock, false, fail(&calls)).unwrap_err();
+        assert_eq!(err, Error::HttpStatus(503), "expired: the error comes back");
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        let fresh = get(&c, &clock, false, ok(&clock, &calls, 2, HOUR)).unwrap();
+        assert_eq!((fresh.value, fresh.origin), (2, Origin::Refreshed));
+    }
+
+    /// `THREADS` callers race for one key. The one that refreshes holds its refresh until every
+    /// other caller waits for it, or until a second refresh starts (which single-flight
+    /// forbids). Returns every outcome and the number of refreshes.
+    fn race(outcome: Result<u32, Error>) -> (Vec<Result<Served<u32>, Error>>, usize) {
+        const THREADS: usize = 8;
+        let clock = ManualClock::new();
+        let c = cache(&clock, None);
+        let refreshes = AtomicUsize::new(0);
+        let waits = AtomicUsize::new(0);
+        let barrier = Barrier::new(THREADS);
+        let results = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        let deadline = clock.now() + NO_HANG;
+                        let refresh = |_| {
+                            refreshes.fetch_add(1, Ordering::SeqCst);
+                            while waits.load(Ordering::SeqCst) < THREADS - 1
+                                && refreshes.load(Ordering::SeqCst) == 1
+                            {
+                                std::thread::yield_now();
+                            }
+                            outcome.clone().map(|value| Fetched {
+                                value,
+                                obtained_at: clock.now(),
+                                expires_at: clock.now() + HOUR,
+                            })
+                        };
+                        let on_wait = || {
+                            waits.fetch_add(1, Ordering::SeqCst);
+                        };
+                        c.get_or_refresh("k", false, deadline, refresh, on_wait)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        (results, refreshes.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn concurrent_waiters_share_one_success() {
+        let (results, refreshes) = race(Ok(7));
+        assert_eq!(refreshes, 1, "one refresh for all callers");
+        assert!(results.iter().all(|r| r.as_ref().unwrap().value == 7));
+        let refreshed = results
+            .iter()
+            .filter(|r| r.as_ref().unwrap().origin == Origin::Refreshed)
+            .count();
+        assert_eq!(refreshed, 1);
+    }
+
+    #[test]
+    fn concurrent_waiters_share_one_failure() {
+        let (results, refreshes) = race(Err(Error::HttpStatus(502)));
+        assert_eq!(
+            refreshes, 1,
+            "the waiters took the failure, not another try"
+        );
+        assert!(
+            results
+                .iter()
+                .all(|r| r.as_ref().unwrap_err() == &Error::HttpStatus(502))
+        );
+    }
+
+    #[test]
+    fn other_keys_are_not_held_up_by_a_refresh() {
+        let clock = ManualClock::new();
+        let c = cache(&clock, None);
+        let calls = AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::channel::<u32>();
+        let (c, clock, calls) = (&c, &clock, &calls);
+        // Key "a"'s refresh finishes only after key "b" was fetched: if "b" waited behind "a",
+        // this would never return.
+        std::thread::scope(|s| {
+            let a = s.spawn(move || {
+                c.get_or_refresh(
+                    "a",
+                    false,
+                    clock.now() + NO_HANG,
+                    |_| {
+                        let v = rx.recv_timeout(NO_HANG).expect("b was fetched meanwhile");
+                        ok(clock, calls, v, HOUR)(Refresh::Miss)
+                    },
+                    || {},
+                )
+            });
+            let b = c
+                .get_or_refresh(
+                    "b",
+                    false,
+                    clock.now() + NO_HANG,
+                    ok(clock, calls, 2, HOUR),
+                    || {},
+                )
+                .unwrap();
+            tx.send(b.value + 1).unwrap();
+            assert_eq!(a.join().unwrap().unwrap().value, 3);
+        });
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn a_waiter_gives_up_at_its_deadline() {
+        let clock = ManualClock::new();
+        let c = cache(&clock, None);
+        let calls = AtomicUsize::new(0);
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (c, clock, calls) = (&c, &clock, &calls);
+        std::thread::scope(|s| {
+            let leader = s.spawn(move || {
+                get(c, clock, false, |k| {
+                    entered_tx.send(()).unwrap();
+                    release_rx.recv_timeout(NO_HANG).unwrap();
+                    ok(clock, calls, 1, HOUR)(k)
+                })
+            });
+            entered_rx.recv_timeout(NO_HANG).unwrap();
+            // A caller whose deadline has passed does not wait for the refresh in flight.
+            let err = c
+                .get_or_refresh("k", false, clock.now(), fail(calls), || {})
+                .unwrap_err();
+            assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+            release_tx.send(()).unwrap();
+            assert_eq!(leader.join().unwrap().unwrap().value, 1);
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

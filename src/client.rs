@@ -1,21 +1,33 @@
 //! The client: validates, signs, sends, verifies; caches, retries, fails over and corrects
 //! the clock.
 
+use std::cell::Cell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::authinfo::{self, Authinfo, AuthinfoRequest};
-use crate::cache::{Cache, Entry, FlightGuard, Key};
+use crate::cache::{Cache, Fetched, Origin, Refresh};
+use crate::clock::{self, Clock};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::Level;
-use crate::retry;
+use crate::relay;
+use crate::retry::{self, Attempt, Event, Plan};
 use crate::transport::Transport;
 use crate::xml;
+use zeroize::Zeroizing;
 
 /// Smallest clock offset change (seconds) worth a corrected retry: WeChat tolerates 300 s, so
 /// a smaller estimate cannot explain a `非法的Now参数`.
 const MIN_SKEW_CORRECTION_SECS: i64 = 60;
+
+/// Earliest server `Date` believed for a clock correction (2024-01-01T00:00:00Z): a forged or
+/// broken answer dated 1970 must not make the client send `now=1000`.
+const SERVER_TIME_MIN: i64 = 1_704_067_200;
+/// Latest server `Date` believed (2100-01-01T00:00:00Z): a `Date` in year 9999 would make every
+/// later `now` invalid.
+const SERVER_TIME_MAX: i64 = 4_102_444_800;
 
 /// Options of one call to [`Client::get_authinfo_with`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +97,9 @@ pub struct Client {
     config: Config,
     urls: Vec<String>,
     transport: Transport,
-    cache: Cache,
+    /// Cached authinfos are wiped when replaced, cleared or dropped.
+    cache: Cache<Key, Zeroizing<Authinfo>>,
+    clock: Arc<dyn Clock>,
     /// Index in `urls` of the base URL that last worked.
     preferred: AtomicUsize,
     clock_offset: AtomicI64,
@@ -99,11 +113,24 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// What one network call (with its retries) did.
+/// What identifies an authinfo: WeChat allows reusing one for the same terminal and
+/// parameters (not store_name, attach or rawdata).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    appid: String,
+    mch_id: String,
+    sub_appid: Option<String>,
+    sub_mch_id: Option<String>,
+    store_id: String,
+    device_id: String,
+}
+
+/// What one call's requests did.
 #[derive(Default)]
 struct Trace {
-    attempts: u32,
-    clock_corrected: bool,
+    attempts: Cell<u32>,
+    /// The offset this call measured and used (kept by the client once an answer verifies).
+    corrected_offset: Cell<Option<i64>>,
 }
 
 macro_rules! log {
@@ -115,17 +142,32 @@ macro_rules! log {
 impl Client {
     /// Creates a client. The configuration was validated by [`ConfigBuilder::build`](crate::ConfigBuilder::build).
     pub fn new(config: Config) -> Result<Client> {
-        let urls = config
-            .base_urls()
-            .into_iter()
-            .map(|u| format!("{u}{}", authinfo::PATH))
-            .collect();
-        let transport = Transport::new(&config, authinfo::MAX_RESPONSE_BYTES);
+        Client::with_clock(config, clock::system())
+    }
+
+    /// A client reading time from `clock` (tests inject a manual one).
+    pub(crate) fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Client> {
+        let (urls, max_body) = match &config.relay {
+            Some(r) => (
+                vec![format!("{}{}", r.url, relay::PATH)],
+                relay::MAX_RESPONSE_BYTES,
+            ),
+            None => (
+                config
+                    .base_urls()
+                    .into_iter()
+                    .map(|u| format!("{u}{}", authinfo::PATH))
+                    .collect(),
+                authinfo::MAX_RESPONSE_BYTES,
+            ),
+        };
+        let transport = Transport::new(&config, max_body);
         Ok(Client {
+            cache: Cache::new(config.cache, Arc::clone(&clock)),
             config,
             urls,
             transport,
-            cache: Cache::default(),
+            clock,
             preferred: AtomicUsize::new(0),
             clock_offset: AtomicI64::new(0),
         })
@@ -166,111 +208,72 @@ impl Client {
         options: &CallOptions,
     ) -> Result<AuthinfoResult> {
         request.validate()?;
-        let started = Instant::now();
-        let deadline = started + self.config.timeout;
+        let deadline = self
+            .clock
+            .now()
+            .checked_add(self.config.timeout)
+            .ok_or_else(|| Error::invalid("timeout", "is too large for this platform's clock"))?;
+        let trace = Trace::default();
         if !(self.config.cache.enabled && options.use_cache) {
-            let mut trace = Trace::default();
-            let result = self.fetch(request, deadline, &mut trace);
-            return result.map(|(authinfo, sent)| self.fresh_result(authinfo, sent, &trace));
+            let fetched = self.fetch(request, deadline, &trace)?;
+            return Ok(self.result(
+                &fetched.value,
+                fetched.expires_at,
+                Origin::Refreshed,
+                &trace,
+            ));
         }
-        let key = Key {
-            appid: self.config.appid.clone(),
-            mch_id: self.config.mch_id.clone(),
-            sub_appid: self.config.sub_appid.clone(),
-            sub_mch_id: self.config.sub_mch_id.clone(),
-            store_id: request.store_id.clone(),
-            device_id: request.device_id.clone(),
-        };
-        let slot = self.cache.slot(key);
-        let mut state = slot.lock();
-        // The refresh this call waited for, if any: its outcome is ours too.
-        let mut waited_for: Option<u64> = None;
-        loop {
-            let now = Instant::now();
-            if let (Some(g), Some((eg, err))) = (waited_for, &state.last_error)
-                && *eg == g
-                && state.in_flight.is_none()
-            {
-                let err = err.clone();
-                return self.stale_or(&state.entry, err, request);
-            }
-            if let Some(entry) = &state.entry {
-                let fresh = self.is_fresh(entry, now);
-                let shared = waited_for.is_some() || entry.obtained_at >= started;
-                if (fresh && !options.force_refresh) || (shared && now < entry.expires_at) {
-                    log!(
-                        self,
-                        Level::Debug,
-                        "cache hit: store_id={} device_id={}, {} s left",
-                        request.store_id,
-                        request.device_id,
-                        entry.expires_at.saturating_duration_since(now).as_secs()
-                    );
-                    return Ok(self.cached_result(entry, None));
-                }
-            }
-            if let Some(g) = state.in_flight {
-                waited_for = Some(g);
-                let left = deadline.saturating_duration_since(now);
-                if left.is_zero() {
-                    let err = Error::Timeout(
-                        "the timeout expired while waiting for a concurrent refresh".into(),
-                    );
-                    return self.stale_or(&state.entry, err, request);
-                }
-                state = slot
-                    .done
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .0;
-                continue;
-            }
-            break;
+        let served = self.cache.get_or_refresh(
+            self.key(request),
+            options.force_refresh,
+            deadline,
+            |kind| {
+                let what = if kind == Refresh::Miss {
+                    "miss"
+                } else {
+                    "refresh"
+                };
+                log!(
+                    self,
+                    Level::Info,
+                    "cache {what}: store_id={} device_id={}",
+                    request.store_id,
+                    request.device_id
+                );
+                self.fetch(request, deadline, &trace)
+            },
+            || {
+                log!(
+                    self,
+                    Level::Debug,
+                    "waiting for a concurrent refresh: store_id={} device_id={}",
+                    request.store_id,
+                    request.device_id
+                )
+            },
+        )?;
+        let left = served
+            .expires_at
+            .saturating_duration_since(self.clock.now())
+            .as_secs();
+        match &served.origin {
+            Origin::Refreshed => {}
+            Origin::Cached => log!(
+                self,
+                Level::Debug,
+                "cache hit: store_id={} device_id={}, {left} s left",
+                request.store_id,
+                request.device_id
+            ),
+            Origin::Stale(err) => log!(
+                self,
+                Level::Warn,
+                "refresh failed, serving the cached authinfo ({left} s left): store_id={} device_id={}: {err}",
+                request.store_id,
+                request.device_id
+            ),
         }
-        // This call refreshes; others for the same identity wait for it.
-        state.generation += 1;
-        let generation = state.generation;
-        state.in_flight = Some(generation);
-        let had_entry = state.entry.is_some();
-        drop(state);
-        let guard = FlightGuard {
-            slot: &slot,
-            generation,
-        };
-        log!(
-            self,
-            Level::Info,
-            "cache {}: store_id={} device_id={}",
-            if had_entry { "refresh" } else { "miss" },
-            request.store_id,
-            request.device_id
-        );
-        let mut trace = Trace::default();
-        let outcome = self.fetch(request, deadline, &mut trace);
-        let mut state = slot.lock();
-        let result = match outcome {
-            Ok((authinfo, sent)) => {
-                let result = self.fresh_result(authinfo.clone(), sent, &trace);
-                state.entry = Some(Entry {
-                    authinfo,
-                    obtained_at: sent,
-                    expires_at: result.expires_at,
-                });
-                state.last_error = None;
-                Ok(result)
-            }
-            Err(err) => {
-                state.last_error = Some((generation, err.clone()));
-                self.stale_or(&state.entry, err, request).map(|mut r| {
-                    r.attempts = trace.attempts;
-                    r.clock_corrected = trace.clock_corrected;
-                    r
-                })
-            }
-        };
-        drop(state);
-        drop(guard);
-        result
+        Ok(self.result(&served.value, served.expires_at, served.origin, &trace))
     }
 
     /// Forgets every cached authinfo: the next call for each identity asks WeChat.
@@ -290,180 +293,171 @@ impl Client {
         self.clock_offset.load(Ordering::Relaxed)
     }
 
-    fn is_fresh(&self, entry: &Entry, now: Instant) -> bool {
-        let validity = entry
-            .expires_at
-            .saturating_duration_since(entry.obtained_at);
-        let margin = self.config.cache.margin_for(validity);
-        entry.expires_at.saturating_duration_since(now) > margin
-    }
-
-    fn fresh_result(&self, authinfo: Authinfo, sent: Instant, trace: &Trace) -> AuthinfoResult {
-        let expires_at = sent + Duration::from_secs(authinfo.expires_in.into());
-        AuthinfoResult {
-            authinfo,
-            from_cache: false,
-            stale: false,
-            refresh_error: None,
-            expires_at,
-            clock_offset_secs: self.clock_offset_secs(),
-            clock_corrected: trace.clock_corrected,
-            attempts: trace.attempts,
+    fn key(&self, request: &AuthinfoRequest) -> Key {
+        Key {
+            appid: self.config.appid.clone(),
+            mch_id: self.config.mch_id.clone(),
+            sub_appid: self.config.sub_appid.clone(),
+            sub_mch_id: self.config.sub_mch_id.clone(),
+            store_id: request.store_id.clone(),
+            device_id: request.device_id.clone(),
         }
     }
 
-    fn cached_result(&self, entry: &Entry, refresh_error: Option<Error>) -> AuthinfoResult {
+    fn result(
+        &self,
+        authinfo: &Authinfo,
+        expires_at: Instant,
+        origin: Origin,
+        trace: &Trace,
+    ) -> AuthinfoResult {
+        let (from_cache, refresh_error) = match origin {
+            Origin::Refreshed => (false, None),
+            Origin::Cached => (true, None),
+            Origin::Stale(e) => (true, Some(e)),
+        };
         AuthinfoResult {
-            authinfo: entry.authinfo.clone(),
-            from_cache: true,
+            authinfo: authinfo.clone(),
+            from_cache,
             stale: refresh_error.is_some(),
             refresh_error,
-            expires_at: entry.expires_at,
+            expires_at,
             clock_offset_secs: self.clock_offset_secs(),
-            clock_corrected: false,
-            attempts: 0,
+            clock_corrected: trace.corrected_offset.get().is_some(),
+            attempts: trace.attempts.get(),
         }
     }
 
-    /// The cached authinfo flagged stale if it is still valid, else the error.
-    fn stale_or(
-        &self,
-        entry: &Option<Entry>,
-        err: Error,
-        request: &AuthinfoRequest,
-    ) -> Result<AuthinfoResult> {
-        match entry {
-            Some(e) if Instant::now() < e.expires_at => {
-                log!(
-                    self,
-                    Level::Warn,
-                    "refresh failed, serving the cached authinfo ({} s left): store_id={} device_id={}: {err}",
-                    e.expires_at
-                        .saturating_duration_since(Instant::now())
-                        .as_secs(),
-                    request.store_id,
-                    request.device_id
-                );
-                Ok(self.cached_result(e, Some(err)))
-            }
-            _ => Err(err),
-        }
-    }
-
-    /// One logical request: attempts, retries with backoff, failover, clock correction, all
-    /// before `deadline`. Returns the authinfo and when the successful attempt was sent.
+    /// One logical request: attempts, retries with backoff, failover and clock correction,
+    /// all before `deadline`.
     fn fetch(
         &self,
         request: &AuthinfoRequest,
         deadline: Instant,
-        trace: &mut Trace,
-    ) -> Result<(Authinfo, Instant)> {
-        let policy = self.config.retry;
-        let n = self.urls.len();
-        let mut index = self.preferred.load(Ordering::Relaxed) % n;
-        let mut tried = vec![false; n];
-        let mut retries = 0u32;
-        let mut corrected = false;
-        loop {
-            let now = Instant::now();
-            let left = deadline.saturating_duration_since(now);
-            if left.is_zero() {
-                return Err(Error::Timeout("the call's overall timeout expired".into()));
-            }
-            let timeout = self.config.attempt_timeout.map_or(left, |t| t.min(left));
-            let url = &self.urls[index];
-            tried[index] = true;
-            trace.attempts += 1;
-            log!(
-                self,
-                Level::Debug,
-                "attempt {} to {url} (timeout {} ms): store_id={} device_id={}",
-                trace.attempts,
-                timeout.as_millis(),
-                request.store_id,
-                request.device_id
-            );
-            let (error, date) = match self.attempt(url, request, timeout) {
-                Ok(info) => {
-                    self.preferred.store(index, Ordering::Relaxed);
-                    log!(
-                        self,
-                        Level::Info,
-                        "authinfo obtained from {url} after {} attempt(s), expires in {} s: store_id={} device_id={}",
-                        trace.attempts,
-                        info.expires_in,
-                        request.store_id,
-                        request.device_id
-                    );
-                    return Ok((info, now));
-                }
-                Err(e) => e,
-            };
-            if retry::is_bad_now(&error)
-                && request.now.is_none()
-                && self.config.clock_skew_correction
-                && !corrected
-                && let Some(offset) = date.and_then(|d| self.skew_from(d))
-            {
-                corrected = true;
-                trace.clock_corrected = true;
-                let old = self.clock_offset.swap(offset, Ordering::Relaxed);
-                log!(
-                    self,
-                    Level::Warn,
-                    "WeChat refused our now (clock skew): the server's Date says our clock is off by {offset} s (was {old} s); retrying with a corrected now"
-                );
-                continue;
-            }
-            if !retry::is_transient(&error) || retries >= policy.max_retries {
-                log!(
-                    self,
-                    Level::Error,
-                    "call failed after {} attempt(s): store_id={} device_id={}: {error}",
-                    trace.attempts,
-                    request.store_id,
-                    request.device_id
-                );
-                return Err(error);
-            }
-            retries += 1;
-            index = (index + 1) % n;
-            let wait = if tried[index] {
-                retry::backoff(&policy, retries)
-            } else {
-                Duration::ZERO
-            };
-            let left = deadline.saturating_duration_since(Instant::now());
-            if wait >= left {
-                log!(
-                    self,
-                    Level::Error,
-                    "call failed, no time left for retry {retries}: store_id={} device_id={}: {error}",
-                    request.store_id,
-                    request.device_id
-                );
-                return Err(error);
-            }
-            log!(
+        trace: &Trace,
+    ) -> Result<Fetched<Zeroizing<Authinfo>>> {
+        let plan = Plan {
+            policy: self.config.retry,
+            clock: &*self.clock,
+            deadline,
+            attempt_timeout: self.config.attempt_timeout,
+            targets: self.urls.len(),
+            first: self.preferred.load(Ordering::Relaxed),
+        };
+        let (fetched, target) = retry::run(
+            &plan,
+            |a| self.attempt_correcting_clock(request, a, deadline, trace),
+            |event| self.log_retry(event, request),
+        )?;
+        self.preferred.store(target, Ordering::Relaxed);
+        if let Some(offset) = trace.corrected_offset.get() {
+            // Kept only now that a verified answer accepted the corrected `now`.
+            self.clock_offset.store(offset, Ordering::Relaxed);
+        }
+        log!(
+            self,
+            Level::Info,
+            "authinfo obtained from {} after {} attempt(s), expires in {} s: store_id={} device_id={}",
+            self.urls[target],
+            trace.attempts.get(),
+            fetched.value.expires_in,
+            request.store_id,
+            request.device_id
+        );
+        Ok(fetched)
+    }
+
+    fn log_retry(&self, event: Event<'_>, request: &AuthinfoRequest) {
+        match event {
+            Event::Retry {
+                failed,
+                error,
+                retry,
+                target,
+                wait,
+            } => log!(
                 self,
                 Level::Warn,
-                "attempt {} failed ({error}); retry {retries}/{} to {} in {} ms",
-                trace.attempts,
-                policy.max_retries,
-                self.urls[index],
+                "attempt {failed} failed ({error}); retry {retry}/{} to {} in {} ms",
+                self.config.retry.max_retries,
+                self.urls[target],
                 wait.as_millis()
-            );
-            std::thread::sleep(wait);
+            ),
+            Event::GaveUp {
+                attempts,
+                error,
+                no_time_left: false,
+            } => log!(
+                self,
+                Level::Error,
+                "call failed after {attempts} attempt(s): store_id={} device_id={}: {error}",
+                request.store_id,
+                request.device_id
+            ),
+            Event::GaveUp { error, .. } => log!(
+                self,
+                Level::Error,
+                "call failed, no time left for another retry: store_id={} device_id={}: {error}",
+                request.store_id,
+                request.device_id
+            ),
         }
     }
 
-    /// The offset to apply if the server's `Date` disagrees enough with our clock.
+    /// One attempt; if WeChat refuses our `now` and the answer's `Date` gives a plausible
+    /// correction, one more attempt at once with the corrected `now` (once per call).
+    fn attempt_correcting_clock(
+        &self,
+        request: &AuthinfoRequest,
+        a: &Attempt,
+        deadline: Instant,
+        trace: &Trace,
+    ) -> Result<Fetched<Zeroizing<Authinfo>>> {
+        let url = &self.urls[a.target];
+        let (error, date) = match self.attempt(url, request, a.timeout, trace) {
+            Ok(f) => return Ok(f),
+            Err(e) => e,
+        };
+        let correctable = retry::is_bad_now(&error)
+            && request.now.is_none()
+            && self.config.clock_skew_correction
+            && trace.corrected_offset.get().is_none();
+        let Some(offset) = date.filter(|_| correctable).and_then(|d| self.skew_from(d)) else {
+            return Err(error);
+        };
+        let left = deadline.saturating_duration_since(self.clock.now());
+        if left.is_zero() {
+            return Err(error);
+        }
+        trace.corrected_offset.set(Some(offset));
+        log!(
+            self,
+            Level::Warn,
+            "WeChat refused our now (clock skew): the server's Date says our clock is off by {offset} s (was {} s); retrying with a corrected now",
+            self.clock_offset_secs()
+        );
+        let timeout = self.config.attempt_timeout.map_or(left, |t| t.min(left));
+        self.attempt(url, request, timeout, trace)
+            .map_err(|(e, _)| e)
+    }
+
+    /// The offset to apply if the server's `Date` is plausible and disagrees enough with our
+    /// clock. A `Date` outside [`SERVER_TIME_MIN`, `SERVER_TIME_MAX`] is not believed.
     fn skew_from(&self, server: SystemTime) -> Option<i64> {
         let to_secs = |t: SystemTime| match t.duration_since(UNIX_EPOCH) {
             Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
             Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
         };
-        let offset = to_secs(server).saturating_sub(to_secs(SystemTime::now()));
+        let server = to_secs(server);
+        if !(SERVER_TIME_MIN..=SERVER_TIME_MAX).contains(&server) {
+            log!(
+                self,
+                Level::Warn,
+                "WeChat refused our now, but the answer's Date ({server} s) is implausible: no clock correction"
+            );
+            return None;
+        }
+        let offset = server.saturating_sub(to_secs(SystemTime::now()));
         let old = self.clock_offset_secs();
         (offset.abs_diff(old) >= MIN_SKEW_CORRECTION_SECS.unsigned_abs()).then_some(offset)
     }
@@ -475,11 +469,35 @@ impl Client {
         url: &str,
         request: &AuthinfoRequest,
         timeout: Duration,
-    ) -> std::result::Result<Authinfo, (Error, Option<SystemTime>)> {
+        trace: &Trace,
+    ) -> std::result::Result<Fetched<Zeroizing<Authinfo>>, (Error, Option<SystemTime>)> {
+        if let Some(r) = &self.config.relay {
+            trace.attempts.set(trace.attempts.get() + 1);
+            let sent = self.clock.now();
+            let authinfo =
+                relay::attempt(&self.transport, r, url, request, timeout).map_err(|e| (e, None))?;
+            let expires_at = sent
+                .checked_add(Duration::from_secs(authinfo.expires_in.into()))
+                .ok_or_else(|| {
+                    (
+                        Error::BadResponse("expires_in is out of range".into()),
+                        None,
+                    )
+                })?;
+            return Ok(Fetched {
+                value: Zeroizing::new(authinfo),
+                obtained_at: sent,
+                expires_at,
+            });
+        }
+        let offset = trace
+            .corrected_offset
+            .get()
+            .unwrap_or_else(|| self.clock_offset_secs());
         let now = match request.now {
             Some(now) => now,
             None => unix_now()
-                .map(|t| t.saturating_add(self.clock_offset_secs()))
+                .map(|t| t.saturating_add(offset))
                 .and_then(|t| {
                     authinfo::check_now(t)?;
                     Ok(t)
@@ -488,15 +506,42 @@ impl Client {
         };
         let nonce = nonce_str().map_err(|e| (e, None))?;
         let fields = authinfo::request_fields(&self.config, request, now, &nonce);
-        let body = xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str())));
+        let body = Zeroizing::new(xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str()))));
+        drop(fields);
+        trace.attempts.set(trace.attempts.get() + 1);
+        log!(
+            self,
+            Level::Debug,
+            "attempt {} to {url} (timeout {} ms): store_id={} device_id={}",
+            trace.attempts.get(),
+            timeout.as_millis(),
+            request.store_id,
+            request.device_id
+        );
+        let sent = self.clock.now();
         let response = self
             .transport
             .post_xml(url, &body, timeout)
             .map_err(|e| (e, None))?;
         let date = response.date;
-        xml::decode(&response.body)
-            .and_then(|fields| authinfo::parse_response(&self.config, &fields))
-            .map_err(|e| (e, date))
+        let authinfo = xml::decode(&response.body)
+            .and_then(|fields| authinfo::parse_response(&self.config, &Zeroizing::new(fields)))
+            .map(Zeroizing::new)
+            .map_err(|e| (e, date))?;
+        drop(response);
+        let expires_at = sent
+            .checked_add(Duration::from_secs(authinfo.expires_in.into()))
+            .ok_or_else(|| {
+                (
+                    Error::BadResponse("expires_in is out of range".into()),
+                    None,
+                )
+            })?;
+        Ok(Fetched {
+            value: authinfo,
+            obtained_at: sent,
+            expires_at,
+        })
     }
 }
 

@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::endpoint::normalize_base_url;
 use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
+use crate::proxy::ProxySetting;
 use crate::secret::ApiKey;
 use crate::sign::SignType;
+use crate::trust::{self, TrustStore};
 use crate::validate;
 
 /// WeChat Pay's payapp host.
@@ -20,6 +23,8 @@ pub const DEFAULT_BASE_URL: &str = "https://payapp.weixin.qq.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default bound on a whole call: resolve, connect, send and receive, every retry included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest timeout accepted (for `timeout`, `connect_timeout`, `attempt_timeout`).
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Default number of retries after a transient failure (so at most 3 attempts).
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Default wait before the first retry; it doubles on each further retry.
@@ -51,7 +56,8 @@ pub const DEFAULT_LOG_LEVEL: Level = Level::Info;
 pub struct Config {
     pub(crate) mch_id: String,
     pub(crate) appid: String,
-    pub(crate) key: ApiKey,
+    /// `None` only in relay mode, where nothing is signed on the terminal.
+    pub(crate) key: Option<ApiKey>,
     pub(crate) sub_mch_id: Option<String>,
     pub(crate) sub_appid: Option<String>,
     pub(crate) base_url: String,
@@ -66,6 +72,8 @@ pub struct Config {
     pub(crate) proxy: Option<ProxySetting>,
     pub(crate) trust: TrustSetting,
     pub(crate) logger: Logger,
+    /// Relay mode: ask this `wxface-relay` instead of WeChat (see [`crate::relay`]).
+    pub(crate) relay: Option<crate::relay_setting::RelaySetting>,
 }
 
 /// Retries of transient failures: connect/DNS failure, timeout, connection reset or closed
@@ -123,29 +131,6 @@ impl CacheOptions {
     }
 }
 
-/// A validated proxy. `Debug` shows the scheme, host and port, never the credentials.
-#[derive(Clone)]
-pub(crate) struct ProxySetting {
-    pub(crate) proxy: ureq::Proxy,
-}
-
-impl fmt::Debug for ProxySetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Proxy({:?} {}:{}{})",
-            self.proxy.protocol(),
-            self.proxy.host(),
-            self.proxy.port(),
-            if self.proxy.username().is_some() {
-                " with credentials"
-            } else {
-                ""
-            }
-        )
-    }
-}
-
 /// Which roots server certificates are checked against.
 #[derive(Clone, Debug)]
 pub(crate) struct TrustSetting {
@@ -158,42 +143,13 @@ pub(crate) struct TrustSetting {
 impl Config {
     /// Starts a configuration for merchant `mch_id`, its `appid` and its APIv2 key (in
     /// service-provider mode: the provider's ids and key, with the sub-merchant's set below).
+    /// Same as [`ConfigBuilder::new`] followed by the three setters.
     pub fn builder(
         mch_id: impl Into<String>,
         appid: impl Into<String>,
         key: ApiKey,
     ) -> ConfigBuilder {
-        ConfigBuilder {
-            config: Config {
-                mch_id: mch_id.into(),
-                appid: appid.into(),
-                key,
-                sub_mch_id: None,
-                sub_appid: None,
-                base_url: DEFAULT_BASE_URL.to_owned(),
-                sign_type: SignType::default(),
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                timeout: DEFAULT_TIMEOUT,
-                fallback_urls: Vec::new(),
-                attempt_timeout: None,
-                retry: RetryPolicy::default(),
-                clock_skew_correction: true,
-                cache: CacheOptions::default(),
-                proxy: None,
-                trust: TrustSetting {
-                    builtin: true,
-                    extra: Arc::new(Vec::new()),
-                },
-                logger: Logger::default(),
-            },
-            proxy_url: None,
-            proxy_username: None,
-            proxy_password: None,
-            ca_pems: Vec::new(),
-            ca_files: Vec::new(),
-            log_fn: None,
-            log_level: DEFAULT_LOG_LEVEL,
-        }
+        ConfigBuilder::new().mch_id(mch_id).appid(appid).key(key)
     }
 
     /// The merchant number.
@@ -255,68 +211,173 @@ impl Config {
     pub fn has_proxy(&self) -> bool {
         self.proxy.is_some()
     }
+    /// The APIv2 key. Only reached when signing, which relay mode never does, and a config
+    /// without relay mode always has a key (`build` requires it).
     pub(crate) fn key(&self) -> &ApiKey {
-        &self.key
+        match &self.key {
+            Some(k) => k,
+            None => unreachable!("signing in relay mode: the client asks the relay instead"),
+        }
+    }
+    /// The relay's base URL, in relay mode.
+    pub fn relay_url(&self) -> Option<&str> {
+        self.relay.as_ref().map(|r| r.url.as_str())
     }
 }
 
-/// Builder for [`Config`]. Every setter is a plain value, so each maps onto one C or Java call.
+/// Builder for [`Config`], and the one place where options, their defaults, limits and
+/// messages are defined: the C ABI (`wxface_config_*`) and the JNI binding only convert their
+/// arguments and call these setters, and [`build`](ConfigBuilder::build) validates.
+///
+/// Setters never fail; each takes a plain value, so each maps onto one C or Java call.
+/// Conventions shared by every binding: an empty string for an optional text value means
+/// "not set" (the default), and for [`attempt_timeout`](ConfigBuilder::attempt_timeout)
+/// `Duration::ZERO` means "no bound".
 #[derive(Clone)]
 pub struct ConfigBuilder {
-    config: Config,
-    proxy_url: Option<String>,
+    mch_id: String,
+    appid: String,
+    key: Option<ApiKey>,
+    sub_mch_id: Option<String>,
+    sub_appid: Option<String>,
+    base_url: Option<String>,
+    sign_type: SignType,
+    connect_timeout: Duration,
+    timeout: Duration,
+    fallback_urls: Vec<String>,
+    attempt_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    clock_skew_correction: bool,
+    cache: CacheOptions,
+    trust_builtin: bool,
+    proxy_url: Option<Zeroizing<String>>,
     proxy_username: Option<String>,
     proxy_password: Option<Zeroizing<String>>,
     ca_pems: Vec<Vec<u8>>,
     ca_files: Vec<PathBuf>,
+    trust_store: TrustStore,
+    system_ca_path: Option<PathBuf>,
+    user_cas: bool,
+    user_ca_path: Option<PathBuf>,
     log_fn: Option<LogFn>,
     log_level: Level,
+    relay_url: Option<String>,
+    relay_token: Option<Zeroizing<String>>,
+    relay_client_cert: Option<(Vec<u8>, Zeroizing<Vec<u8>>)>,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        ConfigBuilder::new()
+    }
 }
 
 impl fmt::Debug for ConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfigBuilder")
-            .field("config", &self.config)
+            .field("mch_id", &self.mch_id)
+            .field("appid", &self.appid)
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .field("fallback_urls", &self.fallback_urls)
+            .field("sign_type", &self.sign_type)
             .field("proxy", &self.proxy_url.as_ref().map(|_| "<set>"))
             .field("ca_pems", &self.ca_pems.len())
             .field("ca_files", &self.ca_files)
+            .field("trust_store", &self.trust_store)
+            .field("system_ca_path", &self.system_ca_path)
+            .field("user_cas", &self.user_cas)
+            .field("user_ca_path", &self.user_ca_path)
             .field("log_level", &self.log_level)
+            .field("relay_url", &self.relay_url)
+            .field("relay_token", &self.relay_token.as_ref().map(|_| "***"))
+            .field("relay_client_cert", &self.relay_client_cert.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl ConfigBuilder {
+    /// An empty builder: every option at its default, and no merchant identity or key yet
+    /// (`build` names the first required value that is missing).
+    pub fn new() -> Self {
+        ConfigBuilder {
+            mch_id: String::new(),
+            appid: String::new(),
+            key: None,
+            sub_mch_id: None,
+            sub_appid: None,
+            base_url: None,
+            sign_type: SignType::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            fallback_urls: Vec::new(),
+            attempt_timeout: None,
+            retry: RetryPolicy::default(),
+            clock_skew_correction: true,
+            cache: CacheOptions::default(),
+            trust_builtin: true,
+            proxy_url: None,
+            proxy_username: None,
+            proxy_password: None,
+            ca_pems: Vec::new(),
+            ca_files: Vec::new(),
+            trust_store: TrustStore::Bundled,
+            system_ca_path: None,
+            user_cas: false,
+            user_ca_path: None,
+            log_fn: None,
+            log_level: DEFAULT_LOG_LEVEL,
+            relay_url: None,
+            relay_token: None,
+            relay_client_cert: None,
+        }
+    }
+    /// Merchant number (`mch_id`; in service-provider mode the provider's). Required.
+    pub fn mch_id(mut self, v: impl Into<String>) -> Self {
+        self.mch_id = v.into();
+        self
+    }
+    /// The `appid` bound to the merchant. Required.
+    pub fn appid(mut self, v: impl Into<String>) -> Self {
+        self.appid = v.into();
+        self
+    }
+    /// The APIv2 key (in service-provider mode: the provider's). Required.
+    pub fn key(mut self, key: ApiKey) -> Self {
+        self.key = Some(key);
+        self
+    }
     /// Sub-merchant number (service-provider mode). An empty string means none.
     pub fn sub_mch_id(mut self, v: impl Into<String>) -> Self {
-        self.config.sub_mch_id = Some(v.into()).filter(|s| !s.is_empty());
+        self.sub_mch_id = Some(v.into()).filter(|s| !s.is_empty());
         self
     }
     /// Sub-merchant appid (service-provider mode). An empty string means none.
     pub fn sub_appid(mut self, v: impl Into<String>) -> Self {
-        self.config.sub_appid = Some(v.into()).filter(|s| !s.is_empty());
+        self.sub_appid = Some(v.into()).filter(|s| !s.is_empty());
         self
     }
     /// Base URL, default [`DEFAULT_BASE_URL`]. Must be `https://`; `http://` is accepted only
     /// for a loopback host (`127.0.0.0/8`, `[::1]`, `localhost`), which is how tests and the
-    /// mock server run. A trailing `/` is ignored.
+    /// mock server run. A trailing `/` is ignored; an empty string restores the default.
     pub fn base_url(mut self, v: impl Into<String>) -> Self {
-        self.config.base_url = v.into();
+        self.base_url = Some(v.into()).filter(|s| !s.is_empty());
         self
     }
     /// Signature algorithm, default HMAC-SHA256.
     pub fn sign_type(mut self, v: SignType) -> Self {
-        self.config.sign_type = v;
+        self.sign_type = v;
         self
     }
     /// Connect timeout, default 5 s.
     pub fn connect_timeout(mut self, v: Duration) -> Self {
-        self.config.connect_timeout = v;
+        self.connect_timeout = v;
         self
     }
     /// Overall timeout of one call, default 10 s. It bounds the whole call: every attempt,
     /// every wait between retries and the clock-skew retry. No call takes longer.
     pub fn timeout(mut self, v: Duration) -> Self {
-        self.config.timeout = v;
+        self.timeout = v;
         self
     }
 
@@ -324,7 +385,7 @@ impl ConfigBuilder {
     /// transient failure the next URL in the list is tried; the client then keeps using the
     /// URL that last worked. Default: none.
     pub fn fallback_base_url(mut self, v: impl Into<String>) -> Self {
-        self.config.fallback_urls.push(v.into());
+        self.fallback_urls.push(v.into());
         self
     }
     /// Replaces the whole list of base URLs: the first becomes the primary
@@ -337,61 +398,65 @@ impl ConfigBuilder {
     {
         let mut urls = urls.into_iter().map(Into::into);
         if let Some(first) = urls.next() {
-            self.config.base_url = first;
+            self = self.base_url(first);
         }
-        self.config.fallback_urls = urls.collect();
+        self.fallback_urls = urls.collect();
         self
     }
     /// Bound on one attempt (connect, send, receive). Default: none, an attempt may use what
     /// is left of the overall [`timeout`](ConfigBuilder::timeout). Setting it lower lets a
-    /// hanging host give way to a retry or a fallback URL.
+    /// hanging host give way to a retry or a fallback URL. `Duration::ZERO` removes the bound.
     pub fn attempt_timeout(mut self, v: Duration) -> Self {
-        self.config.attempt_timeout = Some(v);
+        self.attempt_timeout = Some(v).filter(|d| !d.is_zero());
         self
     }
     /// The whole retry policy at once.
     pub fn retry_policy(mut self, v: RetryPolicy) -> Self {
-        self.config.retry = v;
+        self.retry = v;
         self
     }
     /// Retries after a transient failure, default [`DEFAULT_MAX_RETRIES`] (2); 0 disables.
     pub fn max_retries(mut self, v: u32) -> Self {
-        self.config.retry.max_retries = v;
+        self.retry.max_retries = v;
         self
     }
     /// Backoff between retries: the first wait and the largest one (defaults 200 ms and 2 s).
     /// Each wait is jittered down to half its nominal value.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.config.retry.initial_backoff = initial;
-        self.config.retry.max_backoff = max;
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max;
         self
     }
     /// Whether a `PARAM_ERROR 非法的Now参数` answer makes the client estimate its clock's skew
     /// from the response's HTTP `Date` header, retry once with a corrected `now` and keep the
     /// offset for later calls. Default `true`. Never applies to a request that sets `now`.
     pub fn clock_skew_correction(mut self, v: bool) -> Self {
-        self.config.clock_skew_correction = v;
+        self.clock_skew_correction = v;
         self
     }
     /// Whether the client caches authinfos per identity (appid, mch_id, sub_appid,
     /// sub_mch_id, store_id, device_id). Default `true`.
     pub fn cache(mut self, enabled: bool) -> Self {
-        self.config.cache.enabled = enabled;
+        self.cache.enabled = enabled;
+        self
+    }
+    /// The whole cache configuration at once (`refresh_margin: None` is the default margin).
+    pub fn cache_options(mut self, v: CacheOptions) -> Self {
+        self.cache = v;
         self
     }
     /// A fixed refresh margin: a cached authinfo is refreshed once its remaining validity is
     /// at or below it. Default: 10 % of `expires_in`, at least 60 s.
     pub fn cache_refresh_margin(mut self, v: Duration) -> Self {
-        self.config.cache.refresh_margin = Some(v);
+        self.cache.refresh_margin = Some(v);
         self
     }
     /// An explicit proxy: `http://host:port` (HTTP CONNECT) or `socks5://host:port` (SOCKS5,
     /// host names resolved by the proxy). Credentials may be given in the URL
     /// (percent-encoded) or with [`proxy_credentials`](ConfigBuilder::proxy_credentials).
-    /// Default: none; without one, the `HTTPS_PROXY`/`ALL_PROXY` environment variables apply
-    /// as before. An empty string means none.
+    /// Default: none; proxy environment variables are never read. An empty string means none.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy_url = Some(url.into()).filter(|s| !s.is_empty());
+        self.proxy_url = Some(Zeroizing::new(url.into())).filter(|s| !s.is_empty());
         self
     }
     /// User name and password for the proxy (basic auth for HTTP CONNECT, user/password
@@ -418,9 +483,40 @@ impl ConfigBuilder {
         self
     }
     /// Whether the bundled Mozilla roots are trusted. Default `true`; `false` trusts only the
-    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file).
+    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file)
+    /// (and the system store if [`trust_store`](ConfigBuilder::trust_store) asks for it).
     pub fn builtin_roots(mut self, v: bool) -> Self {
-        self.config.trust.builtin = v;
+        self.trust_builtin = v;
+        self
+    }
+    /// Which roots verify the server besides the custom CAs: [`TrustStore::Bundled`] (default,
+    /// Mozilla's roots in the library), [`TrustStore::System`] (the device's store, read by
+    /// [`build`](ConfigBuilder::build): on Android the system CA directory, on Linux the
+    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::trust`].
+    pub fn trust_store(mut self, v: TrustStore) -> Self {
+        self.trust_store = v;
+        self
+    }
+    /// Reads the system store from `path` instead of the platform's location: a directory of PEM
+    /// files laid out like Android's (every regular file is read; text after the PEM block is
+    /// ignored) or a PEM bundle file. Used when the trust store is `System` or `Both`.
+    pub fn system_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.system_ca_path = Some(path.into());
+        self
+    }
+    /// Android: also trust the CAs the user added in Settings
+    /// (`/data/misc/user/<user>/cacerts-added`; none added is fine). Default `false`: a
+    /// user-installed CA can intercept the traffic. Elsewhere it needs
+    /// [`user_ca_path`](ConfigBuilder::user_ca_path).
+    pub fn user_cas(mut self, v: bool) -> Self {
+        self.user_cas = v;
+        self
+    }
+    /// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file)
+    /// instead of Android's location; implies [`user_cas(true)`](ConfigBuilder::user_cas).
+    pub fn user_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.user_ca_path = Some(path.into());
+        self.user_cas = true;
         self
     }
     /// The log callback. It receives each attempt, retry, failover, cache hit and refresh,
@@ -428,6 +524,11 @@ impl ConfigBuilder {
     /// Default: none.
     pub fn logger(mut self, f: LogFn) -> Self {
         self.log_fn = Some(f);
+        self
+    }
+    /// Removes the log callback set before.
+    pub fn without_logger(mut self) -> Self {
+        self.log_fn = None;
         self
     }
     /// Same as [`logger`](ConfigBuilder::logger), from a closure.
@@ -439,11 +540,111 @@ impl ConfigBuilder {
         self.log_level = v;
         self
     }
+    /// Relay mode: get authinfos from this `wxface-relay` base URL (`https://`, or `http://`
+    /// for a loopback host) instead of WeChat. The terminal then holds no API key (setting
+    /// one is refused), `mch_id` and `appid` are optional (the relay knows the merchant), and
+    /// one of [`relay_token`](ConfigBuilder::relay_token) or
+    /// [`relay_client_cert`](ConfigBuilder::relay_client_cert) is required. Retries, the
+    /// deadline, proxies, trust roots and the cache apply as in direct mode. An empty string
+    /// means direct mode (the default).
+    pub fn relay_url(mut self, url: impl Into<String>) -> Self {
+        self.relay_url = Some(url.into()).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped
+    /// on drop, never shown. An empty string removes it.
+    pub fn relay_token(mut self, token: impl Into<String>) -> Self {
+        self.relay_token = Some(Zeroizing::new(token.into())).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's client certificate chain and private key, in PEM (mutual
+    /// TLS; the relay reads the device id from the certificate). The key is copied and wiped
+    /// on drop. Empty certificate and key remove them.
+    pub fn relay_client_cert(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        let (cert, key) = (cert_pem.into(), Zeroizing::new(key_pem.into()));
+        self.relay_client_cert = (!cert.is_empty() || !key.is_empty()).then_some((cert, key));
+        self
+    }
 
-    /// Validates and returns the configuration.
-    pub fn build(mut self) -> Result<Config> {
-        self.config.proxy = build_proxy(
-            self.proxy_url.as_deref(),
+    /// Validates every value and returns the configuration; the error names the first field
+    /// it refuses.
+    pub fn build(self) -> Result<Config> {
+        let relay = crate::relay_setting::setting(
+            self.relay_url.as_deref(),
+            self.relay_token.as_ref(),
+            self.relay_client_cert.as_ref(),
+            self.key.is_some(),
+        )?;
+        if relay.is_none() {
+            if self.mch_id.is_empty() {
+                return Err(Error::invalid("mch_id", "is not set"));
+            }
+            if self.appid.is_empty() {
+                return Err(Error::invalid("appid", "is not set"));
+            }
+            if self.key.is_none() {
+                return Err(Error::invalid("api_key", "is not set"));
+            }
+        }
+        let key = self.key;
+        if !self.mch_id.is_empty() || relay.is_none() {
+            validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
+        }
+        if !self.appid.is_empty() || relay.is_none() {
+            validate::text("appid", &self.appid, validate::ID_MAX)?;
+        }
+        if let Some(v) = &self.sub_mch_id {
+            validate::text("sub_mch_id", v, validate::ID_MAX)?;
+        }
+        if let Some(v) = &self.sub_appid {
+            validate::text("sub_appid", v, validate::ID_MAX)?;
+        }
+        let base_url = normalize_base_url(
+            "base_url",
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+        )?;
+        let fallback_urls = self
+            .fallback_urls
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                normalize_base_url("fallback_base_url", url).map_err(|e| match e {
+                    Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+                        field,
+                        reason: format!("fallback URL {}: {reason}", i + 1),
+                    },
+                    other => other,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let r = &self.retry;
+        if r.initial_backoff > r.max_backoff {
+            return Err(Error::invalid(
+                "backoff",
+                "the initial backoff exceeds the largest one",
+            ));
+        }
+        for (field, d) in [
+            ("connect_timeout", self.connect_timeout),
+            ("timeout", self.timeout),
+            (
+                "attempt_timeout",
+                self.attempt_timeout.unwrap_or(self.timeout),
+            ),
+        ] {
+            if d.is_zero() {
+                return Err(Error::invalid(field, "must be greater than zero"));
+            }
+            if d > MAX_TIMEOUT {
+                return Err(Error::invalid(field, "must be at most 24 hours"));
+            }
+        }
+        let proxy = build_proxy(
+            self.proxy_url.as_deref().map(String::as_str),
             self.proxy_username.as_deref(),
             self.proxy_password.as_deref().map(String::as_str),
         )?;
@@ -457,47 +658,57 @@ impl ConfigBuilder {
             })?;
             extra.extend(parse_ca("ca_file", &pem)?);
         }
-        if !self.config.trust.builtin && extra.is_empty() {
+        if self.trust_store.uses_system() {
+            let path = match &self.system_ca_path {
+                Some(p) => p.clone(),
+                None => trust::default_system_location()?,
+            };
+            extra.extend(trust::load("system_ca_path", &path)?);
+        }
+        if self.user_cas {
+            match (&self.user_ca_path, trust::default_user_location()) {
+                (Some(p), _) => extra.extend(trust::load("user_ca_path", p)?),
+                // Android, nothing added by the user: nothing to add.
+                (None, Some(p)) if !p.exists() => {}
+                (None, Some(p)) => extra.extend(trust::load("user_ca_path", &p)?),
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "user_cas",
+                        "there is no user CA store on this platform; set user_ca_path",
+                    ));
+                }
+            }
+        }
+        let trust_builtin = self.trust_builtin && self.trust_store.uses_bundled();
+        if !trust_builtin && extra.is_empty() {
             return Err(Error::invalid(
                 "ca_pem",
                 "the bundled roots are disabled and no CA certificate was given",
             ));
         }
-        self.config.trust.extra = Arc::new(extra);
-        self.config.logger = Logger::new(self.log_fn.take(), self.log_level);
-        let c = &mut self.config;
-        validate::text("mch_id", &c.mch_id, validate::ID_MAX)?;
-        validate::text("appid", &c.appid, validate::ID_MAX)?;
-        if let Some(v) = &c.sub_mch_id {
-            validate::text("sub_mch_id", v, validate::ID_MAX)?;
-        }
-        if let Some(v) = &c.sub_appid {
-            validate::text("sub_appid", v, validate::ID_MAX)?;
-        }
-        c.base_url = normalize_base_url(&c.base_url)?;
-        for url in &mut c.fallback_urls {
-            *url = normalize_base_url(url)?;
-        }
-        let r = &c.retry;
-        if r.initial_backoff > r.max_backoff {
-            return Err(Error::invalid(
-                "backoff",
-                "the initial backoff exceeds the largest one",
-            ));
-        }
-        for (field, d) in [
-            ("connect_timeout", c.connect_timeout),
-            ("timeout", c.timeout),
-            ("attempt_timeout", c.attempt_timeout.unwrap_or(c.timeout)),
-        ] {
-            if d.is_zero() {
-                return Err(Error::invalid(field, "must be greater than zero"));
-            }
-        }
-        if c.connect_timeout > c.timeout {
-            c.connect_timeout = c.timeout;
-        }
-        Ok(self.config)
+        Ok(Config {
+            mch_id: self.mch_id,
+            appid: self.appid,
+            key,
+            sub_mch_id: self.sub_mch_id,
+            sub_appid: self.sub_appid,
+            base_url,
+            sign_type: self.sign_type,
+            connect_timeout: self.connect_timeout.min(self.timeout),
+            timeout: self.timeout,
+            fallback_urls,
+            attempt_timeout: self.attempt_timeout,
+            retry: self.retry,
+            clock_skew_correction: self.clock_skew_correction,
+            cache: self.cache,
+            proxy,
+            trust: TrustSetting {
+                builtin: trust_builtin,
+                extra: Arc::new(extra),
+            },
+            logger: Logger::new(self.log_fn, self.log_level),
+            relay,
+        })
     }
 }
 
@@ -507,45 +718,14 @@ fn build_proxy(
     username: Option<&str>,
     password: Option<&str>,
 ) -> Result<Option<ProxySetting>> {
-    let Some(url) = url else {
-        if username.is_some() {
-            return Err(Error::invalid(
-                "proxy",
-                "credentials were given without a proxy",
-            ));
-        }
-        return Ok(None);
-    };
-    // Never echo the URL: it may carry a password.
-    let err = |reason: &str| Error::invalid("proxy", reason.to_owned());
-    let scheme = url
-        .split_once("://")
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .ok_or_else(|| err("must be http://host:port or socks5://host:port"))?;
-    if !matches!(scheme.as_str(), "http" | "socks5" | "socks5h") {
-        return Err(err(
-            "scheme must be http (HTTP CONNECT) or socks5; https and socks4 proxies are not supported",
-        ));
+    match url {
+        Some(url) => ProxySetting::parse(url, username, password).map(Some),
+        None if username.is_some() => Err(Error::invalid(
+            "proxy",
+            "credentials were given without a proxy",
+        )),
+        None => Ok(None),
     }
-    let url = if scheme == "socks5h" {
-        format!("socks5{}", &url[7..])
-    } else {
-        url.to_owned()
-    };
-    let mut proxy = ureq::Proxy::new(&url).map_err(|_| err("is not a valid proxy URL"))?;
-    if let Some(user) = username {
-        let mut b = ureq::Proxy::builder(proxy.protocol())
-            .host(proxy.host())
-            .port(proxy.port())
-            .username(user);
-        if let Some(pw) = password {
-            b = b.password(pw);
-        }
-        proxy = b
-            .build()
-            .map_err(|_| err("the proxy credentials are not acceptable"))?;
-    }
-    Ok(Some(ProxySetting { proxy }))
 }
 
 /// Every `CERTIFICATE` block of a PEM text.
@@ -564,88 +744,12 @@ fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificat
     Ok(certs)
 }
 
-/// Checks the scheme and host rule and strips a trailing slash.
-fn normalize_base_url(url: &str) -> Result<String> {
-    let err = |reason: &str| Error::invalid("base_url", reason.to_owned());
-    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(err("contains whitespace or control characters"));
-    }
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| err("must start with https:// (or http:// for a loopback host)"))?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
-        return Err(err("has no host"));
-    }
-    if authority.contains('@') || rest.contains(['?', '#']) {
-        return Err(err("must not contain credentials, a query or a fragment"));
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => {
-            return Err(err(
-                "plain http:// is only allowed for a loopback host (tests, the mock); use https://",
-            ));
-        }
-        _ => return Err(err("scheme must be https (or http for a loopback host)")),
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn key() -> ApiKey {
         ApiKey::new("0123456789abcdef0123456789abcdef").unwrap()
-    }
-
-    #[test]
-    fn base_url_rules() {
-        for ok in [
-            "https://payapp.weixin.qq.com",
-            "https://payapp.weixin.qq.com/",
-            "http://127.0.0.1:8080",
-            "http://127.9.9.9",
-            "http://localhost:1/",
-            "http://[::1]:99",
-            "https://10.0.0.1:8443/prefix",
-        ] {
-            assert!(normalize_base_url(ok).is_ok(), "{ok}");
-        }
-        assert_eq!(
-            normalize_base_url("http://127.0.0.1:1/").unwrap(),
-            "http://127.0.0.1:1"
-        );
-        for bad in [
-            "",
-            "payapp.weixin.qq.com",
-            "http://payapp.weixin.qq.com",
-            "http://10.0.0.1",
-            "http://127.0.0.1.evil.com",
-            "http://localhost.evil.com",
-            "ftp://127.0.0.1",
-            "https://user:pw@host",
-            "https://host/?q",
-            "https:// host",
-            "https://",
-        ] {
-            assert!(normalize_base_url(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
@@ -664,6 +768,13 @@ mod tests {
                 .build()
                 .is_err()
         );
+        for too_long in [Duration::MAX, MAX_TIMEOUT + Duration::from_nanos(1)] {
+            let err = Config::builder("1", "wx1", key())
+                .timeout(too_long)
+                .build()
+                .unwrap_err();
+            assert_eq!(err.to_string(), "invalid timeout: must be at most 24 hours");
+        }
         let c = Config::builder("1", "wx1", key())
             .sub_appid("")
             .build()

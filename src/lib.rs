@@ -28,16 +28,24 @@
 pub mod authinfo;
 mod cache;
 mod client;
+mod clock;
 mod config;
+mod endpoint;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
+pub mod json;
 pub mod log;
+mod proxy;
+mod relay;
+mod relay_setting;
 mod retry;
 mod secret;
 pub mod sign;
+mod test_hook;
 mod transport;
+pub mod trust;
 mod validate;
 pub mod xml;
 
@@ -52,6 +60,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
 pub use secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
+pub use trust::TrustStore;
 
 /// The crate version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -74,13 +74,78 @@ enum Link {
     Static,
 }
 
+/// How a C test program is built and run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Plain,
+    /// Under valgrind's memcheck, leaks included.
+    Valgrind,
+    /// Compiled with gcc's AddressSanitizer (with LeakSanitizer) and UBSan; the library itself
+    /// is not instrumented, but every allocation and free it makes goes through ASan's malloc.
+    Sanitizers,
+}
+
+impl Mode {
+    fn suffix(self) -> &'static str {
+        match self {
+            Mode::Plain => "",
+            Mode::Valgrind => "_vg",
+            Mode::Sanitizers => "_asan",
+        }
+    }
+
+    fn cflags(self) -> &'static [&'static str] {
+        match self {
+            Mode::Sanitizers => &["-fsanitize=address,undefined", "-fno-omit-frame-pointer"],
+            _ => &[],
+        }
+    }
+
+    /// The command that runs `exe` in this mode.
+    fn command(self, exe: &Path) -> Command {
+        let mut cmd = self.bare_command(exe);
+        // cargo test puts target/<profile> on LD_LIBRARY_PATH, which wins over the rpath and
+        // may hold an older libwxface.so.0.1: point the loader at the library under test.
+        cmd.env("LD_LIBRARY_PATH", &env().lib_dir);
+        cmd
+    }
+
+    fn bare_command(self, exe: &Path) -> Command {
+        match self {
+            Mode::Plain => Command::new(exe),
+            Mode::Valgrind => valgrind(exe),
+            Mode::Sanitizers => {
+                let mut cmd = Command::new(exe);
+                cmd.env(
+                    "ASAN_OPTIONS",
+                    "detect_leaks=1:halt_on_error=1:abort_on_error=0",
+                )
+                .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+                cmd
+            }
+        }
+    }
+}
+
 /// Compiles one source with `compiler` (`gcc -std=c99` or `g++ -std=c++11`), warnings as
 /// errors; returns the executable.
 fn compile(compiler: &str, std: &str, source: &Path, link: Link, name: &str) -> PathBuf {
+    compile_with(compiler, std, source, link, name, &[])
+}
+
+fn compile_with(
+    compiler: &str,
+    std: &str,
+    source: &Path,
+    link: Link,
+    name: &str,
+    flags: &[&str],
+) -> PathBuf {
     let e = env();
     let exe = e.work.join(name);
     let mut cmd = Command::new(compiler);
     cmd.args([std, "-Wall", "-Wextra", "-Werror", "-g", "-pthread"])
+        .args(flags)
         .arg("-I")
         .arg(root().join("include"))
         .arg(source);
@@ -113,9 +178,17 @@ fn compile(compiler: &str, std: &str, source: &Path, link: Link, name: &str) -> 
     exe
 }
 
-/// Compiles one C source against the shared library; returns the executable.
-fn compile_c(source: &Path, name: &str) -> PathBuf {
-    compile("gcc", "-std=c99", source, Link::Shared, name)
+/// Compiles one C source against the shared library for `mode`; returns the executable.
+fn compile_c(source: &Path, name: &str, mode: Mode) -> PathBuf {
+    let name = format!("{name}{}", mode.suffix());
+    compile_with(
+        "gcc",
+        "-std=c99",
+        source,
+        Link::Shared,
+        &name,
+        mode.cflags(),
+    )
 }
 
 fn refused_url() -> String {
@@ -137,6 +210,8 @@ fn valgrind(exe: &Path) -> Command {
         "--error-exitcode=99",
         "--errors-for-leak-kinds=definite,indirect",
         "--quiet",
+        // Deep enough that the suppressions see rustls under ureq's transport layers.
+        "--num-callers=40",
     ])
     .arg(format!(
         "--suppressions={}",
@@ -150,41 +225,39 @@ fn valgrind(exe: &Path) -> Command {
     cmd
 }
 
-fn ffi_suite(under_valgrind: bool) {
-    let exe = compile_c(
-        &root().join("tests/c/test_ffi.c"),
-        if under_valgrind {
-            "test_ffi_vg"
-        } else {
-            "test_ffi"
-        },
-    );
+fn ffi_suite(mode: Mode) {
+    let exe = compile_c(&root().join("tests/c/test_ffi.c"), "test_ffi", mode);
     let mock = MockServer::start(MockConfig::default()).unwrap();
-    let mut cmd = if under_valgrind {
-        valgrind(&exe)
-    } else {
-        Command::new(&exe)
-    };
-    let out = run(cmd
+    let out = run(mode
+        .command(&exe)
         .env("WXFACE_MOCK_URL", mock.base_url())
         .env("WXFACE_MOCK_KEY", DEFAULT_KEY)
-        .env("WXFACE_REFUSED_URL", refused_url()));
+        .env("WXFACE_REFUSED_URL", refused_url())
+        .env("WXFACE_BAD_CONFIG", root().join("tests/bad_config.tsv")));
     let t = text(&out);
-    assert!(
-        out.status.success(),
-        "test_ffi failed (valgrind: {under_valgrind}):\n{t}"
-    );
+    assert!(out.status.success(), "test_ffi failed ({mode:?}):\n{t}");
     assert!(t.contains(" passed, 0 failed"), "unexpected output:\n{t}");
+    // This library is the debug build, which has the panic hook: the panic test must have run.
+    assert_eq!(
+        t.contains("panic test ran"),
+        cfg!(debug_assertions),
+        "panic test ({mode:?}):\n{t}"
+    );
 }
 
 #[test]
 fn ffi_suite_plain() {
-    ffi_suite(false);
+    ffi_suite(Mode::Plain);
 }
 
 #[test]
 fn ffi_suite_under_valgrind() {
-    ffi_suite(true);
+    ffi_suite(Mode::Valgrind);
+}
+
+#[test]
+fn ffi_suite_under_sanitizers() {
+    ffi_suite(Mode::Sanitizers);
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -210,25 +283,14 @@ fn example_cmd(cmd: &mut Command, base_url: &str, rawdata: &str) -> Output {
         .env("WXFACE_RAWDATA", rawdata))
 }
 
-fn run_examples(under_valgrind: bool) {
+fn run_examples(mode: Mode) {
     let mock = MockServer::start(MockConfig::default()).unwrap();
     for source in examples() {
         let stem = source.file_stem().unwrap().to_string_lossy().into_owned();
-        let exe = compile_c(
-            &source,
-            &format!("{stem}{}", if under_valgrind { "_vg" } else { "" }),
-        );
-        let mut cmd = if under_valgrind {
-            valgrind(&exe)
-        } else {
-            Command::new(&exe)
-        };
-        let out = example_cmd(&mut cmd, &mock.base_url(), "rawdata+/=");
+        let exe = compile_c(&source, &stem, mode);
+        let out = example_cmd(&mut mode.command(&exe), &mock.base_url(), "rawdata+/=");
         let t = text(&out);
-        assert!(
-            out.status.success(),
-            "{stem} failed (valgrind: {under_valgrind}):\n{t}"
-        );
+        assert!(out.status.success(), "{stem} failed ({mode:?}):\n{t}");
         assert!(
             t.contains("authinfo: MOCKAUTHINFO") && t.contains("expires_in: 3600"),
             "{stem}:\n{t}"
@@ -238,12 +300,17 @@ fn run_examples(under_valgrind: bool) {
 
 #[test]
 fn examples_succeed_against_the_mock() {
-    run_examples(false);
+    run_examples(Mode::Plain);
 }
 
 #[test]
 fn examples_succeed_under_valgrind() {
-    run_examples(true);
+    run_examples(Mode::Valgrind);
+}
+
+#[test]
+fn examples_succeed_under_sanitizers() {
+    run_examples(Mode::Sanitizers);
 }
 
 #[test]
@@ -252,9 +319,10 @@ fn example_reports_remote_failure_and_exit_code() {
     let exe = compile_c(
         &root().join("examples-c/get_authinfo.c"),
         "get_authinfo_fail",
+        Mode::Plain,
     );
     let out = example_cmd(
-        &mut Command::new(&exe),
+        &mut Mode::Plain.command(&exe),
         &mock.base_url(),
         "MOCK:signed-error",
     );
@@ -271,7 +339,11 @@ fn example_reports_remote_failure_and_exit_code() {
         "the key leaked into the output:\n{t}"
     );
     // Arguments take precedence over the environment.
-    let out = example_cmd(Command::new(&exe).arg("--key=short"), &mock.base_url(), "x");
+    let out = example_cmd(
+        Mode::Plain.command(&exe).arg("--key=short"),
+        &mock.base_url(),
+        "x",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains("WXFACE_ERR_INVALID_ARGUMENT"),
@@ -312,20 +384,13 @@ fn header_compiles_as_cpp() {
         Link::Shared,
         "header_cpp",
     );
-    assert!(run(&mut Command::new(&exe)).status.success());
+    assert!(run(&mut Mode::Plain.command(&exe)).status.success());
 }
 
 /// The field options through the C ABI: cache, retries, deadline, failover, clock correction,
 /// TLS trust, real proxies and the log callback (tests/c/test_field.c).
-fn field_suite(under_valgrind: bool) {
-    let exe = compile_c(
-        &root().join("tests/c/test_field.c"),
-        if under_valgrind {
-            "test_field_vg"
-        } else {
-            "test_field"
-        },
-    );
+fn field_suite(mode: Mode) {
+    let exe = compile_c(&root().join("tests/c/test_field.c"), "test_field", mode);
     let mock = MockServer::start(MockConfig::default()).unwrap();
     let flaky = MockServer::start(MockConfig {
         fail_first: 3,
@@ -349,16 +414,26 @@ fn field_suite(under_valgrind: bool) {
         ..MockConfig::default()
     })
     .unwrap();
-    let ca_file = env().work.join(format!("ca-{under_valgrind}.pem"));
+    let ca_file = env().work.join(format!("ca-{mode:?}.pem"));
     std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    // Trust stores laid out like Android's cacerts: hashed name, PEM block, then a text dump.
+    let android_dir = env().work.join(format!("cacerts-{mode:?}"));
+    let other_dir = env().work.join(format!("cacerts-other-{mode:?}"));
+    for (dir, pem) in [
+        (&android_dir, ca.ca_pem()),
+        (&other_dir, TestCa::new().unwrap().ca_pem()),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("5ed36f99.0"),
+            format!("{pem}Certificate:\n    Data:\n        Version: 3 (0x2)\n"),
+        )
+        .unwrap();
+    }
     let http_proxy = tinyproxy(None);
     let socks_proxy = microsocks(None);
 
-    let mut cmd = if under_valgrind {
-        valgrind(&exe)
-    } else {
-        Command::new(&exe)
-    };
+    let mut cmd = mode.command(&exe);
     let out = run(cmd
         .env("WXFACE_MOCK_KEY", DEFAULT_KEY)
         .env("WXFACE_MOCK_URL", mock.base_url())
@@ -367,14 +442,13 @@ fn field_suite(under_valgrind: bool) {
         .env("WXFACE_TLS_URL", tls.base_url())
         .env("WXFACE_TLS_WRONG_URL", wrong.base_url())
         .env("WXFACE_TLS_CA", &ca_file)
+        .env("WXFACE_TLS_ANDROID_DIR", &android_dir)
+        .env("WXFACE_TLS_OTHER_DIR", &other_dir)
         .env("WXFACE_REFUSED_URL", refused_url())
         .env("WXFACE_HTTP_PROXY", http_proxy.url("http"))
         .env("WXFACE_SOCKS_PROXY", socks_proxy.url("socks5")));
     let t = text(&out);
-    assert!(
-        out.status.success(),
-        "test_field failed (valgrind: {under_valgrind}):\n{t}"
-    );
+    assert!(out.status.success(), "test_field failed ({mode:?}):\n{t}");
     assert!(t.contains(" passed, 0 failed"), "unexpected output:\n{t}");
     assert!(
         http_proxy.log().contains("CONNECT"),
@@ -385,10 +459,15 @@ fn field_suite(under_valgrind: bool) {
 
 #[test]
 fn field_suite_plain() {
-    field_suite(false);
+    field_suite(Mode::Plain);
 }
 
 #[test]
 fn field_suite_under_valgrind() {
-    field_suite(true);
+    field_suite(Mode::Valgrind);
+}
+
+#[test]
+fn field_suite_under_sanitizers() {
+    field_suite(Mode::Sanitizers);
 }

@@ -102,9 +102,10 @@ fn final_failures_are_never_retried() {
     assert_eq!(server.request_count(), before);
 }
 
-/// Scheduling slack for the elapsed-time checks: the test machine may be busy (the C suite runs
-/// under valgrind in parallel). Without the deadline these calls would take many seconds.
-const SLACK: Duration = Duration::from_millis(1000);
+/// A bound that only catches a deadline that is not enforced: without it the calls below would
+/// take about 30 s (50 retries of slow failures) or hang. The exact bound is unit-tested with a
+/// manual clock in `src/retry.rs`.
+const NO_DEADLINE: Duration = Duration::from_secs(10);
 
 #[test]
 fn the_overall_deadline_is_never_exceeded() {
@@ -130,7 +131,7 @@ fn the_overall_deadline_is_never_exceeded() {
         matches!(err, Error::HttpStatus(500) | Error::Timeout(_)),
         "{err:?}"
     );
-    assert!(elapsed <= timeout + SLACK, "took {elapsed:?}");
+    assert!(elapsed < NO_DEADLINE, "took {elapsed:?}");
     assert!(
         server.request_count() >= 2,
         "at least one retry fits: {}",
@@ -154,7 +155,7 @@ fn the_overall_deadline_is_never_exceeded() {
     let err = client.get_authinfo(&request(RAWDATA)).unwrap_err();
     let elapsed = t0.elapsed();
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
-    assert!(elapsed <= timeout + SLACK, "took {elapsed:?}");
+    assert!(elapsed < NO_DEADLINE, "took {elapsed:?}");
     assert!(
         server.request_count() >= 2,
         "the attempt timeout allows a retry"
@@ -170,15 +171,14 @@ fn failover_to_the_next_base_url_and_stay_there() {
         builder_for(&dead)
             .fallback_base_url(server.base_url())
             .cache(false)
-            .backoff(Duration::from_secs(5), Duration::from_secs(5)),
+            // Longer than the whole call's 10 s: a call that waited it would give up instead.
+            .backoff(Duration::from_secs(60), Duration::from_secs(60)),
     );
     assert_eq!(client.config().base_urls().len(), 2);
-    let t0 = Instant::now();
+    // Switching to an untried URL does not wait for the backoff.
     let r = client
         .get_authinfo_with(&request(RAWDATA), &CallOptions::default())
-        .expect("the fallback answers");
-    // Switching to an untried URL does not wait for the (5 s) backoff.
-    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+        .expect("the fallback answers without waiting");
     assert_eq!(r.attempts, 2);
     assert_eq!(server.request_count(), 1);
     assert!(logs.contains("retry 1/2"), "{:?}", logs.lines());
@@ -233,7 +233,7 @@ fn bad_fallback_urls_are_refused() {
     assert!(matches!(
         err,
         Error::InvalidArgument {
-            field: "base_url",
+            field: "fallback_base_url",
             ..
         }
     ));

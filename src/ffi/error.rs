@@ -1,12 +1,60 @@
-//! Status recording for the C ABI: the per-thread "last error" and the panic guards.
+//! Status codes, the per-thread last error, and the panic boundary every export runs inside.
 
 use std::cell::RefCell;
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::{WXFACE_ERR_BUFFER_TOO_SMALL, WXFACE_ERR_PANIC, WXFACE_OK, wxface_status};
 use crate::error::Error;
 
+/// Status code returned by every fallible function. Values are stable; new codes may be
+/// added, so treat unknown values as failures.
+pub type wxface_status = u32;
+
+/// Success.
+pub const WXFACE_OK: wxface_status = 0;
+/// NULL, invalid UTF-8, or a value the protocol refuses (named in the message); nothing was sent.
+pub const WXFACE_ERR_INVALID_ARGUMENT: wxface_status = 1;
+/// DNS failure, connection refused or reset, or closed before the full answer. Transient.
+pub const WXFACE_ERR_NETWORK: wxface_status = 2;
+/// The connect, attempt or overall timeout expired. Transient.
+pub const WXFACE_ERR_TIMEOUT: wxface_status = 3;
+/// TLS handshake or certificate verification failed: check the clock, proxies and the CA.
+pub const WXFACE_ERR_TLS: wxface_status = 4;
+/// An HTTP status other than 200 (in the message). 5xx is transient.
+pub const WXFACE_ERR_HTTP_STATUS: wxface_status = 5;
+/// Not the expected XML, too large, a field missing, or an echoed id that is not ours.
+pub const WXFACE_ERR_BAD_RESPONSE: wxface_status = 6;
+/// A SUCCESS answer whose signature is missing or wrong. Never use its content.
+pub const WXFACE_ERR_SIGNATURE: wxface_status = 7;
+/// WeChat said no: see `wxface_last_error_return_code()` / `_return_msg()`.
+pub const WXFACE_ERR_REMOTE: wxface_status = 8;
+/// The caller's buffer is too small; the required size was stored in `*needed`.
+pub const WXFACE_ERR_BUFFER_TOO_SMALL: wxface_status = 9;
+/// A bug inside wxface was caught at the boundary (the process goes on). Please report it.
+pub const WXFACE_ERR_PANIC: wxface_status = 10;
+
+/// The name of a status, e.g. "WXFACE_ERR_TIMEOUT"; "WXFACE_ERR_UNKNOWN" for other values
+/// (static).
+#[unsafe(no_mangle)]
+pub extern "C" fn wxface_status_name(status: wxface_status) -> *const c_char {
+    let name: &'static str = match status {
+        WXFACE_OK => "WXFACE_OK\0",
+        WXFACE_ERR_INVALID_ARGUMENT => "WXFACE_ERR_INVALID_ARGUMENT\0",
+        WXFACE_ERR_NETWORK => "WXFACE_ERR_NETWORK\0",
+        WXFACE_ERR_TIMEOUT => "WXFACE_ERR_TIMEOUT\0",
+        WXFACE_ERR_TLS => "WXFACE_ERR_TLS\0",
+        WXFACE_ERR_HTTP_STATUS => "WXFACE_ERR_HTTP_STATUS\0",
+        WXFACE_ERR_BAD_RESPONSE => "WXFACE_ERR_BAD_RESPONSE\0",
+        WXFACE_ERR_SIGNATURE => "WXFACE_ERR_SIGNATURE\0",
+        WXFACE_ERR_REMOTE => "WXFACE_ERR_REMOTE\0",
+        WXFACE_ERR_BUFFER_TOO_SMALL => "WXFACE_ERR_BUFFER_TOO_SMALL\0",
+        WXFACE_ERR_PANIC => "WXFACE_ERR_PANIC\0",
+        _ => "WXFACE_ERR_UNKNOWN\0",
+    };
+    name.as_ptr().cast()
+}
+
+/// The last failure on this thread. `None` after a success, so a success allocates nothing.
 struct LastError {
     status: wxface_status,
     message: CString,
@@ -14,32 +62,32 @@ struct LastError {
     return_msg: CString,
 }
 
-impl LastError {
-    fn ok() -> LastError {
-        LastError {
-            status: WXFACE_OK,
-            message: CString::default(),
-            return_code: CString::default(),
-            return_msg: CString::default(),
-        }
-    }
-}
-
 thread_local! {
-    static LAST: RefCell<LastError> = RefCell::new(LastError::ok());
+    static LAST: RefCell<Option<LastError>> = const { RefCell::new(None) };
 }
 
-fn c_string(s: &str) -> CString {
+/// A string for C: a NUL inside (never produced by the core) becomes a space.
+pub(crate) fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
-fn set(last: LastError) -> wxface_status {
-    let status = last.status;
+/// A secret (the authinfo) for C, copied once, straight into the CString: no intermediate copy
+/// is left unwiped in freed memory. The core never produces a NUL in it; if one came, the
+/// refused bytes are wiped and the result is empty.
+pub(crate) fn c_secret(s: &str) -> CString {
+    CString::new(s.as_bytes().to_vec()).unwrap_or_else(|e| {
+        zeroize::Zeroize::zeroize(&mut e.into_vec());
+        CString::default()
+    })
+}
+
+fn set(last: Option<LastError>) -> wxface_status {
+    let status = last.as_ref().map_or(WXFACE_OK, |l| l.status);
     LAST.with(|l| *l.borrow_mut() = last);
     status
 }
 
-/// Why an ABI call failed: a core error, or a failure only the ABI has.
+/// Why an entry point failed: a core error, or a failure only the ABI has.
 pub(crate) enum Failure {
     Core(Error),
     BufferTooSmall { needed: usize },
@@ -51,96 +99,127 @@ impl From<Error> for Failure {
     }
 }
 
-fn record_failure(f: Failure) -> wxface_status {
-    match f {
-        Failure::Core(e) => record_error(&e),
-        Failure::BufferTooSmall { needed } => set(LastError {
-            status: WXFACE_ERR_BUFFER_TOO_SMALL,
-            message: c_string(&format!("buffer too small: {needed} bytes needed")),
-            ..LastError::ok()
-        }),
-    }
+fn failure(status: wxface_status, message: &str) -> Option<LastError> {
+    Some(LastError {
+        status,
+        message: c_string(message),
+        return_code: CString::default(),
+        return_msg: CString::default(),
+    })
 }
 
-fn record_error(e: &Error) -> wxface_status {
-    let (code, msg) = e.remote().unwrap_or(("", ""));
-    set(LastError {
-        status: e.kind().code(),
-        message: c_string(&e.to_string()),
-        return_code: c_string(code),
-        return_msg: c_string(msg),
+fn record(f: Failure) -> wxface_status {
+    set(match f {
+        Failure::Core(e) => {
+            let (code, msg) = e.remote().unwrap_or(("", ""));
+            Some(LastError {
+                status: e.kind().code(),
+                message: c_string(&e.to_string()),
+                return_code: c_string(code),
+                return_msg: c_string(msg),
+            })
+        }
+        Failure::BufferTooSmall { needed } => failure(
+            WXFACE_ERR_BUFFER_TOO_SMALL,
+            &format!("buffer too small: {needed} bytes needed"),
+        ),
     })
 }
 
 fn record_panic() -> wxface_status {
-    set(LastError {
-        status: WXFACE_ERR_PANIC,
-        message: c_string("internal error: wxface caught a panic (please report this bug)"),
-        ..LastError::ok()
-    })
+    set(failure(
+        WXFACE_ERR_PANIC,
+        "internal error: wxface caught a panic (please report this bug)",
+    ))
 }
 
-/// Runs `f`, records its outcome for `wxface_last_error_*`, and turns a panic into
-/// `WXFACE_ERR_PANIC`.
+/// The panic boundary of every entry point that returns a status: runs `f`, records the
+/// outcome for `wxface_last_error_*`, and turns a panic into `WXFACE_ERR_PANIC`.
 pub(crate) fn guard(f: impl FnOnce() -> Result<(), Failure>) -> wxface_status {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => set(LastError::ok()),
-        Ok(Err(e)) => record_failure(e),
+        Ok(Ok(())) => set(None),
+        Ok(Err(e)) => record(e),
         Err(_) => record_panic(),
     }
 }
 
-/// Runs a constructor returning a pointer; a panic gives NULL (and is recorded).
+/// The panic boundary of constructors returning a pointer: a panic gives NULL (recorded).
 pub(crate) fn guard_ptr<T>(f: impl FnOnce() -> *mut T) -> *mut T {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(|| {
+        crate::test_hook::maybe_panic();
+        f()
+    }))
+    .unwrap_or_else(|_| {
         record_panic();
         std::ptr::null_mut()
     })
 }
 
-/// Runs a function that cannot fail except by panicking; a panic gives `fallback`.
+/// The panic boundary of functions that cannot fail otherwise: a panic gives `fallback`.
 pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
 }
 
-/// The status of the last wxface call on this thread that returns a `wxface_status`.
-///
-/// Thread-safety: per thread; reads only the calling thread's record.
+/// Reads the calling thread's last error.
+fn last<R>(get: impl FnOnce(Option<&LastError>) -> R) -> R {
+    LAST.with(|l| get(l.borrow().as_ref()))
+}
+
+/// The status of the last call on this thread that returned a `wxface_status`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wxface_last_error_status() -> wxface_status {
-    guard_value(WXFACE_ERR_PANIC, || LAST.with(|l| l.borrow().status))
+    guard_value(WXFACE_ERR_PANIC, || {
+        last(|l| l.map_or(WXFACE_OK, |l| l.status))
+    })
 }
 
-/// A one-line English description of the last failure on this thread ("" after a success).
-/// It never contains the API key, the authinfo or the rawdata.
-///
-/// Ownership: borrowed; valid until the next wxface call that returns a `wxface_status` on
-/// this thread. Never NULL; do not free. Copy it if you need it longer.
-///
-/// Thread-safety: per thread.
+/// A one-line English description of that failure; "" after a success. Never holds a secret.
 #[unsafe(no_mangle)]
 pub extern "C" fn wxface_last_error_message() -> *const c_char {
-    guard_value(c"".as_ptr(), || LAST.with(|l| l.borrow().message.as_ptr()))
+    guard_value(c"".as_ptr(), || {
+        last(|l| l.map_or(c"".as_ptr(), |l| l.message.as_ptr()))
+    })
 }
 
-/// WeChat's `return_code` (e.g. "PARAM_ERROR", "SYSTEMERROR") when the last failure on this
-/// thread was `WXFACE_ERR_REMOTE`; "" otherwise.
-///
-/// Ownership and thread-safety: as for `wxface_last_error_message`.
+/// WeChat's `return_code` (e.g. "PARAM_ERROR") after `WXFACE_ERR_REMOTE`; "" otherwise.
 #[unsafe(no_mangle)]
 pub extern "C" fn wxface_last_error_return_code() -> *const c_char {
     guard_value(c"".as_ptr(), || {
-        LAST.with(|l| l.borrow().return_code.as_ptr())
+        last(|l| l.map_or(c"".as_ptr(), |l| l.return_code.as_ptr()))
     })
 }
 
-/// WeChat's `return_msg` (UTF-8, usually Chinese, e.g. "签名错误") when the last failure on
-/// this thread was `WXFACE_ERR_REMOTE`; "" otherwise.
-///
-/// Ownership and thread-safety: as for `wxface_last_error_message`.
+/// WeChat's `return_msg` (UTF-8, e.g. "签名错误") after `WXFACE_ERR_REMOTE`; "" otherwise.
 #[unsafe(no_mangle)]
 pub extern "C" fn wxface_last_error_return_msg() -> *const c_char {
     guard_value(c"".as_ptr(), || {
-        LAST.with(|l| l.borrow().return_msg.as_ptr())
+        last(|l| l.map_or(c"".as_ptr(), |l| l.return_msg.as_ptr()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use std::ffi::CStr;
+
+    #[test]
+    fn core_kinds_match_abi_codes() {
+        let pairs = [
+            (ErrorKind::InvalidArgument, WXFACE_ERR_INVALID_ARGUMENT),
+            (ErrorKind::Network, WXFACE_ERR_NETWORK),
+            (ErrorKind::Timeout, WXFACE_ERR_TIMEOUT),
+            (ErrorKind::Tls, WXFACE_ERR_TLS),
+            (ErrorKind::HttpStatus, WXFACE_ERR_HTTP_STATUS),
+            (ErrorKind::BadResponse, WXFACE_ERR_BAD_RESPONSE),
+            (ErrorKind::Signature, WXFACE_ERR_SIGNATURE),
+            (ErrorKind::Remote, WXFACE_ERR_REMOTE),
+        ];
+        for (kind, code) in pairs {
+            assert_eq!(kind.code(), code);
+            // SAFETY: wxface_status_name returns a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(wxface_status_name(code)) };
+            assert_eq!(name.to_str().unwrap(), kind.name());
+        }
+    }
 }

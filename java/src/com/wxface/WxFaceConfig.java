@@ -2,16 +2,20 @@ package com.wxface;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * An immutable client configuration: merchant identity, APIv2 key, endpoints, signature type,
  * timeouts, retries, authinfo cache, proxy, trusted roots and logging. Build one with
- * {@link #builder(String, String, byte[])}; every option has a default that works without it,
- * and every value is validated by the native library when a {@link WxFaceClient} is created from
- * it (an invalid value throws {@link IllegalArgumentException} naming the field).
+ * {@link #builder(String, String, byte[])}.
+ *
+ * <p>This class only records the options you set. Their defaults, limits and messages live in
+ * one place, the native library's configuration builder (the same one the C API uses): every
+ * value is validated when a {@link WxFaceClient} is created from the configuration, which throws
+ * {@link IllegalArgumentException} with the same message C gets from
+ * {@code wxface_last_error_message()} for the same mistake (it names the field and never
+ * contains the key). The README's "Running in the field" section lists each option's default.
  *
  * <p>The key is copied. Wipe your own array once the configuration is built, and call
  * {@link #wipeKey()} once the clients you need are created: the native library keeps its own
@@ -19,25 +23,11 @@ import java.util.Objects;
  * key or the proxy password.
  *
  * <p>The native library reads this object's fields by name when a client is created (see
- * {@code proguard-rules.pro}); their names are part of the binding.
+ * {@code proguard-rules.pro}); their names are part of the binding. A {@code null} field means
+ * "not set: the library's default".
  */
 public final class WxFaceConfig {
-    /** WeChat Pay's payapp host. */
-    public static final String DEFAULT_BASE_URL = "https://payapp.weixin.qq.com";
-    /** Default connect timeout: 5 s. */
-    public static final long DEFAULT_CONNECT_TIMEOUT_MILLIS = 5_000;
-    /** Default bound on a whole call, every retry included: 10 s. */
-    public static final long DEFAULT_TIMEOUT_MILLIS = 10_000;
-    /** Default number of retries after a transient failure (so at most 3 attempts). */
-    public static final int DEFAULT_MAX_RETRIES = 2;
-    /** Default wait before the first retry: 200 ms (it doubles on each further retry). */
-    public static final long DEFAULT_BACKOFF_INITIAL_MILLIS = 200;
-    /** Default largest wait between retries: 2 s. */
-    public static final long DEFAULT_BACKOFF_MAX_MILLIS = 2_000;
-    /** Default log level: {@link WxFaceLogger.Level#INFO}. */
-    public static final WxFaceLogger.Level DEFAULT_LOG_LEVEL = WxFaceLogger.Level.INFO;
-
-    // Read by name from native code (src/jni.rs, read_config): keep names and types in sync.
+    // Read by name from native code (src/jni/config.rs): keep names and types in sync.
     private final String mchId;
     private final String appid;
     private final byte[] key;
@@ -47,23 +37,31 @@ public final class WxFaceConfig {
     private final String[] fallbackBaseUrls;
     private final SignType signType;
     private final String signTypeName;
-    private final long connectTimeoutMillis;
-    private final long timeoutMillis;
-    private final long attemptTimeoutMillis; // 0: none
-    private final int maxRetries;
-    private final long backoffInitialMillis;
-    private final long backoffMaxMillis;
-    private final boolean clockSkewCorrection;
-    private final boolean cache;
-    private final long cacheRefreshMarginSeconds; // -1: the default margin
+    private final Long connectTimeoutMillis;
+    private final Long timeoutMillis;
+    private final Long attemptTimeoutMillis;
+    private final Integer maxRetries;
+    private final Long backoffInitialMillis;
+    private final Long backoffMaxMillis;
+    private final Boolean clockSkewCorrection;
+    private final Boolean cache;
+    private final Long cacheRefreshMarginSeconds;
     private final String proxy;
     private final String proxyUser;
     private final String proxyPassword;
     private final byte[][] caPems;
     private final String[] caFiles;
-    private final boolean builtinRoots;
+    private final Boolean builtinRoots;
+    private final Integer trustStoreCode; // TrustStore.code(), null: not set
+    private final String systemCaPath;
+    private final Boolean userCas;
+    private final String userCaPath;
     private final LogBridge logBridge; // null: no logger
-    private final int logLevel;
+    private final Integer logLevel;
+    private final String relayUrl; // null: direct mode
+    private final String relayToken;
+    private final byte[] relayCertPem;
+    private final byte[] relayKeyPem;
     private volatile boolean keyWiped;
 
     private WxFaceConfig(Builder b) {
@@ -75,7 +73,7 @@ public final class WxFaceConfig {
         this.baseUrl = b.baseUrl;
         this.fallbackBaseUrls = b.fallbackBaseUrls.toArray(new String[0]);
         this.signType = b.signType;
-        this.signTypeName = b.signType.wireName();
+        this.signTypeName = b.signType == null ? null : b.signType.wireName();
         this.connectTimeoutMillis = b.connectTimeoutMillis;
         this.timeoutMillis = b.timeoutMillis;
         this.attemptTimeoutMillis = b.attemptTimeoutMillis;
@@ -94,8 +92,37 @@ public final class WxFaceConfig {
         }
         this.caFiles = b.caFiles.toArray(new String[0]);
         this.builtinRoots = b.builtinRoots;
+        this.trustStoreCode = b.trustStore == null ? null : b.trustStore.code();
+        this.systemCaPath = b.systemCaPath;
+        this.userCas = b.userCas;
+        this.userCaPath = b.userCaPath;
         this.logBridge = b.logger == null ? null : new LogBridge(b.logger);
-        this.logLevel = b.logLevel.value();
+        this.logLevel = b.logLevel == null ? null : b.logLevel.value();
+        this.relayUrl = b.relayUrl;
+        this.relayToken = b.relayToken;
+        this.relayCertPem = b.relayCertPem == null ? null : b.relayCertPem.clone();
+        this.relayKeyPem = b.relayKeyPem == null ? null : b.relayKeyPem.clone();
+    }
+
+    /**
+     * Starts a relay-mode configuration: authinfos come from the merchant's
+     * {@code wxface-relay} at {@code relayUrl} ({@code https://}, or {@code http://} for a
+     * loopback host), which holds the APIv2 key; the terminal has none. Give the terminal's
+     * credential with {@link Builder#relayToken(String)} or
+     * {@link Builder#relayClientCert(byte[], byte[])}. Every other option (timeouts, retries,
+     * cache, proxy, trusted roots, logging) applies as in direct mode.
+     *
+     * @throws NullPointerException if {@code relayUrl} is {@code null}
+     */
+    public static Builder relayBuilder(String relayUrl) {
+        Builder b = new Builder("", "", new byte[0]);
+        b.relayUrl = Objects.requireNonNull(relayUrl, "relayUrl");
+        return b;
+    }
+
+    /** The relay's base URL in relay mode, or {@code null} in direct mode. */
+    public String getRelayUrl() {
+        return relayUrl;
     }
 
     /**
@@ -130,102 +157,9 @@ public final class WxFaceConfig {
         return subAppid;
     }
 
-    /** The primary base URL requests go to. */
-    public String getBaseUrl() {
-        return baseUrl;
-    }
-
-    /** The fallback base URLs, in order (unmodifiable, possibly empty). */
-    public List<String> getFallbackBaseUrls() {
-        return Collections.unmodifiableList(Arrays.asList(fallbackBaseUrls.clone()));
-    }
-
-    /** Every base URL: the primary first, then the fallbacks (unmodifiable). */
-    public List<String> getBaseUrls() {
-        List<String> all = new ArrayList<String>(fallbackBaseUrls.length + 1);
-        all.add(baseUrl);
-        all.addAll(Arrays.asList(fallbackBaseUrls));
-        return Collections.unmodifiableList(all);
-    }
-
-    /** The signature algorithm of requests. */
-    public SignType getSignType() {
-        return signType;
-    }
-
-    /** The connect timeout in milliseconds. */
-    public long getConnectTimeoutMillis() {
-        return connectTimeoutMillis;
-    }
-
-    /** The overall timeout of one call in milliseconds, every retry included. */
-    public long getTimeoutMillis() {
-        return timeoutMillis;
-    }
-
-    /** The bound on one attempt in milliseconds, or 0 when none is set. */
-    public long getAttemptTimeoutMillis() {
-        return attemptTimeoutMillis;
-    }
-
-    /** Retries after a transient failure (0: none). */
-    public int getMaxRetries() {
-        return maxRetries;
-    }
-
-    /** Wait before the first retry, in milliseconds. */
-    public long getBackoffInitialMillis() {
-        return backoffInitialMillis;
-    }
-
-    /** Largest wait between two attempts, in milliseconds. */
-    public long getBackoffMaxMillis() {
-        return backoffMaxMillis;
-    }
-
-    /** Whether a refused {@code now} triggers a clock-skew correction and one retry. */
-    public boolean isClockSkewCorrection() {
-        return clockSkewCorrection;
-    }
-
-    /** Whether clients cache authinfos per store/device. */
-    public boolean isCacheEnabled() {
-        return cache;
-    }
-
-    /** The fixed cache refresh margin in seconds, or -1 for the default (10 %, at least 60 s). */
-    public long getCacheRefreshMarginSeconds() {
-        return cacheRefreshMarginSeconds;
-    }
-
-    /** Whether an explicit proxy is configured. */
-    public boolean hasProxy() {
-        return proxy != null;
-    }
-
-    /** Whether the bundled Mozilla roots are trusted. */
-    public boolean isBuiltinRoots() {
-        return builtinRoots;
-    }
-
-    /** The PEM files of extra trusted roots (unmodifiable). */
-    public List<String> getCaFiles() {
-        return Collections.unmodifiableList(Arrays.asList(caFiles.clone()));
-    }
-
-    /** How many PEM texts of extra trusted roots were given with {@link Builder#caPem(byte[])}. */
-    public int getCaPemCount() {
-        return caPems.length;
-    }
-
     /** The logger, or {@code null}. */
     public WxFaceLogger getLogger() {
         return logBridge == null ? null : logBridge.logger;
-    }
-
-    /** The most verbose level passed to the logger. */
-    public WxFaceLogger.Level getLogLevel() {
-        return WxFaceLogger.Level.fromValue(logLevel);
     }
 
     /**
@@ -236,6 +170,9 @@ public final class WxFaceConfig {
     public void wipeKey() {
         synchronized (key) {
             Arrays.fill(key, (byte) 0);
+            if (relayKeyPem != null) {
+                Arrays.fill(relayKeyPem, (byte) 0);
+            }
             keyWiped = true;
         }
     }
@@ -254,34 +191,32 @@ public final class WxFaceConfig {
         long use(byte[] key);
     }
 
+    /** The options that were set (not the defaults), without the key or any password. */
     @Override
     public String toString() {
         StringBuilder s = new StringBuilder("WxFaceConfig{mchId=").append(mchId)
                 .append(", appid=").append(appid);
-        if (subMchId != null) {
-            s.append(", subMchId=").append(subMchId);
+        if (relayUrl != null) {
+            s.append(", relayUrl=").append(relayUrl)
+                    .append(relayToken != null ? ", relayToken=***" : "")
+                    .append(relayCertPem != null ? ", relayClientCert" : "");
         }
-        if (subAppid != null) {
-            s.append(", subAppid=").append(subAppid);
-        }
-        s.append(", baseUrl=").append(baseUrl);
+        append(s, "subMchId", subMchId);
+        append(s, "subAppid", subAppid);
+        append(s, "baseUrl", baseUrl);
         if (fallbackBaseUrls.length > 0) {
             s.append(", fallbackBaseUrls=").append(Arrays.toString(fallbackBaseUrls));
         }
-        s.append(", signType=").append(signType)
-                .append(", connectTimeoutMillis=").append(connectTimeoutMillis)
-                .append(", timeoutMillis=").append(timeoutMillis);
-        if (attemptTimeoutMillis > 0) {
-            s.append(", attemptTimeoutMillis=").append(attemptTimeoutMillis);
-        }
-        s.append(", maxRetries=").append(maxRetries)
-                .append(", backoff=").append(backoffInitialMillis).append("..")
-                .append(backoffMaxMillis).append(" ms")
-                .append(", clockSkewCorrection=").append(clockSkewCorrection)
-                .append(", cache=").append(cache);
-        if (cacheRefreshMarginSeconds >= 0) {
-            s.append(", cacheRefreshMarginSeconds=").append(cacheRefreshMarginSeconds);
-        }
+        append(s, "signType", signType);
+        append(s, "connectTimeoutMillis", connectTimeoutMillis);
+        append(s, "timeoutMillis", timeoutMillis);
+        append(s, "attemptTimeoutMillis", attemptTimeoutMillis);
+        append(s, "maxRetries", maxRetries);
+        append(s, "backoffInitialMillis", backoffInitialMillis);
+        append(s, "backoffMaxMillis", backoffMaxMillis);
+        append(s, "clockSkewCorrection", clockSkewCorrection);
+        append(s, "cache", cache);
+        append(s, "cacheRefreshMarginSeconds", cacheRefreshMarginSeconds);
         if (proxy != null) {
             s.append(", proxy=").append(redactProxy(proxy));
             if (proxyUser != null) {
@@ -294,13 +229,22 @@ public final class WxFaceConfig {
         if (caFiles.length > 0) {
             s.append(", caFiles=").append(Arrays.toString(caFiles));
         }
-        if (!builtinRoots) {
-            s.append(", builtinRoots=false");
-        }
+        append(s, "builtinRoots", builtinRoots);
+        append(s, "trustStore", trustStoreCode == null ? null : TrustStore.values()[trustStoreCode]);
+        append(s, "systemCaPath", systemCaPath);
+        append(s, "userCas", userCas);
+        append(s, "userCaPath", userCaPath);
         if (logBridge != null) {
-            s.append(", logLevel=").append(getLogLevel());
+            s.append(", logger");
         }
+        append(s, "logLevel", logLevel == null ? null : WxFaceLogger.Level.fromValue(logLevel));
         return s.append(", key=***}").toString();
+    }
+
+    private static void append(StringBuilder s, String name, Object value) {
+        if (value != null) {
+            s.append(", ").append(name).append('=').append(value);
+        }
     }
 
     /** The proxy URL without any user information (which may hold a password). */
@@ -317,33 +261,45 @@ public final class WxFaceConfig {
                 + (end < 0 ? "" : url.substring(end));
     }
 
-    /** Builder for {@link WxFaceConfig}. Not thread-safe. */
+    /**
+     * Builder for {@link WxFaceConfig}. Not thread-safe. Setters only record values ({@code null}
+     * for a required object throws {@link NullPointerException}); they are validated when a
+     * {@link WxFaceClient} is created.
+     */
     public static final class Builder {
         private final String mchId;
         private final String appid;
         private final byte[] key;
         private String subMchId;
         private String subAppid;
-        private String baseUrl = DEFAULT_BASE_URL;
+        private String baseUrl;
         private final List<String> fallbackBaseUrls = new ArrayList<String>();
-        private SignType signType = SignType.HMAC_SHA256;
-        private long connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
-        private long timeoutMillis = DEFAULT_TIMEOUT_MILLIS;
-        private long attemptTimeoutMillis;
-        private int maxRetries = DEFAULT_MAX_RETRIES;
-        private long backoffInitialMillis = DEFAULT_BACKOFF_INITIAL_MILLIS;
-        private long backoffMaxMillis = DEFAULT_BACKOFF_MAX_MILLIS;
-        private boolean clockSkewCorrection = true;
-        private boolean cache = true;
-        private long cacheRefreshMarginSeconds = -1;
+        private SignType signType;
+        private Long connectTimeoutMillis;
+        private Long timeoutMillis;
+        private Long attemptTimeoutMillis;
+        private Integer maxRetries;
+        private Long backoffInitialMillis;
+        private Long backoffMaxMillis;
+        private Boolean clockSkewCorrection;
+        private Boolean cache;
+        private Long cacheRefreshMarginSeconds;
         private String proxy;
         private String proxyUser;
         private String proxyPassword;
         private final List<byte[]> caPems = new ArrayList<byte[]>();
         private final List<String> caFiles = new ArrayList<String>();
-        private boolean builtinRoots = true;
+        private Boolean builtinRoots;
+        private TrustStore trustStore;
+        private String systemCaPath;
+        private Boolean userCas;
+        private String userCaPath;
         private WxFaceLogger logger;
-        private WxFaceLogger.Level logLevel = DEFAULT_LOG_LEVEL;
+        private WxFaceLogger.Level logLevel;
+        private String relayUrl;
+        private String relayToken;
+        private byte[] relayCertPem;
+        private byte[] relayKeyPem;
 
         private Builder(String mchId, String appid, byte[] key) {
             this.mchId = Objects.requireNonNull(mchId, "mchId");
@@ -351,21 +307,42 @@ public final class WxFaceConfig {
             this.key = Objects.requireNonNull(key, "key").clone();
         }
 
+        /**
+         * Relay mode: the terminal's bearer token (from {@code wxface-relay token add}); never
+         * shown by {@link #toString()}. Only with {@link WxFaceConfig#relayBuilder(String)}.
+         */
+        public Builder relayToken(String token) {
+            this.relayToken = Objects.requireNonNull(token, "token");
+            return this;
+        }
+
+        /**
+         * Relay mode: the terminal's client certificate chain and private key, in PEM, for
+         * mutual TLS (the relay takes the device id from the certificate). Both are copied;
+         * {@link WxFaceConfig#wipeKey()} also wipes the configuration's copy of the key.
+         */
+        public Builder relayClientCert(byte[] certPem, byte[] keyPem) {
+            this.relayCertPem = Objects.requireNonNull(certPem, "certPem").clone();
+            this.relayKeyPem = Objects.requireNonNull(keyPem, "keyPem").clone();
+            return this;
+        }
+
         /** Sub-merchant number (service-provider mode); {@code null} or empty means none. */
         public Builder subMchId(String subMchId) {
-            this.subMchId = emptyToNull(subMchId);
+            this.subMchId = subMchId;
             return this;
         }
 
         /** Sub-merchant appid (service-provider mode); {@code null} or empty means none. */
         public Builder subAppid(String subAppid) {
-            this.subAppid = emptyToNull(subAppid);
+            this.subAppid = subAppid;
             return this;
         }
 
         /**
-         * Base URL, default {@link #DEFAULT_BASE_URL}. Must be {@code https://}; {@code http://}
-         * is accepted only for a loopback host (tests, the mock server).
+         * Base URL, default {@code https://payapp.weixin.qq.com}. Must be {@code https://};
+         * {@code http://} is accepted only for a loopback host (tests, the mock server). An empty
+         * string restores the default.
          */
         public Builder baseUrl(String baseUrl) {
             this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
@@ -375,7 +352,6 @@ public final class WxFaceConfig {
         /**
          * Adds a fallback base URL (same rules as {@link #baseUrl(String)}). After a transient
          * failure the next URL is tried; the client then keeps using the URL that last worked.
-         * Default: none.
          */
         public Builder fallbackBaseUrl(String url) {
             fallbackBaseUrls.add(Objects.requireNonNull(url, "url"));
@@ -408,54 +384,45 @@ public final class WxFaceConfig {
             return this;
         }
 
-        /** Connect timeout in milliseconds (greater than zero), default 5000. */
+        /** Connect timeout in milliseconds. */
         public Builder connectTimeoutMillis(long millis) {
-            this.connectTimeoutMillis = positive("connectTimeoutMillis", millis);
+            this.connectTimeoutMillis = millis;
             return this;
         }
 
         /**
-         * Overall timeout of one call in milliseconds (greater than zero), default 10000. It
-         * bounds the whole call: every attempt, every wait between retries and the clock-skew
-         * retry.
+         * Overall timeout of one call in milliseconds. It bounds the whole call: every attempt,
+         * every wait between retries and the clock-skew retry.
          */
         public Builder timeoutMillis(long millis) {
-            this.timeoutMillis = positive("timeoutMillis", millis);
+            this.timeoutMillis = millis;
             return this;
         }
 
         /**
-         * Bound on one attempt in milliseconds (greater than zero). Default: none, an attempt may
-         * use what is left of the overall timeout. A lower value lets a hanging host give way to
-         * a retry or a fallback URL.
+         * Bound on one attempt in milliseconds, so a hanging host gives way to a retry or a
+         * fallback URL. 0 (the default) means none: an attempt may use what is left of the
+         * overall timeout.
          */
         public Builder attemptTimeoutMillis(long millis) {
-            this.attemptTimeoutMillis = positive("attemptTimeoutMillis", millis);
+            this.attemptTimeoutMillis = millis;
             return this;
         }
 
         /**
          * Retries after a transient failure (connection refused, DNS, timeout, reset, HTTP 5xx,
-         * {@code SYSTEMERROR}), default {@link #DEFAULT_MAX_RETRIES}; 0 disables retrying.
+         * {@code SYSTEMERROR}); 0 disables retrying.
          */
         public Builder maxRetries(int retries) {
-            if (retries < 0) {
-                throw new IllegalArgumentException("maxRetries must not be negative, got " + retries);
-            }
             this.maxRetries = retries;
             return this;
         }
 
         /**
-         * Backoff between retries: the first wait and the largest one in milliseconds (defaults
-         * 200 and 2000; {@code initialMillis <= maxMillis}). Each wait is jittered down to half
-         * its nominal value.
+         * Backoff between retries: the first wait and the largest one in milliseconds. Each wait
+         * is jittered down to half its nominal value.
          */
         public Builder backoff(long initialMillis, long maxMillis) {
-            if (initialMillis < 0 || maxMillis < 0) {
-                throw new IllegalArgumentException("backoff must not be negative, got "
-                        + initialMillis + " and " + maxMillis);
-            }
             this.backoffInitialMillis = initialMillis;
             this.backoffMaxMillis = maxMillis;
             return this;
@@ -482,15 +449,11 @@ public final class WxFaceConfig {
         }
 
         /**
-         * A fixed cache refresh margin in seconds (0 or more): a cached authinfo is refreshed
-         * once its remaining validity is at or below it. Default: 10 % of {@code expires_in}, at
-         * least 60 s.
+         * A fixed cache refresh margin in seconds: a cached authinfo is refreshed once its
+         * remaining validity is at or below it. Default: a share of {@code expires_in} (see the
+         * README).
          */
         public Builder cacheRefreshMarginSeconds(long seconds) {
-            if (seconds < 0) {
-                throw new IllegalArgumentException(
-                        "cacheRefreshMarginSeconds must not be negative, got " + seconds);
-            }
             this.cacheRefreshMarginSeconds = seconds;
             return this;
         }
@@ -499,11 +462,10 @@ public final class WxFaceConfig {
          * An explicit proxy: {@code http://host:port} (HTTP CONNECT) or
          * {@code socks5://host:port} (SOCKS5, host names resolved by the proxy). Credentials may
          * be percent-encoded in the URL or given with {@link #proxyCredentials(String, String)}.
-         * Default: none (then {@code HTTPS_PROXY}/{@code ALL_PROXY} from the environment apply, if
-         * any); {@code null} or empty means none.
+         * {@code null} or empty means none.
          */
         public Builder proxy(String url) {
-            this.proxy = emptyToNull(url);
+            this.proxy = url;
             return this;
         }
 
@@ -544,8 +506,46 @@ public final class WxFaceConfig {
         }
 
         /**
-         * The logger and the most verbose level it receives ({@code INFO}: ERROR, WARN and INFO
-         * lines). Default: none. {@code null} removes the logger.
+         * Which roots verify the server besides the CAs above: {@link TrustStore#BUNDLED}
+         * (default), {@link TrustStore#SYSTEM} (on Android the system CA directory) or
+         * {@link TrustStore#BOTH}. The system store is read when a client is created.
+         */
+        public Builder trustStore(TrustStore store) {
+            this.trustStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Reads the system store from {@code path} instead of the platform's location: a
+         * directory of PEM files laid out like Android's, or a PEM bundle file.
+         */
+        public Builder systemCaPath(String path) {
+            this.systemCaPath = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /**
+         * Android: also trust the CAs the user added in Settings (default {@code false}: a
+         * user-installed CA can intercept the traffic). Elsewhere it needs
+         * {@link #userCaPath(String)}.
+         */
+        public Builder userCas(boolean enabled) {
+            this.userCas = enabled;
+            return this;
+        }
+
+        /**
+         * Reads the user-added CAs from {@code path} (a directory like Android's, or a bundle
+         * file) instead of Android's location; implies {@code userCas(true)}.
+         */
+        public Builder userCaPath(String path) {
+            this.userCaPath = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /**
+         * The logger and the most verbose level it receives. Default: none. {@code null} removes
+         * the logger.
          */
         public Builder logger(WxFaceLogger logger, WxFaceLogger.Level level) {
             this.logger = logger;
@@ -553,25 +553,15 @@ public final class WxFaceConfig {
             return this;
         }
 
-        /** The logger at {@link #DEFAULT_LOG_LEVEL} ({@code INFO}); {@code null} removes it. */
+        /** The logger at the library's default level ({@code INFO}); {@code null} removes it. */
         public Builder logger(WxFaceLogger logger) {
-            return logger(logger, DEFAULT_LOG_LEVEL);
+            this.logger = logger;
+            return this;
         }
 
         /** The configuration. Values are validated when a client is created from it. */
         public WxFaceConfig build() {
             return new WxFaceConfig(this);
-        }
-
-        private static String emptyToNull(String s) {
-            return s == null || s.isEmpty() ? null : s;
-        }
-
-        private static long positive(String name, long millis) {
-            if (millis <= 0) {
-                throw new IllegalArgumentException(name + " must be greater than zero, got " + millis);
-            }
-            return millis;
         }
     }
 }

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The field-option tests need the extra mocks java/test.sh starts, passed as system properties:
  * {@code wxface.test.flakyUrl} (--fail-first 2), {@code wxface.test.skewUrl}
  * (--clock-offset-secs 1000), {@code wxface.test.tlsUrl} and {@code wxface.test.tlsCa} (--tls-dir),
- * {@code wxface.test.shortUrl} (--expires-in 2).
+ * {@code wxface.test.shortUrl} (--expires-in 2), {@code wxface.test.tlsAndroidDir} (the test CA
+ * laid out like Android's cacerts) and {@code wxface.test.tlsEmptyDir} (no certificate).
  *
  * Prints one line per test and a last line "N passed, M failed"; exits 1 if anything failed.
  */
@@ -84,6 +85,7 @@ public final class WxFaceTest {
         test("connection refused", WxFaceTest::refused);
         test("null arguments throw NullPointerException", WxFaceTest::nullArguments);
         test("empty and invalid arguments throw IllegalArgumentException", WxFaceTest::invalidArguments);
+        test("bad configuration values give the same messages as C", WxFaceTest::sameMessagesAsC);
         test("invalid key is refused without echoing it", WxFaceTest::invalidKey);
         test("closed client throws IllegalStateException; close twice is harmless", WxFaceTest::closedClient);
         test("close waits for a call in flight", WxFaceTest::closeDuringCall);
@@ -108,6 +110,9 @@ public final class WxFaceTest {
         test("HTTPS with caPem, caFile, builtinRoots(false)", WxFaceTest::httpsWithCa);
         test("HTTPS without the test CA: status 4 (TLS)", WxFaceTest::httpsWithoutCa);
         test("bad CA PEM and missing CA file are refused", WxFaceTest::badCa);
+        test("trust stores: SYSTEM and BOTH from an Android-style directory, user CAs",
+                WxFaceTest::trustStores);
+        test("trust stores: unusable stores refused naming the field", WxFaceTest::badTrustStores);
         test("proxy on a refused loopback port: status 2", WxFaceTest::proxyRefused);
         test("logger: INFO/DEBUG lines for attempts and cache hits, no secrets", WxFaceTest::logger);
         test("logger: WARN and ERROR lines for retries and failures", WxFaceTest::loggerFailures);
@@ -266,7 +271,8 @@ public final class WxFaceTest {
             WxFaceException e = expectFailure(client, "MOCK:hang");
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             checkEq(WxFaceException.TIMEOUT, e.getStatus(), "status (" + e + ")");
-            check(ms < 5000, "returned after " + ms + " ms");
+            // Only catches a hang: the deadline itself is tested with counts in the Rust suite.
+            check(ms < 30_000, "returned after " + ms + " ms");
         }
     }
 
@@ -359,9 +365,8 @@ public final class WxFaceTest {
         expectField("appid", () -> new WxFaceClient(WxFaceConfig.builder(MCH_ID, "", key).baseUrl(baseUrl).build()));
         expectField("sub_mch_id", () -> new WxFaceClient(config().subMchId("x\u0001").build()));
         expectField("base_url", () -> new WxFaceClient(config().baseUrl("http://example.com").build()));
-        expectField("base_url", () -> new WxFaceClient(config().baseUrl("").build()));
-        expectThrows(iae, "timeout 0", () -> config().timeoutMillis(0));
-        expectThrows(iae, "negative connect timeout", () -> config().connectTimeoutMillis(-5));
+        expectField("timeout", () -> new WxFaceClient(config().timeoutMillis(0).build()));
+        expectField("connect_timeout", () -> new WxFaceClient(config().connectTimeoutMillis(-5).build()));
         int before = WxFaceClient.openHandles();
         try (WxFaceClient client = new WxFaceClient(config().build())) {
             // Request values: refused before anything is sent.
@@ -433,11 +438,22 @@ public final class WxFaceTest {
     }
 
     static void closeDuringCall() throws Exception {
-        final WxFaceClient client = new WxFaceClient(config().timeoutMillis(800).build());
-        final CountDownLatch started = new CountDownLatch(1);
+        // The logger runs inside the native call, under the handle's read lock: its DEBUG
+        // "attempt" line says the call is in flight, its ERROR line that it is ending. Both
+        // order the events without a sleep.
+        final CountDownLatch inFlight = new CountDownLatch(1);
+        final AtomicInteger ended = new AtomicInteger();
+        WxFaceLogger probe = (level, message) -> {
+            if (message.startsWith("attempt ")) {
+                inFlight.countDown();
+            } else if (level == WxFaceLogger.Level.ERROR) {
+                ended.incrementAndGet();
+            }
+        };
+        final WxFaceClient client = new WxFaceClient(config().timeoutMillis(800).maxRetries(0)
+                .logger(probe, WxFaceLogger.Level.DEBUG).build());
         final Throwable[] outcome = new Throwable[1];
         Thread caller = new Thread(() -> {
-            started.countDown();
             try {
                 client.getAuthinfo(request("MOCK:hang"));
             } catch (Throwable t) {
@@ -445,17 +461,14 @@ public final class WxFaceTest {
             }
         });
         caller.start();
-        started.await();
-        Thread.sleep(200); // let the call reach the network
-        long start = System.nanoTime();
+        check(inFlight.await(30, TimeUnit.SECONDS), "the call reached the network");
         client.close(); // must wait for the call, not free the client under it
-        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        caller.join(10_000);
+        checkEq(1, ended.get(), "close returned only after the call in flight had ended");
+        caller.join(30_000);
         check(!caller.isAlive(), "caller finished");
         check(outcome[0] instanceof WxFaceException
                 && ((WxFaceException) outcome[0]).getStatus() == WxFaceException.TIMEOUT,
                 "in-flight call ended with its own timeout: " + outcome[0]);
-        check(waited >= 200, "close waited for the call (" + waited + " ms)");
         expectThrows(IllegalStateException.class, "after close", () -> client.getAuthinfo(request(RAWDATA)));
     }
 
@@ -596,19 +609,9 @@ public final class WxFaceTest {
 
     static void configOptions() throws Exception {
         WxFaceConfig d = config().build();
-        checkEq(Collections.<String>emptyList(), d.getFallbackBaseUrls(), "fallbacks");
-        checkEq(Collections.singletonList(baseUrl), d.getBaseUrls(), "base urls");
-        checkEq(0L, d.getAttemptTimeoutMillis(), "attempt timeout");
-        checkEq(2, d.getMaxRetries(), "max retries");
-        checkEq(200L, d.getBackoffInitialMillis(), "backoff initial");
-        checkEq(2000L, d.getBackoffMaxMillis(), "backoff max");
-        check(d.isClockSkewCorrection(), "clock skew correction on");
-        check(d.isCacheEnabled(), "cache on");
-        checkEq(-1L, d.getCacheRefreshMarginSeconds(), "margin");
-        check(!d.hasProxy(), "no proxy");
-        check(d.isBuiltinRoots(), "builtin roots");
         checkEq(null, d.getLogger(), "logger");
-        checkEq(WxFaceLogger.Level.INFO, d.getLogLevel(), "log level");
+        checkEq("WxFaceConfig{mchId=" + MCH_ID + ", appid=" + APPID + ", baseUrl=" + baseUrl + ", key=***}",
+                d.toString(), "toString shows only what was set");
 
         WxFaceLogger quiet = (level, message) -> { };
         WxFaceConfig c = config()
@@ -622,50 +625,79 @@ public final class WxFaceTest {
                 .caFile("/etc/ssl/x.pem").builtinRoots(false)
                 .logger(quiet, WxFaceLogger.Level.DEBUG)
                 .build();
-        checkEq(Arrays.asList(baseUrl, "http://127.0.0.1:1", "http://localhost:2", "http://[::1]:3"),
-                c.getBaseUrls(), "base urls");
-        checkEq(baseUrl, c.getBaseUrl(), "primary");
-        checkEq(1500L, c.getAttemptTimeoutMillis(), "attempt timeout");
-        checkEq(4, c.getMaxRetries(), "retries");
-        checkEq(10L, c.getBackoffInitialMillis(), "backoff initial");
-        checkEq(40L, c.getBackoffMaxMillis(), "backoff max");
-        check(!c.isClockSkewCorrection() && !c.isCacheEnabled() && !c.isBuiltinRoots(), "flags");
-        checkEq(30L, c.getCacheRefreshMarginSeconds(), "margin");
-        check(c.hasProxy(), "proxy");
-        checkEq(1, c.getCaPemCount(), "ca pems");
-        checkEq(Collections.singletonList("/etc/ssl/x.pem"), c.getCaFiles(), "ca files");
         check(c.getLogger() == quiet, "logger");
-        checkEq(WxFaceLogger.Level.DEBUG, c.getLogLevel(), "level");
         String text = c.toString();
         check(!text.contains("s3cr3t-pass") && !text.contains("urlsecret"),
                 "toString hides the proxy passwords: " + text);
         check(!text.contains(MOCK_KEY), "toString hides the key");
-        check(text.contains("127.0.0.1:3128"), "toString names the proxy: " + text);
-        // An empty list keeps the primary and drops the fallbacks.
-        checkEq(Collections.singletonList(baseUrl),
-                config().fallbackBaseUrl("http://127.0.0.1:1").baseUrls(Collections.<String>emptyList())
-                        .build().getBaseUrls(), "empty baseUrls");
+        check(text.contains("127.0.0.1:3128") && text.contains("fallbackBaseUrls=[http://127.0.0.1:1, "
+                + "http://localhost:2, http://[::1]:3]") && text.contains("maxRetries=4")
+                && text.contains("logLevel=DEBUG"), "toString names the options set: " + text);
         // The library accepts every option (builtinRoots(false) needs a CA, given here).
         byte[] ca = Files.readAllBytes(Paths.get(property("tlsCa")));
         WxFaceConfig all = config().fallbackBaseUrl("http://127.0.0.1:1")
                 .attemptTimeoutMillis(1500).maxRetries(4).backoff(10, 40)
+                .connectTimeoutMillis(1000).timeoutMillis(5000).signType(SignType.MD5)
                 .clockSkewCorrection(false).cache(false).cacheRefreshMarginSeconds(30)
                 .proxy("socks5://127.0.0.1:1080").proxyCredentials("alice", "s3cr3t-pass")
                 .caPem(ca).caFile(property("tlsCa")).builtinRoots(false)
                 .logger(quiet, WxFaceLogger.Level.DEBUG).build();
         new WxFaceClient(all).close();
+        // An empty list keeps the primary and drops the fallbacks: the refused fallback is gone.
+        new WxFaceClient(config().fallbackBaseUrl("ftp://127.0.0.1:1")
+                .baseUrls(Collections.<String>emptyList()).build()).close();
         checkEq(WxFaceLogger.Level.WARN, WxFaceLogger.Level.fromValue(2), "fromValue");
         checkEq(4, WxFaceLogger.Level.DEBUG.value(), "DEBUG value");
         checkEq(6, WxFaceLogger.Level.ERROR.androidPriority(), "android priority");
     }
 
+    /**
+     * tests/bad_config.tsv: the same bad values tests/c/test_ffi.c gives the C API; the message
+     * must be the one listed there, i.e. the same one C gets.
+     */
+    static void sameMessagesAsC() throws Exception {
+        List<String> lines = Files.readAllLines(Paths.get(property("badConfig")), StandardCharsets.UTF_8);
+        int rows = 0;
+        for (String line : lines) {
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String[] cols = line.split("\t");
+            String option = cols[0];
+            String[] v = cols[1].split(",");
+            String expected = cols[2];
+            WxFaceConfig.Builder b = config();
+            byte[] badKey = null;
+            switch (option) {
+                case "timeout": b.timeoutMillis(Long.parseLong(v[0])); break;
+                case "connect_timeout": b.connectTimeoutMillis(Long.parseLong(v[0])); break;
+                case "backoff": b.backoff(Long.parseLong(v[0]), Long.parseLong(v[1])); break;
+                case "base_url": b.baseUrl(v[0]); break;
+                case "fallback_base_url": b.fallbackBaseUrl(v[0]); break;
+                case "sub_mch_id": b.subMchId(v[0]); break;
+                case "mch_id": b = WxFaceConfig.builder(v[0], APPID, key).baseUrl(baseUrl); break;
+                case "proxy": b.proxy(v[0]); break;
+                case "proxy_credentials": b.proxyCredentials(v[0], v[1]); break;
+                case "builtin_roots": b.builtinRoots(Boolean.parseBoolean(v[0])); break;
+                case "ca_pem": b.caPem(v[0].getBytes(StandardCharsets.UTF_8)); break;
+                case "key": badKey = v[0].getBytes(StandardCharsets.UTF_8); break;
+                default: throw new AssertionError("bad_config.tsv: unknown option " + option);
+            }
+            WxFaceConfig cfg = badKey == null ? b.build()
+                    : WxFaceConfig.builder(MCH_ID, APPID, badKey).baseUrl(baseUrl).build();
+            try {
+                new WxFaceClient(cfg).close();
+                check(false, option + " " + cols[1] + ": accepted");
+            } catch (IllegalArgumentException e) {
+                checkEq(expected, e.getMessage(), option + " message");
+            }
+            rows++;
+        }
+        check(rows >= 10, "bad_config.tsv has its rows (" + rows + ")");
+    }
+
     static void invalidOptions() throws Exception {
-        Class<IllegalArgumentException> iae = IllegalArgumentException.class;
         Class<NullPointerException> npe = NullPointerException.class;
-        expectThrows(iae, "maxRetries -1", () -> config().maxRetries(-1));
-        expectThrows(iae, "backoff -1", () -> config().backoff(-1, 10));
-        expectThrows(iae, "attemptTimeoutMillis 0", () -> config().attemptTimeoutMillis(0));
-        expectThrows(iae, "margin -1", () -> config().cacheRefreshMarginSeconds(-1));
         expectThrows(npe, "fallback null", () -> config().fallbackBaseUrl(null));
         expectThrows(npe, "baseUrls null element",
                 () -> config().baseUrls(Arrays.asList(baseUrl, null)));
@@ -674,11 +706,12 @@ public final class WxFaceTest {
         expectThrows(npe, "proxy password null", () -> config().proxyCredentials("u", null));
         expectThrows(npe, "log level null", () -> config().logger((l, m) -> { }, null));
         int before = WxFaceClient.openHandles();
-        expectField("base_url", () -> new WxFaceClient(config().fallbackBaseUrl("http://example.com").build()));
-        expectField("backoff", () -> new WxFaceClient(config().backoff(500, 100).build()));
-        expectField("proxy", () -> new WxFaceClient(config().proxy("https://127.0.0.1:1").build()));
+        expectField("max_retries", () -> new WxFaceClient(config().maxRetries(-1).build()));
+        expectField("backoff", () -> new WxFaceClient(config().backoff(-1, 10).build()));
+        expectField("cache_refresh_margin",
+                () -> new WxFaceClient(config().cacheRefreshMarginSeconds(-1).build()));
+        expectField("fallback_base_url", () -> new WxFaceClient(config().fallbackBaseUrl("http://example.com").build()));
         expectField("proxy", () -> new WxFaceClient(config().proxyCredentials("u", "pw").build()));
-        expectField("ca_pem", () -> new WxFaceClient(config().builtinRoots(false).build()));
         try {
             new WxFaceClient(config().proxy("ftp://u:hunter2@127.0.0.1:1").build()).close();
             throw new AssertionError("ftp proxy accepted");
@@ -770,11 +803,16 @@ public final class WxFaceTest {
                 .cacheRefreshMarginSeconds(1).build();
         try (WxFaceClient client = new WxFaceClient(config)) {
             AuthinfoRequest req = requestFor("SHORT-1", RAWDATA);
+            long start = System.nanoTime();
             Authinfo a = client.getAuthinfo(req);
             checkEq(2L, a.getExpiresIn(), "expires in");
-            check(a.getRemainingMillis() <= 2000 && a.getRemainingMillis() > 1000, "remaining " + a.getRemainingMillis());
+            check(a.getRemainingMillis() <= 2000, "remaining " + a.getRemainingMillis());
             Authinfo hit = client.getAuthinfo(req);
-            check(hit.isFromCache(), "fresh within the margin: " + hit);
+            long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            // Fresh until 1 s before expiry; a machine slow enough to take longer is not a failure.
+            check(hit.isFromCache() || elapsed >= 1000, "fresh within the margin: " + hit);
+            // Time passing is what this test is about: after these waits the entry is due for
+            // refresh, then expired, however slow the machine.
             Thread.sleep(1100);
             Authinfo refreshed = client.getAuthinfo(req);
             check(!refreshed.isFromCache(), "refreshed once within the margin: " + refreshed);
@@ -897,6 +935,46 @@ public final class WxFaceTest {
             checkEq(WxFaceException.TLS, e.getStatus(), "status (" + e + ")");
             checkEq("WXFACE_ERR_TLS", e.getStatusName(), "status name");
         }
+    }
+
+    static void trustStores() throws Exception {
+        String url = property("tlsUrl");
+        String android = property("tlsAndroidDir");
+        WxFaceConfig[] configs = {
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url)
+                    .trustStore(TrustStore.SYSTEM).systemCaPath(android).build(),
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url)
+                    .trustStore(TrustStore.BOTH).systemCaPath(android).build(),
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url).userCaPath(android).build(),
+        };
+        for (WxFaceConfig config : configs) {
+            try (WxFaceClient client = new WxFaceClient(config)) {
+                checkAuthinfo(client.getAuthinfo(requestFor("TLS-STORE", RAWDATA)));
+            }
+        }
+        String shown = configs[0].toString();
+        check(shown.contains("trustStore=SYSTEM") && shown.contains("systemCaPath=" + android), shown);
+        // Explicitly BUNDLED: the test CA is not among Mozilla's roots.
+        WxFaceConfig bundled = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url)
+                .trustStore(TrustStore.BUNDLED).systemCaPath(android).build();
+        try (WxFaceClient client = new WxFaceClient(bundled)) {
+            checkEq(WxFaceException.TLS, expectFailure(client, "TLS-STORE-2", RAWDATA).getStatus(),
+                    "bundled roots refuse the test CA");
+        }
+    }
+
+    static void badTrustStores() throws Exception {
+        String empty = property("tlsEmptyDir");
+        expectField("system_ca_path", () -> new WxFaceClient(config()
+                .trustStore(TrustStore.SYSTEM).systemCaPath(empty).build()));
+        expectField("system_ca_path", () -> new WxFaceClient(config()
+                .trustStore(TrustStore.BOTH).systemCaPath(empty + "/missing").build()));
+        expectField("user_ca_path", () -> new WxFaceClient(config().userCaPath(empty).build()));
+        expectField("user_cas", () -> new WxFaceClient(config().userCas(true).build()));
+        Class<NullPointerException> npe = NullPointerException.class;
+        expectThrows(npe, "trustStore null", () -> config().trustStore(null));
+        expectThrows(npe, "systemCaPath null", () -> config().systemCaPath(null));
+        expectThrows(npe, "userCaPath null", () -> config().userCaPath(null));
     }
 
     static void badCa() throws Exception {
