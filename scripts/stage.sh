@@ -21,8 +21,9 @@
 #      other symbol (the Rust runtime's, ring's, std's) local and drops COMDAT groups: a
 #      firmware can link this archive next to another Rust static library without duplicate
 #      symbols. That object is libwxface.a.
-#   3. The shared library is linked from that object with packaging/wxface.map, which puts the
-#      exports under the symbol version WXFACE_0.1, and the SONAME.
+#   3. The shared library is linked from the archive of step 1 (whole) with
+#      packaging/wxface.map, which exports only the API, under the symbol version WXFACE_0.1,
+#      with --gc-sections and the SONAME.
 #
 # Usage: scripts/stage.sh --out DIR [--target TRIPLE] [--zig GLIBC|musl] [--features LIST]
 #                         [--target-dir DIR]
@@ -146,7 +147,10 @@ if ((musl == 0)); then
         link_cc=("${CC:-cc}")
     fi
     # shellcheck disable=SC2086 # the library list is split on purpose
-    "${link_cc[@]}" -shared -o "$out/lib/libwxface.so.$version" "$work/wxface.o" \
+    # From the archive itself (zig's lld aborts on the armv7 object that `ld -r` merged); the
+    # version script keeps everything but the API local.
+    "${link_cc[@]}" -shared -o "$out/lib/libwxface.so.$version" \
+        -Wl,--whole-archive "$work/nobc.a" -Wl,--no-whole-archive \
         -Wl,-soname,"$soname" -Wl,--version-script="$root/packaging/wxface.map" \
         -Wl,--gc-sections -Wl,--as-needed -Wl,-z,relro,-z,now -Wl,-z,noexecstack \
         -Wl,--eh-frame-hdr -s $native_libs
