@@ -14,16 +14,16 @@
 # How the two libraries are made from cargo's staticlib (built with
 # `cargo rustc --release --lib -- --print native-static-libs`, which also names the system
 # libraries it needs):
-#   1. The LLVM bitcode sections rustc embeds are dropped, and `ld -r --gc-sections` merges the
+#   1. The LLVM bitcode sections rustc embeds are dropped, and `ld -r --gc-sections` (GNU ld for
+#      the host, zig's ld.lld for zig builds) merges the
 #      archive into one object, keeping what the wxface_* functions (and, with the jni feature,
 #      Java_* and JNI_On*) reach.
 #   2. `objcopy --strip-debug --strip-unneeded --keep-global-symbols -R .group` makes every
 #      other symbol (the Rust runtime's, ring's, std's) local and drops COMDAT groups: a
 #      firmware can link this archive next to another Rust static library without duplicate
 #      symbols. That object is libwxface.a.
-#   3. The shared library is linked from the archive of step 1 (whole) with
-#      packaging/wxface.map, which exports only the API, under the symbol version WXFACE_0.1,
-#      with --gc-sections and the SONAME.
+#   3. The shared library is linked from that object with packaging/wxface.map, which puts the
+#      exports under the symbol version WXFACE_0.1, and the SONAME.
 #
 # Usage: scripts/stage.sh --out DIR [--target TRIPLE] [--zig GLIBC|musl] [--features LIST]
 #                         [--target-dir DIR]
@@ -122,7 +122,10 @@ nm="${binutils_prefix}nm"
 api_count=$(grep -c '^wxface_' "$work/api.txt" || true)
 ((api_count > 0)) || { echo "stage.sh: no wxface_* functions in $archive" >&2; exit 1; }
 mapfile -t roots < <(sed 's/^/-u\n/' "$work/api.txt")
-"$ld" -r --gc-sections "${roots[@]}" --whole-archive "$work/nobc.a" --no-whole-archive -o "$work/merged.o"
+# zig builds merge with zig's own lld: its linker aborts on an armv7 object merged by GNU ld.
+ld_r=("$ld")
+[[ -n "$zig" ]] && ld_r=(python3 -m ziglang ld.lld)
+"${ld_r[@]}" -r --gc-sections "${roots[@]}" --whole-archive "$work/nobc.a" --no-whole-archive -o "$work/merged.o"
 # 2. Only the API stays global; no debug information. The COMDAT groups go too (rustc puts
 #    DW.ref.rust_eh_personality in one): a group is shared by name with other objects, and
 #    another Rust library's copy would then be discarded in favour of ours, now local.
@@ -147,10 +150,7 @@ if ((musl == 0)); then
         link_cc=("${CC:-cc}")
     fi
     # shellcheck disable=SC2086 # the library list is split on purpose
-    # From the archive itself (zig's lld aborts on the armv7 object that `ld -r` merged); the
-    # version script keeps everything but the API local.
-    "${link_cc[@]}" -shared -o "$out/lib/libwxface.so.$version" \
-        -Wl,--whole-archive "$work/nobc.a" -Wl,--no-whole-archive \
+    "${link_cc[@]}" -shared -o "$out/lib/libwxface.so.$version" "$work/wxface.o" \
         -Wl,-soname,"$soname" -Wl,--version-script="$root/packaging/wxface.map" \
         -Wl,--gc-sections -Wl,--as-needed -Wl,-z,relro,-z,now -Wl,-z,noexecstack \
         -Wl,--eh-frame-hdr -s $native_libs
