@@ -113,6 +113,9 @@ check() { # name function args...
     fi
 }
 fail() { echo "$*" >&2; return 1; }
+# grep -q stops reading at the first match; under pipefail the writer's SIGPIPE would then fail
+# the pipeline, so matches on a command's output read it all.
+has() { grep "$@" >/dev/null; }
 
 # Per-target tools.
 cc_of() { # target -> C compiler command (one executable)

@@ -68,6 +68,9 @@ check() {
     fi
 }
 fail() { echo "$*" >&2; return 1; }
+# grep -q stops reading at the first match; under pipefail the writer's SIGPIPE would then fail
+# the pipeline, so matches on a command's output read it all.
+has() { grep "$@" >/dev/null; }
 
 # --------------------------------------------------------------------------------------------
 echo "== building the mock server and staging the library (make mock lib)"
@@ -133,7 +136,7 @@ readme_repo() {
     rm -f build/app-shared build/app-static build/app-pc build/app-cargo
     run_block repo "$root"
     # The static program does not need libwxface.so.
-    ! readelf -d build/app-static | grep -q 'libwxface' || fail "build/app-static needs libwxface.so"
+    ! readelf -d build/app-static | has 'libwxface' || fail "build/app-static needs libwxface.so"
 }
 
 # Defined dynamic symbols of a shared library, one per line (the version node's own absolute
@@ -162,18 +165,18 @@ exports() {
 
 symver_soname() {
     local so="$stage/lib/libwxface.so.$version" unversioned
-    readelf -d "$so" | grep -q "Library soname: \[$soname\]" || fail "$so: SONAME is not $soname"
-    readelf -d target/release/libwxface.so | grep -q "Library soname: \[$soname\]" ||
+    readelf -d "$so" | has "Library soname: \[$soname\]" || fail "$so: SONAME is not $soname"
+    readelf -d target/release/libwxface.so | has "Library soname: \[$soname\]" ||
         fail "target/release/libwxface.so: SONAME is not $soname"
-    readelf -V "$so" | grep -q 'Name: WXFACE_0\.1$' || fail "$so defines no version WXFACE_0.1"
+    readelf -V "$so" | has 'Name: WXFACE_0\.1$' || fail "$so defines no version WXFACE_0.1"
     unversioned=$(objdump -T "$so" | awk '$NF ~ /^wxface_/ && $(NF-1) != "WXFACE_0.1"')
     [[ -z "$unversioned" ]] || fail "exports without version WXFACE_0.1: $unversioned"
     [[ "$(readlink "$stage/lib/$soname")" == "libwxface.so.$version" ]] || fail "$soname link wrong"
     [[ "$(readlink "$stage/lib/libwxface.so")" == "$soname" ]] || fail "libwxface.so link wrong"
     [[ "$(readlink target/release/$soname)" == libwxface.so ]] || fail "target/release/$soname missing"
     # A program linked with -lwxface records the SONAME and resolves it through the chain.
-    readelf -d build/app-shared | grep -q "Shared library: \[$soname\]" || fail "build/app-shared does not need $soname"
-    objdump -T build/app-shared | grep -q '(WXFACE_0.1) *wxface_get_authinfo$' ||
+    readelf -d build/app-shared | has "Shared library: \[$soname\]" || fail "build/app-shared does not need $soname"
+    objdump -T build/app-shared | has '(WXFACE_0.1) *wxface_get_authinfo$' ||
         fail "build/app-shared does not bind wxface_get_authinfo@WXFACE_0.1"
     echo "summary: $(objdump -T "$so" | grep -c 'WXFACE_0.1 *wxface_') symbols at WXFACE_0.1, SONAME $soname"
 }
@@ -239,10 +242,10 @@ install_check() {
     cmake -S tests/ship -B "$work/cmake" -DCMAKE_PREFIX_PATH="$sysroot/usr" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$work/cmake" >/dev/null
     run_example "$work/cmake/get_authinfo_cmake" LD_LIBRARY_PATH="$sysroot/usr/lib"
-    readelf -d "$work/cmake/get_authinfo_cmake" | grep -q "Shared library: \[$soname\]" ||
+    readelf -d "$work/cmake/get_authinfo_cmake" | has "Shared library: \[$soname\]" ||
         fail "the CMake shared build does not need $soname"
     run_example "$work/cmake/get_authinfo_cmake_static"
-    ! readelf -d "$work/cmake/get_authinfo_cmake_static" | grep -q libwxface ||
+    ! readelf -d "$work/cmake/get_authinfo_cmake_static" | has libwxface ||
         fail "the CMake static build needs libwxface.so"
 
     make --no-print-directory uninstall DESTDIR="$sysroot" PREFIX=/usr

@@ -14,7 +14,8 @@
 # How the two libraries are made from cargo's staticlib (built with
 # `cargo rustc --release --lib -- --print native-static-libs`, which also names the system
 # libraries it needs):
-#   1. The LLVM bitcode sections rustc embeds are dropped, and `ld -r --gc-sections` merges the
+#   1. The LLVM bitcode sections rustc embeds are dropped, and `ld -r --gc-sections` (GNU ld; zig's
+#      ld.lld for armv7 zig builds) merges the
 #      archive into one object, keeping what the wxface_* functions (and, with the jni feature,
 #      Java_* and JNI_On*) reach.
 #   2. `objcopy --strip-debug --strip-unneeded --keep-global-symbols -R .group` makes every
@@ -121,7 +122,11 @@ nm="${binutils_prefix}nm"
 api_count=$(grep -c '^wxface_' "$work/api.txt" || true)
 ((api_count > 0)) || { echo "stage.sh: no wxface_* functions in $archive" >&2; exit 1; }
 mapfile -t roots < <(sed 's/^/-u\n/' "$work/api.txt")
-"$ld" -r --gc-sections "${roots[@]}" --whole-archive "$work/nobc.a" --no-whole-archive -o "$work/merged.o"
+# armv7 zig builds merge with zig's own lld: its linker aborts on an armv7 object merged by
+# GNU ld. (GNU objcopy does not read what zig's lld writes for x86_64, so only there.)
+ld_r=("$ld")
+[[ -n "$zig" && "$zig_arch" == arm ]] && ld_r=(python3 -m ziglang ld.lld)
+"${ld_r[@]}" -r --gc-sections "${roots[@]}" --whole-archive "$work/nobc.a" --no-whole-archive -o "$work/merged.o"
 # 2. Only the API stays global; no debug information. The COMDAT groups go too (rustc puts
 #    DW.ref.rust_eh_personality in one): a group is shared by name with other objects, and
 #    another Rust library's copy would then be discarded in favour of ours, now local.
