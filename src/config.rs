@@ -68,7 +68,7 @@ pub struct Config {
     pub(crate) trust: TrustSetting,
     pub(crate) logger: Logger,
     /// Relay mode: ask this `wxface-relay` instead of WeChat (see [`crate::relay`]).
-    pub(crate) relay: Option<crate::relay::RelaySetting>,
+    pub(crate) relay: Option<crate::relay_setting::RelaySetting>,
 }
 
 /// Retries of transient failures: connect/DNS failure, timeout, connection reset or closed
@@ -549,8 +549,13 @@ impl ConfigBuilder {
     /// Validates every value and returns the configuration; the error names the first field
     /// it refuses.
     pub fn build(self) -> Result<Config> {
-        let relay = crate::relay::setting(
-            self.relay_url.as_deref(),
+        let relay_url = self
+            .relay_url
+            .as_deref()
+            .map(|u| normalize_base_url("relay_url", u))
+            .transpose()?;
+        let relay = crate::relay_setting::setting(
+            relay_url.as_deref(),
             self.relay_token.as_ref(),
             self.relay_client_cert.as_ref(),
             self.key.is_some(),

@@ -41,6 +41,7 @@ mod jni;
 pub mod json;
 pub mod log;
 mod relay;
+mod relay_setting;
 mod retry;
 mod secret;
 pub mod sign;

@@ -43,7 +43,7 @@ impl Transport {
             .tls_config(
                 TlsConfig::builder()
                     .root_certs(roots)
-                    .client_cert(crate::relay::client_cert_of(config))
+                    .client_cert(client_cert_of(config))
                     .build(),
             );
         if let Some(p) = &config.proxy {
@@ -122,6 +122,14 @@ impl Transport {
             .read_to_vec()
             .map_err(map_error)?;
         Ok((status, body))
+    }
+}
+
+/// The client certificate to present, in relay mode with mutual TLS.
+fn client_cert_of(config: &Config) -> Option<ureq::tls::ClientCert> {
+    match &config.relay.as_ref()?.auth {
+        crate::relay_setting::RelayAuth::ClientCert(c) => Some(c.clone()),
+        crate::relay_setting::RelayAuth::Token(_) => None,
     }
 }
 
