@@ -1,16 +1,42 @@
 # wxface: the two commands a newcomer needs are `make demo` and `make test`.
 SHELL := /bin/bash
 CARGO ?= cargo
-SONAME := libwxface.so.0.$(shell sed -n 's/^version = "0\.\([0-9]*\)\..*/\1/p' Cargo.toml | head -n1)
+# make install / uninstall: PREFIX is what the installed files refer to, DESTDIR where they go.
+PREFIX ?= /usr/local
+DESTDIR ?=
+# make dist / dist-test: which archives (default: all six; see scripts/dist.sh --help).
+DIST_TARGETS ?=
 
-.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean relay relay-bench
+.PHONY: all demo test lib mock header java java-test android aar android-test cross-test fuzz size clean \
+	install uninstall dist dist-test ship-test cli cli-cross-test relay relay-bench
 
 all: lib
 
-## Build the release library (target/release/libwxface.so, libwxface.a) and its SONAME link.
+## Build the release library and lay it out as it is installed, under build/lib: include/,
+## lib/libwxface.so.<version> with its SONAME and dev links, lib/libwxface.a, pkg-config, CMake.
 lib:
-	$(CARGO) build --release --lib -p wxface
-	ln -sf libwxface.so target/release/$(SONAME)
+	bash scripts/stage.sh --out build/lib
+
+## Install what `make lib` staged under $(DESTDIR)$(PREFIX); `make uninstall` removes exactly that.
+install: lib
+	bash scripts/install.sh install build/lib "$(DESTDIR)" "$(PREFIX)"
+
+uninstall:
+	bash scripts/install.sh uninstall "$(DESTDIR)" "$(PREFIX)"
+
+## Release archives dist/wxface-<version>-<triple>.tar.gz + SHA256SUMS: glibc 2.17 and musl,
+## x86_64/aarch64/armv7, built with cargo-zigbuild (installed if missing).
+dist:
+	bash scripts/dist.sh $(DIST_TARGETS)
+
+## Unpack each archive, build the C example through pkg-config and CMake with the target's
+## compiler, run it under qemu-user against the mock, check glibc symbol versions.
+dist-test:
+	bash scripts/dist-test.sh $(DIST_TARGETS)
+
+## Install layout, exports, symbol versions, static-archive isolation, README link lines.
+ship-test:
+	bash scripts/ship-test.sh
 
 ## Build the mock payapp server (target/release/wxface-mock).
 mock:
@@ -24,9 +50,10 @@ demo:
 ## valgrind), and the Java/JNI tests.
 test:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) test --workspace
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
+	bash scripts/ship-test.sh
 	bash relay/tests/java-relay.sh
 
 ## Regenerate include/wxface.h from src/ffi after changing the C ABI.
@@ -40,13 +67,29 @@ java:
 java-test:
 	bash java/test.sh
 
-## Compile-check the library for the Android targets (no NDK here; see README).
-android-check:
-	bash scripts/android-check.sh
+## Android: libwxface.so for arm64-v8a, armeabi-v7a, x86_64, x86 at API 21 in
+## build/android/jniLibs/<abi>/, statically verified (NDK if ANDROID_NDK_HOME is set, else the
+## project's stub sysroot); the AAR and a local Maven repository in build/android/; the checks.
+android:
+	bash scripts/android-build.sh
+
+aar: android
+	bash scripts/android-aar.sh
+
+android-test: aar
+	bash scripts/android-test.sh
 
 ## Build for aarch64 and armv7 Linux and run the C example and unit tests under qemu-user.
 cross-test:
 	bash scripts/cross-test.sh
+
+## Build the wxface command-line tool (target/release/wxface).
+cli:
+	$(CARGO) build --release -p wxface-cli
+
+## Static aarch64 musl build of the wxface tool; run its doctor under qemu-user against the mock.
+cli-cross-test:
+	bash scripts/cli-cross-test.sh
 
 ## Fuzz the XML codec, response verification, request validation and C setters (nightly;
 ## FUZZ_SECONDS per target, default 60).
@@ -55,7 +98,7 @@ fuzz:
 
 ## Print the stripped size of the release shared library.
 size: lib
-	@stat -c '%s bytes  %n' target/release/libwxface.so
+	@stat -c '%s bytes  %n' build/lib/lib/libwxface.so.*.*.* build/lib/lib/libwxface.a
 
 ## Build the relay service (target/release/wxface-relay); see docs/relay.md.
 relay:
@@ -67,4 +110,4 @@ relay-bench:
 
 clean:
 	$(CARGO) clean
-	rm -rf build
+	rm -rf build dist

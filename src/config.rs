@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::endpoint::normalize_base_url;
 use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
+use crate::proxy::ProxySetting;
 use crate::secret::ApiKey;
 use crate::sign::SignType;
+use crate::trust::{self, TrustStore};
 use crate::validate;
 
 /// WeChat Pay's payapp host.
@@ -20,6 +23,8 @@ pub const DEFAULT_BASE_URL: &str = "https://payapp.weixin.qq.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default bound on a whole call: resolve, connect, send and receive, every retry included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest timeout accepted (for `timeout`, `connect_timeout`, `attempt_timeout`).
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Default number of retries after a transient failure (so at most 3 attempts).
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Default wait before the first retry; it doubles on each further retry.
@@ -123,29 +128,6 @@ impl CacheOptions {
     pub fn margin_for(&self, expires_in: Duration) -> Duration {
         self.refresh_margin
             .unwrap_or_else(|| (expires_in / 10).max(DEFAULT_REFRESH_MARGIN_MIN))
-    }
-}
-
-/// A validated proxy. `Debug` shows the scheme, host and port, never the credentials.
-#[derive(Clone)]
-pub(crate) struct ProxySetting {
-    pub(crate) proxy: ureq::Proxy,
-}
-
-impl fmt::Debug for ProxySetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Proxy({:?} {}:{}{})",
-            self.proxy.protocol(),
-            self.proxy.host(),
-            self.proxy.port(),
-            if self.proxy.username().is_some() {
-                " with credentials"
-            } else {
-                ""
-            }
-        )
     }
 }
 
@@ -273,6 +255,10 @@ pub struct ConfigBuilder {
     proxy_password: Option<Zeroizing<String>>,
     ca_pems: Vec<Vec<u8>>,
     ca_files: Vec<PathBuf>,
+    trust_store: TrustStore,
+    system_ca_path: Option<PathBuf>,
+    user_cas: bool,
+    user_ca_path: Option<PathBuf>,
     log_fn: Option<LogFn>,
     log_level: Level,
     relay_url: Option<String>,
@@ -298,6 +284,10 @@ impl fmt::Debug for ConfigBuilder {
             .field("proxy", &self.proxy_url.as_ref().map(|_| "<set>"))
             .field("ca_pems", &self.ca_pems.len())
             .field("ca_files", &self.ca_files)
+            .field("trust_store", &self.trust_store)
+            .field("system_ca_path", &self.system_ca_path)
+            .field("user_cas", &self.user_cas)
+            .field("user_ca_path", &self.user_ca_path)
             .field("log_level", &self.log_level)
             .field("relay_url", &self.relay_url)
             .field("relay_token", &self.relay_token.as_ref().map(|_| "***"))
@@ -331,6 +321,10 @@ impl ConfigBuilder {
             proxy_password: None,
             ca_pems: Vec::new(),
             ca_files: Vec::new(),
+            trust_store: TrustStore::Bundled,
+            system_ca_path: None,
+            user_cas: false,
+            user_ca_path: None,
             log_fn: None,
             log_level: DEFAULT_LOG_LEVEL,
             relay_url: None,
@@ -460,8 +454,7 @@ impl ConfigBuilder {
     /// An explicit proxy: `http://host:port` (HTTP CONNECT) or `socks5://host:port` (SOCKS5,
     /// host names resolved by the proxy). Credentials may be given in the URL
     /// (percent-encoded) or with [`proxy_credentials`](ConfigBuilder::proxy_credentials).
-    /// Default: none; without one, the `HTTPS_PROXY`/`ALL_PROXY` environment variables apply
-    /// as before. An empty string means none.
+    /// Default: none; proxy environment variables are never read. An empty string means none.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy_url = Some(Zeroizing::new(url.into())).filter(|s| !s.is_empty());
         self
@@ -490,9 +483,40 @@ impl ConfigBuilder {
         self
     }
     /// Whether the bundled Mozilla roots are trusted. Default `true`; `false` trusts only the
-    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file).
+    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file)
+    /// (and the system store if [`trust_store`](ConfigBuilder::trust_store) asks for it).
     pub fn builtin_roots(mut self, v: bool) -> Self {
         self.trust_builtin = v;
+        self
+    }
+    /// Which roots verify the server besides the custom CAs: [`TrustStore::Bundled`] (default,
+    /// Mozilla's roots in the library), [`TrustStore::System`] (the device's store, read by
+    /// [`build`](ConfigBuilder::build): on Android the system CA directory, on Linux the
+    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::trust`].
+    pub fn trust_store(mut self, v: TrustStore) -> Self {
+        self.trust_store = v;
+        self
+    }
+    /// Reads the system store from `path` instead of the platform's location: a directory of PEM
+    /// files laid out like Android's (every regular file is read; text after the PEM block is
+    /// ignored) or a PEM bundle file. Used when the trust store is `System` or `Both`.
+    pub fn system_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.system_ca_path = Some(path.into());
+        self
+    }
+    /// Android: also trust the CAs the user added in Settings
+    /// (`/data/misc/user/<user>/cacerts-added`; none added is fine). Default `false`: a
+    /// user-installed CA can intercept the traffic. Elsewhere it needs
+    /// [`user_ca_path`](ConfigBuilder::user_ca_path).
+    pub fn user_cas(mut self, v: bool) -> Self {
+        self.user_cas = v;
+        self
+    }
+    /// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file)
+    /// instead of Android's location; implies [`user_cas(true)`](ConfigBuilder::user_cas).
+    pub fn user_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.user_ca_path = Some(path.into());
+        self.user_cas = true;
         self
     }
     /// The log callback. It receives each attempt, retry, failover, cache hit and refresh,
@@ -549,13 +573,8 @@ impl ConfigBuilder {
     /// Validates every value and returns the configuration; the error names the first field
     /// it refuses.
     pub fn build(self) -> Result<Config> {
-        let relay_url = self
-            .relay_url
-            .as_deref()
-            .map(|u| normalize_base_url("relay_url", u))
-            .transpose()?;
         let relay = crate::relay_setting::setting(
-            relay_url.as_deref(),
+            self.relay_url.as_deref(),
             self.relay_token.as_ref(),
             self.relay_client_cert.as_ref(),
             self.key.is_some(),
@@ -591,7 +610,16 @@ impl ConfigBuilder {
         let fallback_urls = self
             .fallback_urls
             .iter()
-            .map(|url| normalize_base_url("fallback_base_url", url))
+            .enumerate()
+            .map(|(i, url)| {
+                normalize_base_url("fallback_base_url", url).map_err(|e| match e {
+                    Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+                        field,
+                        reason: format!("fallback URL {}: {reason}", i + 1),
+                    },
+                    other => other,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let r = &self.retry;
         if r.initial_backoff > r.max_backoff {
@@ -603,9 +631,16 @@ impl ConfigBuilder {
         for (field, d) in [
             ("connect_timeout", self.connect_timeout),
             ("timeout", self.timeout),
+            (
+                "attempt_timeout",
+                self.attempt_timeout.unwrap_or(self.timeout),
+            ),
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
+            }
+            if d > MAX_TIMEOUT {
+                return Err(Error::invalid(field, "must be at most 24 hours"));
             }
         }
         let proxy = build_proxy(
@@ -623,7 +658,29 @@ impl ConfigBuilder {
             })?;
             extra.extend(parse_ca("ca_file", &pem)?);
         }
-        if !self.trust_builtin && extra.is_empty() {
+        if self.trust_store.uses_system() {
+            let path = match &self.system_ca_path {
+                Some(p) => p.clone(),
+                None => trust::default_system_location()?,
+            };
+            extra.extend(trust::load("system_ca_path", &path)?);
+        }
+        if self.user_cas {
+            match (&self.user_ca_path, trust::default_user_location()) {
+                (Some(p), _) => extra.extend(trust::load("user_ca_path", p)?),
+                // Android, nothing added by the user: nothing to add.
+                (None, Some(p)) if !p.exists() => {}
+                (None, Some(p)) => extra.extend(trust::load("user_ca_path", &p)?),
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "user_cas",
+                        "there is no user CA store on this platform; set user_ca_path",
+                    ));
+                }
+            }
+        }
+        let trust_builtin = self.trust_builtin && self.trust_store.uses_bundled();
+        if !trust_builtin && extra.is_empty() {
             return Err(Error::invalid(
                 "ca_pem",
                 "the bundled roots are disabled and no CA certificate was given",
@@ -646,7 +703,7 @@ impl ConfigBuilder {
             cache: self.cache,
             proxy,
             trust: TrustSetting {
-                builtin: self.trust_builtin,
+                builtin: trust_builtin,
                 extra: Arc::new(extra),
             },
             logger: Logger::new(self.log_fn, self.log_level),
@@ -661,45 +718,14 @@ fn build_proxy(
     username: Option<&str>,
     password: Option<&str>,
 ) -> Result<Option<ProxySetting>> {
-    let Some(url) = url else {
-        if username.is_some() {
-            return Err(Error::invalid(
-                "proxy",
-                "credentials were given without a proxy",
-            ));
-        }
-        return Ok(None);
-    };
-    // Never echo the URL: it may carry a password.
-    let err = |reason: &str| Error::invalid("proxy", reason.to_owned());
-    let scheme = url
-        .split_once("://")
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .ok_or_else(|| err("must be http://host:port or socks5://host:port"))?;
-    if !matches!(scheme.as_str(), "http" | "socks5" | "socks5h") {
-        return Err(err(
-            "scheme must be http (HTTP CONNECT) or socks5; https and socks4 proxies are not supported",
-        ));
+    match url {
+        Some(url) => ProxySetting::parse(url, username, password).map(Some),
+        None if username.is_some() => Err(Error::invalid(
+            "proxy",
+            "credentials were given without a proxy",
+        )),
+        None => Ok(None),
     }
-    let url = if scheme == "socks5h" {
-        format!("socks5{}", &url[7..])
-    } else {
-        url.to_owned()
-    };
-    let mut proxy = ureq::Proxy::new(&url).map_err(|_| err("is not a valid proxy URL"))?;
-    if let Some(user) = username {
-        let mut b = ureq::Proxy::builder(proxy.protocol())
-            .host(proxy.host())
-            .port(proxy.port())
-            .username(user);
-        if let Some(pw) = password {
-            b = b.password(pw);
-        }
-        proxy = b
-            .build()
-            .map_err(|_| err("the proxy credentials are not acceptable"))?;
-    }
-    Ok(Some(ProxySetting { proxy }))
 }
 
 /// Every `CERTIFICATE` block of a PEM text.
@@ -718,88 +744,12 @@ fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificat
     Ok(certs)
 }
 
-/// Checks the scheme and host rule and strips a trailing slash.
-pub(crate) fn normalize_base_url(field: &'static str, url: &str) -> Result<String> {
-    let err = |reason: &str| Error::invalid(field, reason.to_owned());
-    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(err("contains whitespace or control characters"));
-    }
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| err("must start with https:// (or http:// for a loopback host)"))?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
-        return Err(err("has no host"));
-    }
-    if authority.contains('@') || rest.contains(['?', '#']) {
-        return Err(err("must not contain credentials, a query or a fragment"));
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => {
-            return Err(err(
-                "plain http:// is only allowed for a loopback host (tests, the mock); use https://",
-            ));
-        }
-        _ => return Err(err("scheme must be https (or http for a loopback host)")),
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn key() -> ApiKey {
         ApiKey::new("0123456789abcdef0123456789abcdef").unwrap()
-    }
-
-    #[test]
-    fn base_url_rules() {
-        for ok in [
-            "https://payapp.weixin.qq.com",
-            "https://payapp.weixin.qq.com/",
-            "http://127.0.0.1:8080",
-            "http://127.9.9.9",
-            "http://localhost:1/",
-            "http://[::1]:99",
-            "https://10.0.0.1:8443/prefix",
-        ] {
-            assert!(normalize_base_url("base_url", ok).is_ok(), "{ok}");
-        }
-        assert_eq!(
-            normalize_base_url("base_url", "http://127.0.0.1:1/").unwrap(),
-            "http://127.0.0.1:1"
-        );
-        for bad in [
-            "",
-            "payapp.weixin.qq.com",
-            "http://payapp.weixin.qq.com",
-            "http://10.0.0.1",
-            "http://127.0.0.1.evil.com",
-            "http://localhost.evil.com",
-            "ftp://127.0.0.1",
-            "https://user:pw@host",
-            "https://host/?q",
-            "https:// host",
-            "https://",
-        ] {
-            assert!(normalize_base_url("base_url", bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
@@ -818,6 +768,13 @@ mod tests {
                 .build()
                 .is_err()
         );
+        for too_long in [Duration::MAX, MAX_TIMEOUT + Duration::from_nanos(1)] {
+            let err = Config::builder("1", "wx1", key())
+                .timeout(too_long)
+                .build()
+                .unwrap_err();
+            assert_eq!(err.to_string(), "invalid timeout: must be at most 24 hours");
+        }
         let c = Config::builder("1", "wx1", key())
             .sub_appid("")
             .build()

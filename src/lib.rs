@@ -24,22 +24,20 @@
 //! tests and the bundled mock server run, and nothing else should.
 
 #![deny(missing_docs)]
-#![warn(
-    clippy::undocumented_unsafe_blocks,
-    clippy::multiple_unsafe_ops_per_block
-)]
 
 pub mod authinfo;
 mod cache;
 mod client;
 mod clock;
 mod config;
+mod endpoint;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
 pub mod json;
 pub mod log;
+mod proxy;
 mod relay;
 mod relay_setting;
 mod retry;
@@ -47,6 +45,7 @@ mod secret;
 pub mod sign;
 mod test_hook;
 mod transport;
+pub mod trust;
 mod validate;
 pub mod xml;
 
@@ -61,6 +60,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
 pub use secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
+pub use trust::TrustStore;
 
 /// The crate version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,4 +1,4 @@
-//! The relay-mode part of a configuration: the relay's URL and the terminal's credential
+//! The relay-mode part of a configuration: the relay's URL and how the terminal authenticates
 //! (bearer token or client certificate), checked when the configuration is built. The calls
 //! themselves are in [`crate::relay`].
 
@@ -25,6 +25,16 @@ pub(crate) struct RelaySetting {
     pub(crate) auth: RelayAuth,
 }
 
+impl RelaySetting {
+    /// The client certificate to present, with mutual TLS.
+    pub(crate) fn client_cert(&self) -> Option<ureq::tls::ClientCert> {
+        match &self.auth {
+            RelayAuth::ClientCert(c) => Some(c.clone()),
+            RelayAuth::Token(_) => None,
+        }
+    }
+}
+
 impl fmt::Debug for RelaySetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let auth = match self.auth {
@@ -35,8 +45,7 @@ impl fmt::Debug for RelaySetting {
     }
 }
 
-/// The relay setting of a configuration, checked: `None` in direct mode. `url` was already
-/// checked by the base-URL rule.
+/// The relay setting of a configuration, checked: `None` in direct mode.
 pub(crate) fn setting(
     url: Option<&str>,
     token: Option<&Zeroizing<String>>,
@@ -58,7 +67,7 @@ pub(crate) fn setting(
             "must not be set in relay mode: the relay holds the key",
         ));
     }
-    let url = url.to_owned();
+    let url = crate::endpoint::normalize_base_url("relay_url", url)?;
     let auth = match (token, cert) {
         (Some(t), None) => {
             if !t.bytes().all(|b| b.is_ascii_graphic()) {

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use super::error::Failure;
 use super::log::java_logger;
 use super::strings::read_string;
-use crate::{ApiKey, CacheOptions, Config, ConfigBuilder, Error, Level, SignType};
+use crate::{ApiKey, CacheOptions, Config, ConfigBuilder, Error, Level, SignType, TrustStore};
 
 /// Reads the `String` field `name` of `obj`; `field` names it in an error.
 fn field_string(
@@ -298,6 +298,22 @@ pub(super) fn read_config(
         }
         if let Some(v) = field_bool(env, config, jni_str!("builtinRoots"))? {
             b = b.builtin_roots(v);
+        }
+        if let Some(code) = field_int(env, config, jni_str!("trustStoreCode"))? {
+            let store = u32::try_from(code)
+                .ok()
+                .and_then(TrustStore::from_code)
+                .ok_or_else(|| Error::invalid("trust_store", format!("{code} is not a store")))?;
+            b = b.trust_store(store);
+        }
+        if let Some(path) = string(env, jni_str!("systemCaPath"), "system_ca_path")? {
+            b = b.system_ca_path(path);
+        }
+        if let Some(v) = field_bool(env, config, jni_str!("userCas"))? {
+            b = b.user_cas(v);
+        }
+        if let Some(path) = string(env, jni_str!("userCaPath"), "user_ca_path")? {
+            b = b.user_ca_path(path);
         }
         if let Some(level) = field_int(env, config, jni_str!("logLevel"))? {
             let level = u32::try_from(level)

@@ -52,6 +52,10 @@ public final class WxFaceConfig {
     private final byte[][] caPems;
     private final String[] caFiles;
     private final Boolean builtinRoots;
+    private final Integer trustStoreCode; // TrustStore.code(), null: not set
+    private final String systemCaPath;
+    private final Boolean userCas;
+    private final String userCaPath;
     private final LogBridge logBridge; // null: no logger
     private final Integer logLevel;
     private final String relayUrl; // null: direct mode
@@ -88,6 +92,10 @@ public final class WxFaceConfig {
         }
         this.caFiles = b.caFiles.toArray(new String[0]);
         this.builtinRoots = b.builtinRoots;
+        this.trustStoreCode = b.trustStore == null ? null : b.trustStore.code();
+        this.systemCaPath = b.systemCaPath;
+        this.userCas = b.userCas;
+        this.userCaPath = b.userCaPath;
         this.logBridge = b.logger == null ? null : new LogBridge(b.logger);
         this.logLevel = b.logLevel == null ? null : b.logLevel.value();
         this.relayUrl = b.relayUrl;
@@ -222,6 +230,10 @@ public final class WxFaceConfig {
             s.append(", caFiles=").append(Arrays.toString(caFiles));
         }
         append(s, "builtinRoots", builtinRoots);
+        append(s, "trustStore", trustStoreCode == null ? null : TrustStore.values()[trustStoreCode]);
+        append(s, "systemCaPath", systemCaPath);
+        append(s, "userCas", userCas);
+        append(s, "userCaPath", userCaPath);
         if (logBridge != null) {
             s.append(", logger");
         }
@@ -278,6 +290,10 @@ public final class WxFaceConfig {
         private final List<byte[]> caPems = new ArrayList<byte[]>();
         private final List<String> caFiles = new ArrayList<String>();
         private Boolean builtinRoots;
+        private TrustStore trustStore;
+        private String systemCaPath;
+        private Boolean userCas;
+        private String userCaPath;
         private WxFaceLogger logger;
         private WxFaceLogger.Level logLevel;
         private String relayUrl;
@@ -486,6 +502,44 @@ public final class WxFaceConfig {
          */
         public Builder builtinRoots(boolean enabled) {
             this.builtinRoots = enabled;
+            return this;
+        }
+
+        /**
+         * Which roots verify the server besides the CAs above: {@link TrustStore#BUNDLED}
+         * (default), {@link TrustStore#SYSTEM} (on Android the system CA directory) or
+         * {@link TrustStore#BOTH}. The system store is read when a client is created.
+         */
+        public Builder trustStore(TrustStore store) {
+            this.trustStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Reads the system store from {@code path} instead of the platform's location: a
+         * directory of PEM files laid out like Android's, or a PEM bundle file.
+         */
+        public Builder systemCaPath(String path) {
+            this.systemCaPath = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /**
+         * Android: also trust the CAs the user added in Settings (default {@code false}: a
+         * user-installed CA can intercept the traffic). Elsewhere it needs
+         * {@link #userCaPath(String)}.
+         */
+        public Builder userCas(boolean enabled) {
+            this.userCas = enabled;
+            return this;
+        }
+
+        /**
+         * Reads the user-added CAs from {@code path} (a directory like Android's, or a bundle
+         * file) instead of Android's location; implies {@code userCas(true)}.
+         */
+        public Builder userCaPath(String path) {
+            this.userCaPath = Objects.requireNonNull(path, "path");
             return this;
         }
 
