@@ -43,7 +43,7 @@ pub struct App {
 /// The request body of `POST /v1/authinfo`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Body1 {
+struct AuthinfoBody {
     store_id: String,
     store_name: String,
     device_id: String,
@@ -265,7 +265,7 @@ async fn handle<'a>(
     let bytes = axum::body::to_bytes(body, app.config.max_body_bytes)
         .await
         .map_err(|_| too_large())?;
-    let req: Body1 = serde_json::from_slice(&bytes).map_err(|e| {
+    let req: AuthinfoBody = serde_json::from_slice(&bytes).map_err(|e| {
         let msg = e.to_string();
         // serde's messages may quote a value; only field names are safe to echo.
         let detail = if msg.starts_with("missing field") || msg.starts_with("unknown field") {

@@ -298,7 +298,6 @@ impl SharedState {
                 let outcome = self
                     .upstream(Arc::clone(client), request.clone(), force_refresh)
                     .await;
-                let mut stored_ok = Ok(());
                 if let Ok((served, expires_at_ms)) = &outcome {
                     let ttl = expires_at_ms
                         .saturating_sub(unix_ms())
@@ -311,7 +310,8 @@ impl SharedState {
                             })
                             .unwrap_or_default(),
                         );
-                        stored_ok = self.note(
+                        // A failure marks Redis down; the answer is served anyway.
+                        let _ = self.note(
                             r.run::<()>(
                                 redis::cmd("SET")
                                     .arg(&cache_key)
@@ -333,8 +333,6 @@ impl SharedState {
                             .arg(owner.as_str()),
                     )
                     .await;
-                // The upstream answer is served even if Redis failed meanwhile.
-                let _ = stored_ok;
                 return Ok(outcome.map(|(s, _)| s));
             }
             // Another call (here or in another instance) is asking WeChat: wait for its result.
