@@ -8,7 +8,7 @@ DESTDIR ?=
 DIST_TARGETS ?=
 
 .PHONY: all demo test lib mock header java java-test android aar android-test cross-test fuzz size clean \
-	install uninstall dist dist-test ship-test cli cli-cross-test
+	install uninstall dist dist-test ship-test cli cli-cross-test relay relay-bench
 
 all: lib
 
@@ -54,6 +54,7 @@ test:
 	$(CARGO) test --workspace
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
 	bash scripts/ship-test.sh
+	bash relay/tests/java-relay.sh
 
 ## Regenerate include/wxface.h from src/ffi after changing the C ABI.
 header:
@@ -98,6 +99,14 @@ fuzz:
 ## Print the stripped size of the release shared library.
 size: lib
 	@stat -c '%s bytes  %n' build/lib/lib/libwxface.so.*.*.* build/lib/lib/libwxface.a
+
+## Build the relay service (target/release/wxface-relay); see docs/relay.md.
+relay:
+	$(CARGO) build --release -p wxface-relay
+
+## Load check of the relay (not a test): many terminals against one and two instances.
+relay-bench:
+	bash relay/bench/load.sh
 
 clean:
 	$(CARGO) clean

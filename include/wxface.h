@@ -266,6 +266,25 @@ wxface_status wxface_config_set_log_callback(wxface_config *config,
                                              void *user_data,
                                              uint32_t max_level);
 
+// Relay mode: get authinfos from this wxface-relay base URL ("https://", or "http://" for a
+// loopback host) instead of WeChat. No key may then be set; mch_id and appid are optional;
+// a relay token or client certificate is required. NULL or "" returns to direct mode.
+wxface_status wxface_config_set_relay_url(wxface_config *config, const char *url);
+
+// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped on
+// free, never printed. NULL or "" removes it.
+wxface_status wxface_config_set_relay_token(wxface_config *config, const char *token);
+
+// Relay mode: the terminal's client certificate chain (`cert_len` bytes of PEM) and private
+// key (`key_len` bytes of PEM) for mutual TLS; the relay takes the device id from the
+// certificate. The key is copied and wiped on free; both are checked when the client is
+// made. Both lengths 0 remove them.
+wxface_status wxface_config_set_relay_client_cert(wxface_config *config,
+                                                  const uint8_t *cert_pem,
+                                                  size_t cert_len,
+                                                  const uint8_t *key_pem,
+                                                  size_t key_len);
+
 // Validates `config` and creates a client from a copy of it; on failure the message names the
 // field.
 wxface_status wxface_client_new(const wxface_config *config, wxface_client **out);

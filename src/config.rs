@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::endpoint::normalize_base_url;
 use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
 use crate::proxy::ProxySetting;
@@ -55,7 +56,8 @@ pub const DEFAULT_LOG_LEVEL: Level = Level::Info;
 pub struct Config {
     pub(crate) mch_id: String,
     pub(crate) appid: String,
-    pub(crate) key: ApiKey,
+    /// `None` only in relay mode, where nothing is signed on the terminal.
+    pub(crate) key: Option<ApiKey>,
     pub(crate) sub_mch_id: Option<String>,
     pub(crate) sub_appid: Option<String>,
     pub(crate) base_url: String,
@@ -70,6 +72,8 @@ pub struct Config {
     pub(crate) proxy: Option<ProxySetting>,
     pub(crate) trust: TrustSetting,
     pub(crate) logger: Logger,
+    /// Relay mode: ask this `wxface-relay` instead of WeChat (see [`crate::relay`]).
+    pub(crate) relay: Option<crate::relay_setting::RelaySetting>,
 }
 
 /// Retries of transient failures: connect/DNS failure, timeout, connection reset or closed
@@ -207,8 +211,17 @@ impl Config {
     pub fn has_proxy(&self) -> bool {
         self.proxy.is_some()
     }
+    /// The APIv2 key. Only reached when signing, which relay mode never does, and a config
+    /// without relay mode always has a key (`build` requires it).
     pub(crate) fn key(&self) -> &ApiKey {
-        &self.key
+        match &self.key {
+            Some(k) => k,
+            None => unreachable!("signing in relay mode: the client asks the relay instead"),
+        }
+    }
+    /// The relay's base URL, in relay mode.
+    pub fn relay_url(&self) -> Option<&str> {
+        self.relay.as_ref().map(|r| r.url.as_str())
     }
 }
 
@@ -248,6 +261,9 @@ pub struct ConfigBuilder {
     user_ca_path: Option<PathBuf>,
     log_fn: Option<LogFn>,
     log_level: Level,
+    relay_url: Option<String>,
+    relay_token: Option<Zeroizing<String>>,
+    relay_client_cert: Option<(Vec<u8>, Zeroizing<Vec<u8>>)>,
 }
 
 impl Default for ConfigBuilder {
@@ -273,6 +289,9 @@ impl fmt::Debug for ConfigBuilder {
             .field("user_cas", &self.user_cas)
             .field("user_ca_path", &self.user_ca_path)
             .field("log_level", &self.log_level)
+            .field("relay_url", &self.relay_url)
+            .field("relay_token", &self.relay_token.as_ref().map(|_| "***"))
+            .field("relay_client_cert", &self.relay_client_cert.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -308,6 +327,9 @@ impl ConfigBuilder {
             user_ca_path: None,
             log_fn: None,
             log_level: DEFAULT_LOG_LEVEL,
+            relay_url: None,
+            relay_token: None,
+            relay_client_cert: None,
         }
     }
     /// Merchant number (`mch_id`; in service-provider mode the provider's). Required.
@@ -518,21 +540,63 @@ impl ConfigBuilder {
         self.log_level = v;
         self
     }
+    /// Relay mode: get authinfos from this `wxface-relay` base URL (`https://`, or `http://`
+    /// for a loopback host) instead of WeChat. The terminal then holds no API key (setting
+    /// one is refused), `mch_id` and `appid` are optional (the relay knows the merchant), and
+    /// one of [`relay_token`](ConfigBuilder::relay_token) or
+    /// [`relay_client_cert`](ConfigBuilder::relay_client_cert) is required. Retries, the
+    /// deadline, proxies, trust roots and the cache apply as in direct mode. An empty string
+    /// means direct mode (the default).
+    pub fn relay_url(mut self, url: impl Into<String>) -> Self {
+        self.relay_url = Some(url.into()).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped
+    /// on drop, never shown. An empty string removes it.
+    pub fn relay_token(mut self, token: impl Into<String>) -> Self {
+        self.relay_token = Some(Zeroizing::new(token.into())).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's client certificate chain and private key, in PEM (mutual
+    /// TLS; the relay reads the device id from the certificate). The key is copied and wiped
+    /// on drop. Empty certificate and key remove them.
+    pub fn relay_client_cert(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        let (cert, key) = (cert_pem.into(), Zeroizing::new(key_pem.into()));
+        self.relay_client_cert = (!cert.is_empty() || !key.is_empty()).then_some((cert, key));
+        self
+    }
 
     /// Validates every value and returns the configuration; the error names the first field
     /// it refuses.
     pub fn build(self) -> Result<Config> {
-        if self.mch_id.is_empty() {
-            return Err(Error::invalid("mch_id", "is not set"));
+        let relay = crate::relay_setting::setting(
+            self.relay_url.as_deref(),
+            self.relay_token.as_ref(),
+            self.relay_client_cert.as_ref(),
+            self.key.is_some(),
+        )?;
+        if relay.is_none() {
+            if self.mch_id.is_empty() {
+                return Err(Error::invalid("mch_id", "is not set"));
+            }
+            if self.appid.is_empty() {
+                return Err(Error::invalid("appid", "is not set"));
+            }
+            if self.key.is_none() {
+                return Err(Error::invalid("api_key", "is not set"));
+            }
         }
-        if self.appid.is_empty() {
-            return Err(Error::invalid("appid", "is not set"));
+        let key = self.key;
+        if !self.mch_id.is_empty() || relay.is_none() {
+            validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
         }
-        let key = self
-            .key
-            .ok_or_else(|| Error::invalid("api_key", "is not set"))?;
-        validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
-        validate::text("appid", &self.appid, validate::ID_MAX)?;
+        if !self.appid.is_empty() || relay.is_none() {
+            validate::text("appid", &self.appid, validate::ID_MAX)?;
+        }
         if let Some(v) = &self.sub_mch_id {
             validate::text("sub_mch_id", v, validate::ID_MAX)?;
         }
@@ -567,7 +631,10 @@ impl ConfigBuilder {
         for (field, d) in [
             ("connect_timeout", self.connect_timeout),
             ("timeout", self.timeout),
-            ("attempt_timeout", self.attempt_timeout.unwrap_or(self.timeout)),
+            (
+                "attempt_timeout",
+                self.attempt_timeout.unwrap_or(self.timeout),
+            ),
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
@@ -640,6 +707,7 @@ impl ConfigBuilder {
                 extra: Arc::new(extra),
             },
             logger: Logger::new(self.log_fn, self.log_level),
+            relay,
         })
     }
 }
@@ -676,88 +744,12 @@ fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificat
     Ok(certs)
 }
 
-/// Checks the scheme and host rule and strips a trailing slash.
-fn normalize_base_url(field: &'static str, url: &str) -> Result<String> {
-    let err = |reason: &str| Error::invalid(field, reason.to_owned());
-    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(err("contains whitespace or control characters"));
-    }
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| err("must start with https:// (or http:// for a loopback host)"))?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
-        return Err(err("has no host"));
-    }
-    if authority.contains('@') || rest.contains(['?', '#']) {
-        return Err(err("must not contain credentials, a query or a fragment"));
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => {
-            return Err(err(
-                "plain http:// is only allowed for a loopback host (tests, the mock); use https://",
-            ));
-        }
-        _ => return Err(err("scheme must be https (or http for a loopback host)")),
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn key() -> ApiKey {
         ApiKey::new("0123456789abcdef0123456789abcdef").unwrap()
-    }
-
-    #[test]
-    fn base_url_rules() {
-        for ok in [
-            "https://payapp.weixin.qq.com",
-            "https://payapp.weixin.qq.com/",
-            "http://127.0.0.1:8080",
-            "http://127.9.9.9",
-            "http://localhost:1/",
-            "http://[::1]:99",
-            "https://10.0.0.1:8443/prefix",
-        ] {
-            assert!(normalize_base_url("base_url", ok).is_ok(), "{ok}");
-        }
-        assert_eq!(
-            normalize_base_url("base_url", "http://127.0.0.1:1/").unwrap(),
-            "http://127.0.0.1:1"
-        );
-        for bad in [
-            "",
-            "payapp.weixin.qq.com",
-            "http://payapp.weixin.qq.com",
-            "http://10.0.0.1",
-            "http://127.0.0.1.evil.com",
-            "http://localhost.evil.com",
-            "ftp://127.0.0.1",
-            "https://user:pw@host",
-            "https://host/?q",
-            "https:// host",
-            "https://",
-        ] {
-            assert!(normalize_base_url("base_url", bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -30,12 +30,16 @@ mod cache;
 mod client;
 mod clock;
 mod config;
+mod endpoint;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
+pub mod json;
 pub mod log;
 mod proxy;
+mod relay;
+mod relay_setting;
 mod retry;
 mod secret;
 pub mod sign;

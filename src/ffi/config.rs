@@ -437,3 +437,58 @@ pub unsafe extern "C" fn wxface_config_set_log_callback(
     // SAFETY: `config` is checked by `set`.
     unsafe { set(config, convert, apply) }
 }
+
+/// Relay mode: get authinfos from this wxface-relay base URL ("https://", or "http://" for a
+/// loopback host) instead of WeChat. No key may then be set; mch_id and appid are optional;
+/// a relay token or client certificate is required. NULL or "" returns to direct mode.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_relay_url(
+    config: *mut wxface_config,
+    url: *const c_char,
+) -> wxface_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_str(config, url, "relay_url", true, ConfigBuilder::relay_url) }
+}
+
+/// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped on
+/// free, never printed. NULL or "" removes it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_relay_token(
+    config: *mut wxface_config,
+    token: *const c_char,
+) -> wxface_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_str(
+            config,
+            token,
+            "relay_token",
+            true,
+            ConfigBuilder::relay_token,
+        )
+    }
+}
+
+/// Relay mode: the terminal's client certificate chain (`cert_len` bytes of PEM) and private
+/// key (`key_len` bytes of PEM) for mutual TLS; the relay takes the device id from the
+/// certificate. The key is copied and wiped on free; both are checked when the client is
+/// made. Both lengths 0 remove them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_relay_client_cert(
+    config: *mut wxface_config,
+    cert_pem: *const u8,
+    cert_len: usize,
+    key_pem: *const u8,
+    key_len: usize,
+) -> wxface_status {
+    let convert = || {
+        // SAFETY: each is NULL or readable for its length (contract).
+        let cert = unsafe { arg_bytes(cert_pem, cert_len, "relay_client_cert") }?;
+        // SAFETY: as above.
+        let key = unsafe { arg_bytes(key_pem, key_len, "relay_client_key") }?;
+        Ok((cert, key))
+    };
+    let apply = |b: ConfigBuilder, (cert, key): (&[u8], &[u8])| b.relay_client_cert(cert, key);
+    // SAFETY: `config` is checked by `set`.
+    unsafe { set(config, convert, apply) }
+}
