@@ -121,7 +121,7 @@ typedef uint32_t wxface_status;
 // during the call. Lines never contain the API key, authinfo, rawdata or proxy password.
 // It runs on the thread making the wxface call, possibly on several threads at once; it must
 // be quick and must not call wxface on the same client (a call for the same store/device
-// would wait for itself and deadlock).
+// would wait for itself until its timeout).
 typedef void (*wxface_log_fn)(void *user_data, uint32_t level, const char *message);
 
 // Success.

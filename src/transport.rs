@@ -316,3 +316,23 @@ fn map_rustls(e: &rustls::Error) -> Error {
     };
     Error::Tls(msg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_name_the_bound_that_expired() {
+        let attempt = map_error(ureq::Error::Timeout(ureq::Timeout::Global));
+        assert_eq!(
+            attempt,
+            Error::Timeout("no complete answer within the attempt's time".into())
+        );
+        let connect = map_error(ureq::Error::Timeout(ureq::Timeout::Connect));
+        assert_eq!(
+            connect,
+            Error::Timeout("the connect timeout expired".into())
+        );
+        assert!(!attempt.to_string().contains("global"));
+    }
+}

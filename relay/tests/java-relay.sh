@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 command -v java >/dev/null || { echo "java-relay.sh: java not found (install a JDK)" >&2; exit 1; }
 
-cargo build --lib
+cargo build --lib --features jni
 cargo build -p wxface-mock -p wxface-relay
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 bin="$target_dir/debug"
