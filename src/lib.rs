@@ -59,5 +59,27 @@ pub use log::{Level, LogFn};
 pub use secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
 
+/// The pure work of one call, exactly as the client does it, for `benches/` (not a stable API).
+#[doc(hidden)]
+pub mod work {
+    use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo, xml};
+
+    /// The signed XML body of `request` (it must be valid), as the client sends it.
+    pub fn request_body(
+        config: &Config,
+        request: &AuthinfoRequest,
+        now: i64,
+        nonce: &str,
+    ) -> String {
+        let fields = authinfo::request_fields(config, request, now, nonce);
+        xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str())))
+    }
+
+    /// Decodes and verifies a response body, as the client does with a 200 answer.
+    pub fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
+        xml::decode(body).and_then(|fields| authinfo::parse_response(config, &fields))
+    }
+}
+
 /// The crate version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
