@@ -1,16 +1,42 @@
 # wxface: the two commands a newcomer needs are `make demo` and `make test`.
 SHELL := /bin/bash
 CARGO ?= cargo
-SONAME := libwxface.so.0.$(shell sed -n 's/^version = "0\.\([0-9]*\)\..*/\1/p' Cargo.toml | head -n1)
+# make install / uninstall: PREFIX is what the installed files refer to, DESTDIR where they go.
+PREFIX ?= /usr/local
+DESTDIR ?=
+# make dist / dist-test: which archives (default: all six; see scripts/dist.sh --help).
+DIST_TARGETS ?=
 
-.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean
+.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean \
+	install uninstall dist dist-test ship-test cli cli-cross-test
 
 all: lib
 
-## Build the release library (target/release/libwxface.so, libwxface.a) and its SONAME link.
+## Build the release library and lay it out as it is installed, under build/lib: include/,
+## lib/libwxface.so.<version> with its SONAME and dev links, lib/libwxface.a, pkg-config, CMake.
 lib:
-	$(CARGO) build --release --lib -p wxface
-	ln -sf libwxface.so target/release/$(SONAME)
+	bash scripts/stage.sh --out build/lib
+
+## Install what `make lib` staged under $(DESTDIR)$(PREFIX); `make uninstall` removes exactly that.
+install: lib
+	bash scripts/install.sh install build/lib "$(DESTDIR)" "$(PREFIX)"
+
+uninstall:
+	bash scripts/install.sh uninstall "$(DESTDIR)" "$(PREFIX)"
+
+## Release archives dist/wxface-<version>-<triple>.tar.gz + SHA256SUMS: glibc 2.17 and musl,
+## x86_64/aarch64/armv7, built with cargo-zigbuild (installed if missing).
+dist:
+	bash scripts/dist.sh $(DIST_TARGETS)
+
+## Unpack each archive, build the C example through pkg-config and CMake with the target's
+## compiler, run it under qemu-user against the mock, check glibc symbol versions.
+dist-test:
+	bash scripts/dist-test.sh $(DIST_TARGETS)
+
+## Install layout, exports, symbol versions, static-archive isolation, README link lines.
+ship-test:
+	bash scripts/ship-test.sh
 
 ## Build the mock payapp server (target/release/wxface-mock).
 mock:
@@ -24,9 +50,10 @@ demo:
 ## valgrind), and the Java/JNI tests.
 test:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) test --workspace
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
+	bash scripts/ship-test.sh
 
 ## Regenerate include/wxface.h from src/ffi after changing the C ABI.
 header:
@@ -47,6 +74,14 @@ android-check:
 cross-test:
 	bash scripts/cross-test.sh
 
+## Build the wxface command-line tool (target/release/wxface).
+cli:
+	$(CARGO) build --release -p wxface-cli
+
+## Static aarch64 musl build of the wxface tool; run its doctor under qemu-user against the mock.
+cli-cross-test:
+	bash scripts/cli-cross-test.sh
+
 ## Fuzz the XML codec, response verification, request validation and C setters (nightly;
 ## FUZZ_SECONDS per target, default 60).
 fuzz:
@@ -54,8 +89,8 @@ fuzz:
 
 ## Print the stripped size of the release shared library.
 size: lib
-	@stat -c '%s bytes  %n' target/release/libwxface.so
+	@stat -c '%s bytes  %n' build/lib/lib/libwxface.so.*.*.* build/lib/lib/libwxface.a
 
 clean:
 	$(CARGO) clean
-	rm -rf build
+	rm -rf build dist

@@ -1,28 +1,19 @@
 /*
- * get_authinfo: exchange a face-SDK rawdata for an authinfo through wxface.
+ * get_authinfo: exchange a face-SDK rawdata for an authinfo through wxface, the way a terminal's
+ * firmware would. Run it with --help for the options.
  *
- * Configuration comes from --name=value arguments, or else from WXFACE_* environment variables:
+ * Configuration comes from --name=value arguments, or else from WXFACE_* environment variables
+ * (the table is in usage() below). On success it prints the first characters of the authinfo,
+ * its length and expires_in (exit 0): the authinfo is a credential, so it is printed whole only
+ * with --print-authinfo (for piping it into the face SDK). On failure it prints the status
+ * name, the message and, for WeChat's own failures, return_code and return_msg (exit 1).
+ * Usage errors exit 2.
  *
- *   --mch-id       WXFACE_MCH_ID       merchant number (required)
- *   --appid        WXFACE_APPID        appid (required)
- *   --key          WXFACE_KEY          32-character APIv2 key (required; prefer the environment:
- *                                      arguments are visible to other users in `ps`)
- *   --sub-mch-id   WXFACE_SUB_MCH_ID   sub-merchant number (service-provider mode)
- *   --sub-appid    WXFACE_SUB_APPID    sub-merchant appid (service-provider mode)
- *   --base-url     WXFACE_BASE_URL     default https://payapp.weixin.qq.com
- *   --sign-type    WXFACE_SIGN_TYPE    HMAC-SHA256 (default) or MD5
- *   --timeout-ms   WXFACE_TIMEOUT_MS   overall timeout, default 10000
- *   --store-id     WXFACE_STORE_ID     (required)
- *   --store-name   WXFACE_STORE_NAME   (required, UTF-8)
- *   --device-id    WXFACE_DEVICE_ID    (required)
- *   --rawdata      WXFACE_RAWDATA      from the face SDK (required)
- *   --attach       WXFACE_ATTACH       optional
- *
- * Prints the authinfo and expires_in on success (exit 0); otherwise the status name, the
- * message and, for WeChat failures, return_code and return_msg (exit 1). Usage errors exit 2.
- *
- * Build: cc -std=c99 -Wall -Wextra -Werror -Iinclude examples-c/get_authinfo.c \
- *           -Ltarget/release -lwxface -Wl,-rpath,$PWD/target/release -o get_authinfo
+ * Build against an installed wxface (make install, or an unpacked release archive):
+ *   cc -std=c99 get_authinfo.c $(pkg-config --cflags --libs wxface) -o get_authinfo
+ * or in this repository after `cargo build --release`:
+ *   cc -std=c99 -Iinclude examples-c/get_authinfo.c -Ltarget/release -lwxface \
+ *      -Wl,-rpath,$PWD/target/release -o get_authinfo
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,10 +42,47 @@ static struct option_def options[OPT_COUNT] = {
     {"--attach", "WXFACE_ATTACH", NULL},
 };
 
+static int print_authinfo = 0;
+
+static void usage(FILE *to) {
+    fputs("usage: get_authinfo [--name=value ...] [--print-authinfo]\n"
+          "\n"
+          "Asks WeChat Pay (or the base URL given) for a face-SDK authinfo with libwxface.\n"
+          "Each option may instead come from the environment variable beside it.\n"
+          "\n"
+          "  --mch-id       WXFACE_MCH_ID       merchant number (required)\n"
+          "  --appid        WXFACE_APPID        appid (required)\n"
+          "  --key          WXFACE_KEY          32-character APIv2 key (required; use the\n"
+          "                                     environment: arguments show in `ps`)\n"
+          "  --sub-mch-id   WXFACE_SUB_MCH_ID   sub-merchant number (service-provider mode)\n"
+          "  --sub-appid    WXFACE_SUB_APPID    sub-merchant appid (service-provider mode)\n"
+          "  --base-url     WXFACE_BASE_URL     default https://payapp.weixin.qq.com\n"
+          "  --sign-type    WXFACE_SIGN_TYPE    HMAC-SHA256 (default) or MD5\n"
+          "  --timeout-ms   WXFACE_TIMEOUT_MS   overall timeout, default 10000\n"
+          "  --store-id     WXFACE_STORE_ID     store number (required)\n"
+          "  --store-name   WXFACE_STORE_NAME   store name, UTF-8 (required)\n"
+          "  --device-id    WXFACE_DEVICE_ID    terminal number (required)\n"
+          "  --rawdata      WXFACE_RAWDATA      from the face SDK, byte for byte (required)\n"
+          "  --attach       WXFACE_ATTACH       optional\n"
+          "  --print-authinfo                   print the whole authinfo (it is a credential)\n"
+          "\n"
+          "Exit status: 0 success, 1 the call failed (status, message and WeChat's\n"
+          "return_code/return_msg on stderr), 2 usage error.\n",
+          to);
+}
+
 static int parse_options(int argc, char **argv) {
     int i, k;
     for (i = 1; i < argc; i++) {
         int matched = 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strcmp(argv[i], "--print-authinfo") == 0) {
+            print_authinfo = 1;
+            continue;
+        }
         for (k = 0; k < OPT_COUNT; k++) {
             size_t n = strlen(options[k].arg);
             if (strncmp(argv[i], options[k].arg, n) == 0 && argv[i][n] == '=') {
@@ -64,7 +92,7 @@ static int parse_options(int argc, char **argv) {
             }
         }
         if (!matched) {
-            fprintf(stderr, "unknown argument: %s (expected --name=value; see the comment at the top of get_authinfo.c)\n", argv[i]);
+            fprintf(stderr, "unknown argument: %s (try --help)\n", argv[i]);
             return -1;
         }
     }
@@ -143,7 +171,14 @@ int main(int argc, char **argv) {
         rc = report("wxface_get_authinfo", st);
         goto out;
     }
-    printf("authinfo: %s\n", wxface_authinfo_value(info));
+    if (print_authinfo) {
+        printf("authinfo: %s\n", wxface_authinfo_value(info));
+    } else {
+        /* Enough to recognise it, not enough to use it. */
+        const char *value = wxface_authinfo_value(info);
+        printf("authinfo: %.12s... (%zu bytes; --print-authinfo prints it whole)\n", value,
+               strlen(value));
+    }
     printf("expires_in: %u\n", wxface_authinfo_expires_in(info));
     rc = 0;
 

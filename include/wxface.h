@@ -56,6 +56,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The wxface release this header belongs to (from Cargo.toml). The library's
+ * wxface_version() returns WXFACE_VERSION_STRING when header and library match. */
+#define WXFACE_VERSION_MAJOR 0
+#define WXFACE_VERSION_MINOR 1
+#define WXFACE_VERSION_PATCH 0
+#define WXFACE_VERSION_STRING "0.1.0"
+
 // Version of the C ABI described by this header. It changes only when a compiled program
 // could break (a removed or changed function); new functions do not change it.
 #define WXFACE_ABI_VERSION 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Java binding test: builds libwxface (debug cdylib, JNI feature on by default), the jar and the
+# Java binding test: builds libwxface (debug cdylib with --features jni), the jar and the
 # mock server, starts the mocks on free ports (the main one, plus one failing its first 2 requests,
 # one with a clock 1000 s ahead, one serving HTTPS with a fresh test CA, one handing out 2-second
 # authinfos), runs com.wxface.WxFaceTest under -Xcheck:jni, and fails on any failed assertion, a
@@ -26,8 +26,8 @@ trap cleanup EXIT
 
 command -v java >/dev/null || { echo "java/test.sh: java not found (install a JDK)" >&2; exit 1; }
 
-echo "== cargo build --lib (libwxface.so with the JNI exports)"
-cargo build --lib
+echo "== cargo build --lib --features jni (libwxface.so with the JNI exports)"
+cargo build --lib --features jni
 echo "== cargo build -p wxface-mock"
 cargo build -p wxface-mock
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"

@@ -58,8 +58,8 @@ for a in "${abis[@]}"; do targs+=(--target "$a"); done
 profile_args=(--profile "$profile")
 [[ "$profile" == "release" ]] && profile_args=(--release)
 
-echo "== cargo ndk ${targs[*]} --platform $api --output-dir $out build ${profile_args[*]} --lib"
-cargo ndk "${targs[@]}" --platform "$api" --output-dir "$out" build "${profile_args[@]}" --lib
+echo "== cargo ndk ${targs[*]} --platform $api --output-dir $out build ${profile_args[*]} --lib --features jni"
+cargo ndk "${targs[@]}" --platform "$api" --output-dir "$out" build "${profile_args[@]}" --lib --features jni
 
 readelf="$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf 2>/dev/null | head -n 1)"
 [[ -n "$readelf" ]] || readelf="$(command -v llvm-readelf || command -v readelf)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What can be verified for Android on a machine WITHOUT the Android NDK (see
-# /work/shared/PLATFORMS.md, "Android"): the Rust code, the JNI exports and ring's C/assembly
+# docs/PLATFORMS.md, "Android"): the Rust code, the JNI exports and ring's C/assembly
 # compile for every Android ABI. It does NOT produce a shippable libwxface.so: linking one needs
 # the NDK's Bionic sysroot (crt objects, libc.so, libdl.so, liblog.so), which is not available
 # here. The real build is scripts/android-build.sh.
@@ -42,7 +42,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The CC/CFLAGS recipe of PLATFORMS.md: host clang targeting Android, glibc cross headers.
+# The CC/CFLAGS recipe of docs/PLATFORMS.md: host clang targeting Android, glibc cross headers.
 export CC_aarch64_linux_android=clang AR_aarch64_linux_android=llvm-ar
 export CFLAGS_aarch64_linux_android="--target=aarch64-linux-android$api -nostdlibinc -isystem /usr/aarch64-linux-gnu/include"
 export CC_armv7_linux_androideabi=clang AR_armv7_linux_androideabi=llvm-ar
@@ -54,12 +54,12 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_
 exports=(nativeCreate nativeFree nativeGetAuthinfo nativeVersion)
 summary=()
 for t in "${targets[@]}"; do
-    echo "== cargo check --lib --target $t"
-    cargo check --lib --target "$t"
+    echo "== cargo check --lib --features jni --target $t"
+    cargo check --lib --features jni --target "$t"
     line="$t: cargo check OK"
     if ((staticlib)); then
-        echo "== cargo rustc --lib --crate-type staticlib --target $t"
-        cargo rustc --lib --crate-type staticlib --target "$t"
+        echo "== cargo rustc --lib --features jni --crate-type staticlib --target $t"
+        cargo rustc --lib --features jni --crate-type staticlib --target "$t"
         archive="$target_dir/$t/debug/libwxface.a"
         # llvm-nm exits non-zero on members it cannot read (the prebuilt std objects carry
         # bitcode newer than the host LLVM); the wxface objects are plain ELF and are read.

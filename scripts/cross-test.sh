@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-build libwxface for ARM Linux terminals and test it under qemu-user (recipe:
-# /work/shared/PLATFORMS.md, "ARM Linux terminals").
+# docs/PLATFORMS.md, "Linux on ARM").
 #
 # For each of aarch64-unknown-linux-gnu and armv7-unknown-linux-gnueabihf:
 #   1. cargo build --release --lib --target T; print the size of the (already stripped)

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use zeroize::{Zeroize, Zeroizing};
+
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sign;
@@ -13,6 +15,9 @@ pub const PATH: &str = "/face/get_wxpayface_authinfo";
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 /// Largest authinfo accepted, in bytes (PROTOCOL.md: up to 4096 characters).
 pub const AUTHINFO_MAX: usize = 4096;
+/// Largest `expires_in` accepted, in seconds (WeChat issues 3600): a larger value would keep a
+/// cached authinfo for years.
+pub const EXPIRES_IN_MAX: u32 = 24 * 3600;
 /// Largest `now` accepted: 10 digits of Unix seconds (a 13-digit value is milliseconds).
 const NOW_MAX: i64 = 9_999_999_999;
 
@@ -136,6 +141,20 @@ pub struct Authinfo {
     pub sub_mch_id: Option<String>,
 }
 
+impl Zeroize for AuthinfoRequest {
+    /// Wipes the rawdata (the caller's copy: wxface wipes its own).
+    fn zeroize(&mut self) {
+        self.rawdata.zeroize();
+    }
+}
+
+impl Zeroize for Authinfo {
+    /// Wipes the credential (the other fields are public identifiers).
+    fn zeroize(&mut self) {
+        self.authinfo.zeroize();
+    }
+}
+
 impl fmt::Debug for Authinfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authinfo")
@@ -151,12 +170,13 @@ impl fmt::Debug for Authinfo {
 
 /// The request's fields, signed, ready for [`xml::encode`](crate::xml::encode).
 /// `request` must have been validated.
+/// Every value is wiped when the list is dropped (the rawdata is among them).
 pub(crate) fn request_fields(
     config: &Config,
     request: &AuthinfoRequest,
     now: i64,
     nonce: &str,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(&'static str, Zeroizing<String>)> {
     let now = now.to_string();
     let mut fields: Vec<(&'static str, String)> = vec![
         ("store_id", request.store_id.clone()),
@@ -187,6 +207,9 @@ pub(crate) fn request_fields(
     );
     fields.push(("sign", signature));
     fields
+        .into_iter()
+        .map(|(k, v)| (k, Zeroizing::new(v)))
+        .collect()
 }
 
 /// Turns a decoded response into an [`Authinfo`] or the error it stands for.
@@ -259,13 +282,20 @@ pub(crate) fn parse_response(config: &Config, fields: &[(String, String)]) -> Re
     }
     let expires_in =
         get("expires_in").ok_or_else(|| Error::BadResponse("SUCCESS without expires_in".into()))?;
+    if expires_in.is_empty() || !expires_in.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::BadResponse(format!(
+            "expires_in {} is not a number of seconds",
+            crate::error::sanitize(expires_in)
+        )));
+    }
     let expires_in = expires_in
         .parse::<u32>()
         .ok()
-        .filter(|&v| v > 0 && expires_in.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|v| (1..=EXPIRES_IN_MAX).contains(v))
         .ok_or_else(|| {
             Error::BadResponse(format!(
-                "expires_in {expires_in:?} is not a positive number of seconds"
+                "expires_in {} is out of range (1 to {EXPIRES_IN_MAX} s)",
+                crate::error::sanitize(expires_in)
             ))
         })?;
     Ok(Authinfo {

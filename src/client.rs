@@ -15,6 +15,7 @@ use crate::log::Level;
 use crate::retry::{self, Attempt, Event, Plan};
 use crate::transport::Transport;
 use crate::xml;
+use zeroize::Zeroizing;
 
 /// Smallest clock offset change (seconds) worth a corrected retry: WeChat tolerates 300 s, so
 /// a smaller estimate cannot explain a `非法的Now参数`.
@@ -95,7 +96,8 @@ pub struct Client {
     config: Config,
     urls: Vec<String>,
     transport: Transport,
-    cache: Cache<Key, Authinfo>,
+    /// Cached authinfos are wiped when replaced, cleared or dropped.
+    cache: Cache<Key, Zeroizing<Authinfo>>,
     clock: Arc<dyn Clock>,
     /// Index in `urls` of the base URL that last worked.
     preferred: AtomicUsize,
@@ -204,7 +206,12 @@ impl Client {
         let trace = Trace::default();
         if !(self.config.cache.enabled && options.use_cache) {
             let fetched = self.fetch(request, deadline, &trace)?;
-            return Ok(self.result(fetched.value, fetched.expires_at, Origin::Refreshed, &trace));
+            return Ok(self.result(
+                &fetched.value,
+                fetched.expires_at,
+                Origin::Refreshed,
+                &trace,
+            ));
         }
         let served = self.cache.get_or_refresh(
             self.key(request),
@@ -256,7 +263,7 @@ impl Client {
                 request.device_id
             ),
         }
-        Ok(self.result(served.value, served.expires_at, served.origin, &trace))
+        Ok(self.result(&served.value, served.expires_at, served.origin, &trace))
     }
 
     /// Forgets every cached authinfo: the next call for each identity asks WeChat.
@@ -289,7 +296,7 @@ impl Client {
 
     fn result(
         &self,
-        authinfo: Authinfo,
+        authinfo: &Authinfo,
         expires_at: Instant,
         origin: Origin,
         trace: &Trace,
@@ -300,7 +307,7 @@ impl Client {
             Origin::Stale(e) => (true, Some(e)),
         };
         AuthinfoResult {
-            authinfo,
+            authinfo: authinfo.clone(),
             from_cache,
             stale: refresh_error.is_some(),
             refresh_error,
@@ -318,7 +325,7 @@ impl Client {
         request: &AuthinfoRequest,
         deadline: Instant,
         trace: &Trace,
-    ) -> Result<Fetched<Authinfo>> {
+    ) -> Result<Fetched<Zeroizing<Authinfo>>> {
         let plan = Plan {
             policy: self.config.retry,
             clock: &*self.clock,
@@ -395,7 +402,7 @@ impl Client {
         a: &Attempt,
         deadline: Instant,
         trace: &Trace,
-    ) -> Result<Fetched<Authinfo>> {
+    ) -> Result<Fetched<Zeroizing<Authinfo>>> {
         let url = &self.urls[a.target];
         let (error, date) = match self.attempt(url, request, a.timeout, trace) {
             Ok(f) => return Ok(f),
@@ -453,7 +460,7 @@ impl Client {
         request: &AuthinfoRequest,
         timeout: Duration,
         trace: &Trace,
-    ) -> std::result::Result<Fetched<Authinfo>, (Error, Option<SystemTime>)> {
+    ) -> std::result::Result<Fetched<Zeroizing<Authinfo>>, (Error, Option<SystemTime>)> {
         let offset = trace
             .corrected_offset
             .get()
@@ -470,7 +477,8 @@ impl Client {
         };
         let nonce = nonce_str().map_err(|e| (e, None))?;
         let fields = authinfo::request_fields(&self.config, request, now, &nonce);
-        let body = xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str())));
+        let body = Zeroizing::new(xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str()))));
+        drop(fields);
         trace.attempts.set(trace.attempts.get() + 1);
         log!(
             self,
@@ -488,8 +496,10 @@ impl Client {
             .map_err(|e| (e, None))?;
         let date = response.date;
         let authinfo = xml::decode(&response.body)
-            .and_then(|fields| authinfo::parse_response(&self.config, &fields))
+            .and_then(|fields| authinfo::parse_response(&self.config, &Zeroizing::new(fields)))
+            .map(Zeroizing::new)
             .map_err(|e| (e, date))?;
+        drop(response);
         let expires_at = sent
             .checked_add(Duration::from_secs(authinfo.expires_in.into()))
             .ok_or_else(|| {

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
+use crate::proxy::ProxySetting;
 use crate::secret::ApiKey;
 use crate::sign::SignType;
 use crate::validate;
@@ -20,6 +21,8 @@ pub const DEFAULT_BASE_URL: &str = "https://payapp.weixin.qq.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default bound on a whole call: resolve, connect, send and receive, every retry included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest timeout accepted (for `timeout`, `connect_timeout`, `attempt_timeout`).
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Default number of retries after a transient failure (so at most 3 attempts).
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Default wait before the first retry; it doubles on each further retry.
@@ -120,29 +123,6 @@ impl CacheOptions {
     pub fn margin_for(&self, expires_in: Duration) -> Duration {
         self.refresh_margin
             .unwrap_or_else(|| (expires_in / 10).max(DEFAULT_REFRESH_MARGIN_MIN))
-    }
-}
-
-/// A validated proxy. `Debug` shows the scheme, host and port, never the credentials.
-#[derive(Clone)]
-pub(crate) struct ProxySetting {
-    pub(crate) proxy: ureq::Proxy,
-}
-
-impl fmt::Debug for ProxySetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Proxy({:?} {}:{}{})",
-            self.proxy.protocol(),
-            self.proxy.host(),
-            self.proxy.port(),
-            if self.proxy.username().is_some() {
-                " with credentials"
-            } else {
-                ""
-            }
-        )
     }
 }
 
@@ -439,8 +419,7 @@ impl ConfigBuilder {
     /// An explicit proxy: `http://host:port` (HTTP CONNECT) or `socks5://host:port` (SOCKS5,
     /// host names resolved by the proxy). Credentials may be given in the URL
     /// (percent-encoded) or with [`proxy_credentials`](ConfigBuilder::proxy_credentials).
-    /// Default: none; without one, the `HTTPS_PROXY`/`ALL_PROXY` environment variables apply
-    /// as before. An empty string means none.
+    /// Default: none; proxy environment variables are never read. An empty string means none.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy_url = Some(Zeroizing::new(url.into())).filter(|s| !s.is_empty());
         self
@@ -523,7 +502,16 @@ impl ConfigBuilder {
         let fallback_urls = self
             .fallback_urls
             .iter()
-            .map(|url| normalize_base_url("fallback_base_url", url))
+            .enumerate()
+            .map(|(i, url)| {
+                normalize_base_url("fallback_base_url", url).map_err(|e| match e {
+                    Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+                        field,
+                        reason: format!("fallback URL {}: {reason}", i + 1),
+                    },
+                    other => other,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let r = &self.retry;
         if r.initial_backoff > r.max_backoff {
@@ -535,9 +523,13 @@ impl ConfigBuilder {
         for (field, d) in [
             ("connect_timeout", self.connect_timeout),
             ("timeout", self.timeout),
+            ("attempt_timeout", self.attempt_timeout.unwrap_or(self.timeout)),
         ] {
             if d.is_zero() {
                 return Err(Error::invalid(field, "must be greater than zero"));
+            }
+            if d > MAX_TIMEOUT {
+                return Err(Error::invalid(field, "must be at most 24 hours"));
             }
         }
         let proxy = build_proxy(
@@ -592,45 +584,14 @@ fn build_proxy(
     username: Option<&str>,
     password: Option<&str>,
 ) -> Result<Option<ProxySetting>> {
-    let Some(url) = url else {
-        if username.is_some() {
-            return Err(Error::invalid(
-                "proxy",
-                "credentials were given without a proxy",
-            ));
-        }
-        return Ok(None);
-    };
-    // Never echo the URL: it may carry a password.
-    let err = |reason: &str| Error::invalid("proxy", reason.to_owned());
-    let scheme = url
-        .split_once("://")
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .ok_or_else(|| err("must be http://host:port or socks5://host:port"))?;
-    if !matches!(scheme.as_str(), "http" | "socks5" | "socks5h") {
-        return Err(err(
-            "scheme must be http (HTTP CONNECT) or socks5; https and socks4 proxies are not supported",
-        ));
+    match url {
+        Some(url) => ProxySetting::parse(url, username, password).map(Some),
+        None if username.is_some() => Err(Error::invalid(
+            "proxy",
+            "credentials were given without a proxy",
+        )),
+        None => Ok(None),
     }
-    let url = if scheme == "socks5h" {
-        format!("socks5{}", &url[7..])
-    } else {
-        url.to_owned()
-    };
-    let mut proxy = ureq::Proxy::new(&url).map_err(|_| err("is not a valid proxy URL"))?;
-    if let Some(user) = username {
-        let mut b = ureq::Proxy::builder(proxy.protocol())
-            .host(proxy.host())
-            .port(proxy.port())
-            .username(user);
-        if let Some(pw) = password {
-            b = b.password(pw);
-        }
-        proxy = b
-            .build()
-            .map_err(|_| err("the proxy credentials are not acceptable"))?;
-    }
-    Ok(Some(ProxySetting { proxy }))
 }
 
 /// Every `CERTIFICATE` block of a PEM text.
@@ -749,6 +710,13 @@ mod tests {
                 .build()
                 .is_err()
         );
+        for too_long in [Duration::MAX, MAX_TIMEOUT + Duration::from_nanos(1)] {
+            let err = Config::builder("1", "wx1", key())
+                .timeout(too_long)
+                .build()
+                .unwrap_err();
+            assert_eq!(err.to_string(), "invalid timeout: must be at most 24 hours");
+        }
         let c = Config::builder("1", "wx1", key())
             .sub_appid("")
             .build()

@@ -127,25 +127,125 @@ impl Error {
     }
 }
 
+/// One line, at most [`MESSAGE_MAX`] characters of it from `m`.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn s(m: &str) -> Sanitized<'_> {
+            Sanitized(m, MESSAGE_MAX)
+        }
         match self {
-            Error::InvalidArgument { field, reason } => write!(f, "invalid {field}: {reason}"),
-            Error::Network(m) => write!(f, "network error: {m}"),
-            Error::Timeout(m) => write!(f, "timed out: {m}"),
-            Error::Tls(m) => write!(f, "TLS error: {m}"),
+            Error::InvalidArgument { field, reason } => {
+                write!(f, "invalid {field}: {}", s(reason))
+            }
+            Error::Network(m) => write!(f, "network error: {}", s(m)),
+            Error::Timeout(m) => write!(f, "timed out: {}", s(m)),
+            Error::Tls(m) => write!(f, "TLS error: {}", s(m)),
             Error::HttpStatus(code) => write!(f, "unexpected HTTP status {code}"),
-            Error::BadResponse(m) => write!(f, "bad response: {m}"),
-            Error::Signature(m) => write!(f, "response signature rejected: {m}"),
+            Error::BadResponse(m) => write!(f, "bad response: {}", s(m)),
+            Error::Signature(m) => write!(f, "response signature rejected: {}", s(m)),
             Error::Remote {
                 return_code,
                 return_msg,
-            } => write!(f, "WeChat answered {return_code}: {return_msg}"),
+            } => write!(
+                f,
+                "WeChat answered {}: {}",
+                Sanitized(return_code, CODE_MAX),
+                s(return_msg)
+            ),
         }
     }
+}
+
+/// Most characters of one text (a server's `return_msg`, a cause) shown in a message.
+pub(crate) const MESSAGE_MAX: usize = 200;
+/// Most characters of a `return_code` shown in a message.
+const CODE_MAX: usize = 40;
+
+/// Text from outside (server answers, lower layers) made safe for a one-line message or log
+/// line: control characters (C0, DEL, C1, and the Unicode line/paragraph separators and
+/// bidirectional overrides) are shown as `\u{..}` escapes (`\n`, `\r`, `\t` as such), and
+/// after `max` characters the rest is replaced by `…(N more bytes)`.
+pub(crate) struct Sanitized<'a>(pub &'a str, pub usize);
+
+impl fmt::Display for Sanitized<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Sanitized(text, max) = *self;
+        for (n, (i, c)) in text.char_indices().enumerate() {
+            if n == max {
+                return write!(f, "…({} more bytes)", text.len() - i);
+            }
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\\' => f.write_str("\\\\")?,
+                c if is_unsafe_char(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{feff}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// [`Sanitized`] as an owned string, capped at [`MESSAGE_MAX`] characters.
+pub(crate) fn sanitize(text: &str) -> String {
+    Sanitized(text, MESSAGE_MAX).to_string()
 }
 
 impl std::error::Error for Error {}
 
 /// Shorthand for results in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_text_becomes_one_short_line() {
+        let forged = "签名错误\n[L1] forged line\r\x1b[31mred\x00\x7f\u{85}\u{2028}\u{202e}\\";
+        let e = Error::Remote {
+            return_code: "PARAM\nERROR".into(),
+            return_msg: forged.into(),
+        };
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            "WeChat answered PARAM\\nERROR: 签名错误\\n[L1] forged line\\r\\u{1b}[31mred\\u{0}\\u{7f}\\u{85}\\u{2028}\\u{202e}\\\\"
+        );
+        assert!(!shown.chars().any(is_unsafe_char));
+        // The raw text stays available, exactly.
+        assert_eq!(e.remote(), Some(("PARAM\nERROR", forged)));
+
+        let flood = Error::Remote {
+            return_code: "C".repeat(5000),
+            return_msg: "长".repeat(60_000),
+        };
+        let shown = flood.to_string();
+        assert!(
+            shown.chars().count() < 300,
+            "{} chars",
+            shown.chars().count()
+        );
+        assert!(shown.ends_with(&format!("…({} more bytes)", 3 * (60_000 - MESSAGE_MAX))));
+        for e in [
+            Error::Network("a\nb".repeat(1000)),
+            Error::BadResponse("\x1b".into()),
+            Error::invalid("x", "\n"),
+        ] {
+            let shown = e.to_string();
+            assert!(!shown.contains(['\n', '\x1b']), "{shown}");
+            assert!(shown.len() < 2048, "{} bytes", shown.len());
+        }
+    }
+}

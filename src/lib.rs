@@ -24,10 +24,6 @@
 //! tests and the bundled mock server run, and nothing else should.
 
 #![deny(missing_docs)]
-#![warn(
-    clippy::undocumented_unsafe_blocks,
-    clippy::multiple_unsafe_ops_per_block
-)]
 
 pub mod authinfo;
 mod cache;
@@ -39,6 +35,7 @@ pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
 pub mod log;
+mod proxy;
 mod retry;
 mod secret;
 pub mod sign;

@@ -1,17 +1,28 @@
 //! HTTPS transport: one ureq agent per client (so connections are reused), bounded reads and a
 //! precise error for each way the exchange can fail.
 
-use std::io;
+use std::io::{self, Read};
 use std::time::{Duration, SystemTime};
 
 use ureq::tls::{RootCerts, TlsConfig};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, NextTimeout, RustlsConnector, TcpConnector,
+    Transport as Conn,
+};
+use zeroize::Zeroize;
+
+use zeroize::Zeroizing;
+
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::proxy::{ProxyHandshake, ProxyResolver};
 
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
-    pub body: Vec<u8>,
+    /// Wiped when dropped (it holds the authinfo).
+    pub body: Zeroizing<Vec<u8>>,
     /// The response's `Date` header, when present and well-formed.
     pub date: Option<SystemTime>,
 }
@@ -41,10 +52,21 @@ impl Transport {
             .max_redirects(0)
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build());
-        if let Some(p) = &config.proxy {
-            builder = builder.proxy(Some(p.proxy.clone()));
-        }
-        let agent = builder.build().new_agent();
+        // No proxy for ureq itself: it would read the environment's proxy variables, and keep
+        // the credentials in memory nobody wipes. The configured proxy is handled by
+        // `crate::proxy` inside the connector chain instead.
+        builder = builder.proxy(None);
+        let proxy = config.proxy.clone().map(Arc::new);
+        // TCP (to the proxy when there is one), the proxy handshake, TLS; each layer's buffers
+        // (which hold the proxy credentials, the signed body with the rawdata, and the answer
+        // with the authinfo) wiped before they are freed.
+        let connector =
+            ().chain(TcpConnector::default())
+                .chain(WipeBuffers)
+                .chain(ProxyHandshake(proxy.clone()))
+                .chain(RustlsConnector::default())
+                .chain(WipeBuffers);
+        let agent = ureq::Agent::with_parts(builder.build(), connector, ProxyResolver::new(proxy));
         Transport { agent, max_body }
     }
 
@@ -76,25 +98,101 @@ impl Transport {
             .get("date")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok());
-        let body = response
+        // Read into a buffer allocated once at full size: a growing one would leave partial
+        // copies of the answer in freed memory.
+        let mut body = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(self.max_body).map_or(usize::MAX, |n| n.saturating_add(1)),
+        ));
+        let mut reader = response
             .body_mut()
             .with_config()
             .limit(self.max_body)
-            .read_to_vec()
-            .map_err(map_error)?;
+            .reader();
+        reader.read_to_end(&mut body).map_err(|e| {
+            match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+                Some(ureq::Error::BodyExceedsLimit(limit)) => {
+                    Error::BadResponse(format!("the response body exceeds {limit} bytes"))
+                }
+                Some(ureq::Error::Timeout(_)) => {
+                    Error::Timeout("no complete answer within the attempt's time".into())
+                }
+                _ => map_io(e),
+            }
+        })?;
         Ok(HttpResponse { body, date })
+    }
+}
+
+/// Wraps each connection so its buffers are wiped when it is dropped (closed, evicted from
+/// the pool, or the agent freed).
+#[derive(Debug)]
+struct WipeBuffers;
+
+impl<In: Conn> Connector<In> for WipeBuffers {
+    type Out = WipedOnDrop;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<WipedOnDrop>, ureq::Error> {
+        Ok(chained.map(|t| WipedOnDrop(Box::new(t))))
+    }
+}
+
+/// A connection whose input and output buffers are zeroed on drop.
+#[derive(Debug)]
+struct WipedOnDrop(Box<dyn Conn>);
+
+impl Conn for WipedOnDrop {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.0.buffers()
+    }
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: NextTimeout,
+    ) -> std::result::Result<(), ureq::Error> {
+        self.0.transmit_output(amount, timeout)
+    }
+    fn maybe_await_input(
+        &mut self,
+        timeout: NextTimeout,
+    ) -> std::result::Result<bool, ureq::Error> {
+        self.0.maybe_await_input(timeout)
+    }
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        self.0.await_input(timeout)
+    }
+    fn is_open(&mut self) -> bool {
+        self.0.is_open()
+    }
+    fn is_tls(&self) -> bool {
+        self.0.is_tls()
+    }
+}
+
+impl Drop for WipedOnDrop {
+    fn drop(&mut self) {
+        let buffers = self.0.buffers();
+        // Consuming all input makes the whole input buffer the free (appendable) part.
+        let unread = buffers.input().len();
+        buffers.input_consume(unread);
+        buffers.input_append_buf().zeroize();
+        buffers.output().zeroize();
     }
 }
 
 fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
     match e {
-        U::Timeout(t) => Error::Timeout(format!("{t} timeout expired")),
+        U::Timeout(ureq::Timeout::Connect) => Error::Timeout("the connect timeout expired".into()),
+        U::Timeout(_) => Error::Timeout("no complete answer within the attempt's time".into()),
         U::HostNotFound => Error::Network("host not found (DNS)".into()),
         U::ConnectionFailed => Error::Network("connection failed".into()),
         U::Io(io) => map_io(io),
         U::Tls(m) => Error::Tls(m.to_owned()),
-        U::Rustls(e) => Error::Tls(e.to_string()),
+        U::Rustls(e) => map_rustls(&e),
         U::Pem(e) => Error::Tls(format!("bad PEM: {e}")),
         U::StatusCode(code) => Error::HttpStatus(code),
         U::BodyExceedsLimit(limit) => {
@@ -107,22 +205,19 @@ fn map_error(e: ureq::Error) -> Error {
         U::TooManyRedirects | U::RedirectFailed => {
             Error::BadResponse("the server answered with a redirect".into())
         }
-        U::ConnectProxyFailed(m) => Error::Network(format!("proxy CONNECT failed: {m}")),
+        U::ConnectProxyFailed(m) => Error::Network(format!("proxy: {m}")),
         other => Error::Network(other.to_string()),
     }
 }
 
+/// TLS failures by their type: rustls's error, wherever ureq wrapped it.
 fn map_io(e: io::Error) -> Error {
-    // rustls reports handshake and certificate failures as InvalidData wrapping its own error.
     if let Some(inner) = e.get_ref() {
-        if let Some(ureq::Error::Rustls(r)) = inner.downcast_ref::<ureq::Error>() {
-            return Error::Tls(r.to_string());
+        if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+            return map_rustls(r);
         }
-        let text = inner.to_string();
-        if e.kind() == io::ErrorKind::InvalidData
-            && (text.contains("certificate") || text.contains("handshake"))
-        {
-            return Error::Tls(text);
+        if let Some(ureq::Error::Rustls(r)) = inner.downcast_ref::<ureq::Error>() {
+            return map_rustls(r);
         }
     }
     match e.kind() {
@@ -138,4 +233,45 @@ fn map_io(e: io::Error) -> Error {
         }
         _ => Error::Network(e.to_string()),
     }
+}
+
+/// A short message for each rustls failure (its `Display` can be a long debug dump).
+fn map_rustls(e: &rustls::Error) -> Error {
+    use rustls::CertificateError as C;
+    use rustls::Error as R;
+    let msg = match e {
+        R::InvalidCertificate(c) => format!(
+            "server certificate rejected: {}",
+            match c {
+                C::Expired | C::ExpiredContext { .. } => "expired (check the terminal clock)",
+                C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "not valid yet (check the terminal clock)"
+                }
+                C::UnknownIssuer => "not issued by a trusted root",
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "not valid for this host name"
+                }
+                C::BadSignature
+                | C::UnsupportedSignatureAlgorithmContext { .. }
+                | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                    "bad or unsupported signature (e.g. SHA-1)"
+                }
+                C::Revoked => "revoked",
+                C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                    "not valid for TLS server authentication"
+                }
+                C::BadEncoding => "badly encoded",
+                _ => "not acceptable",
+            }
+        ),
+        R::AlertReceived(alert) => {
+            format!("the server refused the handshake (alert {alert:?})")
+        }
+        R::PeerIncompatible(p) => {
+            format!("the server offers no TLS version or cipher suite we accept ({p:?})")
+        }
+        R::NoCertificatesPresented => "the server presented no certificate".to_owned(),
+        other => other.to_string(),
+    };
+    Error::Tls(msg)
 }

@@ -20,7 +20,14 @@ use crate::error::{Error, Result};
 /// assert_eq!(xml, "<xml><a>1</a><b><![CDATA[x<y]]></b></xml>");
 /// ```
 pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = String::from("<xml>");
+    let fields: Vec<(&str, &str)> = fields.into_iter().collect();
+    // Allocated once at its largest possible size (every character escaped as `&apos;`), so
+    // growing never leaves partial copies of a value (the rawdata) in freed memory.
+    let capacity = fields.iter().fold("<xml></xml>".len(), |n, (name, value)| {
+        n + 2 * name.len() + "<></>".len() + "<![CDATA[]]>".len() + 6 * value.len()
+    });
+    let mut out = String::with_capacity(capacity);
+    out.push_str("<xml>");
     for (name, value) in fields {
         debug_assert!(is_xml_name(name), "field name {name:?} is not an XML name");
         out.push('<');
@@ -33,7 +40,14 @@ pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Strin
         } else if value.contains(['<', '>', '&', '"', '\'']) {
             // `]]>` cannot appear inside a CDATA section: end the section between `]]` and `>`.
             out.push_str("<![CDATA[");
-            out.push_str(&value.replace("]]>", "]]]]><![CDATA[>"));
+            let mut parts = value.split("]]>");
+            if let Some(first) = parts.next() {
+                out.push_str(first);
+            }
+            for part in parts {
+                out.push_str("]]]]><![CDATA[>");
+                out.push_str(part);
+            }
             out.push_str("]]>");
         } else {
             out.push_str(value);
@@ -43,6 +57,7 @@ pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Strin
         out.push('>');
     }
     out.push_str("</xml>");
+    debug_assert!(out.len() <= capacity);
     out
 }
 

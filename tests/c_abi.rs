@@ -202,6 +202,8 @@ fn valgrind(exe: &Path) -> Command {
         "--error-exitcode=99",
         "--errors-for-leak-kinds=definite,indirect",
         "--quiet",
+        // Deep enough that the suppressions see rustls under ureq's transport layers.
+        "--num-callers=40",
     ])
     .arg(format!(
         "--suppressions={}",

@@ -6,7 +6,13 @@ use std::path::Path;
 #[test]
 fn committed_header_matches_generated() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let macros = version_macros();
+    config.after_includes = Some(match config.after_includes.take() {
+        Some(text) => format!("{text}\n{macros}"),
+        None => macros,
+    });
     // Only the C ABI's module tree (src/ffi and its submodules): constants and functions of the
     // Rust core never reach the header.
     let bindings = cbindgen::Builder::new()
@@ -67,4 +73,52 @@ fn committed_header_matches_generated() {
             "include/wxface.h is out of date (first difference at line {first_diff}); run `make header` and commit it"
         );
     }
+}
+
+/// `WXFACE_VERSION_*` macros for the header, from Cargo.toml's version (cbindgen's
+/// `after_includes` text), so a release changes the header and the drift check catches a stale one.
+fn version_macros() -> String {
+    format!(
+        "\n/* The wxface release this header belongs to (from Cargo.toml). The library's\n \
+         * wxface_version() returns WXFACE_VERSION_STRING when header and library match. */\n\
+         #define WXFACE_VERSION_MAJOR {}\n\
+         #define WXFACE_VERSION_MINOR {}\n\
+         #define WXFACE_VERSION_PATCH {}\n\
+         #define WXFACE_VERSION_STRING \"{}\"",
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The committed header's version macros agree with what the library reports at run time.
+#[test]
+fn header_version_macros_match_wxface_version() {
+    if std::env::var_os("WXFACE_BLESS").is_some() {
+        return; // `make header` is rewriting the file this test reads
+    }
+    let header =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/wxface.h"))
+            .expect("include/wxface.h");
+    let define = |name: &str| -> String {
+        header
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
+            .unwrap_or_else(|| panic!("include/wxface.h has no {name}; run `make header`"))
+            .trim()
+            .to_string()
+    };
+    // SAFETY: wxface_version returns a pointer to a static NUL-terminated string.
+    let library = unsafe { std::ffi::CStr::from_ptr(wxface::ffi::wxface_version()) }
+        .to_str()
+        .expect("UTF-8 version");
+    assert_eq!(define("WXFACE_VERSION_STRING"), format!("\"{library}\""));
+    let numbers = format!(
+        "{}.{}.{}",
+        define("WXFACE_VERSION_MAJOR"),
+        define("WXFACE_VERSION_MINOR"),
+        define("WXFACE_VERSION_PATCH")
+    );
+    assert_eq!(numbers, library, "WXFACE_VERSION_MAJOR/MINOR/PATCH");
 }

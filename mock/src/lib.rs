@@ -2,7 +2,7 @@
 //!
 //! [`MockServer`] is a small HTTP/1.1 server on 127.0.0.1 (plain `std::net`, one accept thread
 //! and one thread per connection, keep-alive) that validates requests and signs responses the
-//! way WeChat does (see `shared/PROTOCOL.md`), or misbehaves on purpose according to a
+//! way WeChat does (see `docs/PROTOCOL.md`), or misbehaves on purpose according to a
 //! [`Scenario`]. It has its own APIv2 signer ([`sign`]) and does not depend on the `wxface`
 //! crate, so tests that pass against it cross-check the library's signer.
 //!
@@ -160,6 +160,17 @@ pub struct MockConfig {
     pub expires_in: u32,
     /// Serve HTTPS with this identity instead of plain HTTP (see [`TestCa`]).
     pub tls: Option<TlsIdentity>,
+    /// Identifiers that must be in every request, as WeChat's account binding would demand:
+    /// `(field, value)` pairs among `appid`, `mch_id`, `sub_appid`, `sub_mch_id` (a missing field
+    /// counts as empty). In [`Scenario::Normal`], a correctly signed request with a current
+    /// `now` whose identifiers differ gets `ERROR` /
+    /// `请检查mchid,submchid,appid,subappid等信息是否正确`. Default: none (any ids pass).
+    pub expect_ids: Vec<(String, String)>,
+    /// When set, [`Scenario::Normal`] accepts only a `rawdata` that starts with this prefix, the
+    /// way WeChat accepts only rawdata made by the face SDK; any other gets `ERROR` /
+    /// `无效的RawData数据` (after the signature, `now` and identifier checks, as WeChat orders
+    /// them). Default: `None`, any rawdata is accepted (a lenient server).
+    pub rawdata_prefix: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -173,6 +184,8 @@ impl Default for MockConfig {
             clock_offset_secs: 0,
             expires_in: 3600,
             tls: None,
+            expect_ids: Vec::new(),
+            rawdata_prefix: None,
         }
     }
 }

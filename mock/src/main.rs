@@ -17,6 +17,13 @@ usage: wxface-mock [options]
   --clock-offset-secs N   shift the mock's clock (default 0)
   --expires-in SECS       expires_in of SUCCESS answers (default 3600)
   --tls-dir DIR           serve HTTPS with a fresh test CA; writes DIR/ca.pem to trust
+  --tls-foreign-ca        with --tls-dir: present a certificate from another CA (named
+                          \"wxface-mock middlebox CA\") than the one in DIR/ca.pem, like a
+                          TLS-intercepting proxy
+  --expect-id NAME=VALUE  normal scenario: answer ERROR 请检查mchid,... unless the request's
+                          NAME (appid, mch_id, sub_appid, sub_mch_id) is VALUE (repeatable)
+  --rawdata-prefix P      normal scenario: answer ERROR 无效的RawData数据 to rawdata not
+                          starting with P (default: any rawdata is accepted)
   --port-file PATH        write the bound port there (atomically) once listening
   --exit-on-stdin-eof     stop when standard input reaches end of file
   --help                  show this help
@@ -26,6 +33,7 @@ struct Options {
     bind: String,
     port_file: Option<String>,
     tls_dir: Option<String>,
+    tls_foreign_ca: bool,
     exit_on_stdin_eof: bool,
     config: MockConfig,
 }
@@ -35,6 +43,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
         bind: "127.0.0.1:0".into(),
         port_file: None,
         tls_dir: None,
+        tls_foreign_ca: false,
         exit_on_stdin_eof: false,
         config: MockConfig::default(),
     };
@@ -81,6 +90,20 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                     .filter(|&n| n > 0)
                     .ok_or_else(|| format!("{name}: bad number {v:?}"))?;
             }
+            "--tls-foreign-ca" => opts.tls_foreign_ca = true,
+            "--expect-id" => {
+                let v = value()?;
+                let (k, val) = v
+                    .split_once('=')
+                    .filter(|(k, _)| matches!(*k, "appid" | "mch_id" | "sub_appid" | "sub_mch_id"))
+                    .ok_or_else(|| {
+                        format!(
+                            "{name}: expected appid|mch_id|sub_appid|sub_mch_id=VALUE, got {v:?}"
+                        )
+                    })?;
+                opts.config.expect_ids.push((k.to_owned(), val.to_owned()));
+            }
+            "--rawdata-prefix" => opts.config.rawdata_prefix = Some(value()?),
             "--exit-on-stdin-eof" => opts.exit_on_stdin_eof = true,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
@@ -107,8 +130,19 @@ fn run() -> Result<(), String> {
     let mut config = opts.config;
     if let Some(dir) = &opts.tls_dir {
         let ca = TestCa::new().map_err(|e| format!("cannot make a test CA: {e}"))?;
+        let foreign = if opts.tls_foreign_ca {
+            Some(
+                TestCa::named("wxface-mock middlebox CA")
+                    .map_err(|e| format!("cannot make a test CA: {e}"))?,
+            )
+        } else {
+            None
+        };
         config.tls = Some(
-            ca.server_identity(&["localhost", "127.0.0.1", "::1"])
+            foreign
+                .as_ref()
+                .unwrap_or(&ca)
+                .server_identity(&["localhost", "127.0.0.1", "::1"])
                 .map_err(|e| format!("cannot make a certificate: {e}"))?,
         );
         let path = std::path::Path::new(dir).join("ca.pem");

@@ -517,11 +517,31 @@ fn normal(shared: &Shared, parsed: Option<&[(String, String)]>) -> Response {
             sign_type,
         ));
     }
-    xml_response(&signed(
-        success(fields, shared.config.expires_in),
-        key,
-        sign_type,
-    ))
+    let cfg = &shared.config;
+    let ids_ok = cfg
+        .expect_ids
+        .iter()
+        .all(|(name, want)| get(fields, name).unwrap_or_default() == want);
+    if !ids_ok {
+        return xml_response(&signed(
+            failure("ERROR", "请检查mchid,submchid,appid,subappid等信息是否正确"),
+            key,
+            sign_type,
+        ));
+    }
+    let rawdata_ok = cfg.rawdata_prefix.as_deref().is_none_or(|prefix| {
+        get(fields, "rawdata")
+            .unwrap_or_default()
+            .starts_with(prefix)
+    });
+    if !rawdata_ok {
+        return xml_response(&signed(
+            failure("ERROR", "无效的RawData数据"),
+            key,
+            sign_type,
+        ));
+    }
+    xml_response(&signed(success(fields, cfg.expires_in), key, sign_type))
 }
 
 fn pair(k: &str, v: &str) -> (String, String) {

@@ -34,10 +34,14 @@ pub struct TestCa {
 impl TestCa {
     /// A new CA (ECDSA P-256) named `wxface-mock test CA`.
     pub fn new() -> Result<TestCa, rcgen::Error> {
+        Self::named("wxface-mock test CA")
+    }
+
+    /// A new CA (ECDSA P-256) with the common name `cn`, e.g. to play a TLS-intercepting
+    /// middlebox whose certificates the client does not trust.
+    pub fn named(cn: &str) -> Result<TestCa, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "wxface-mock test CA");
+        params.distinguished_name.push(DnType::CommonName, cn);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate()?)?;

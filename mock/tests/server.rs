@@ -579,3 +579,47 @@ fn binary_prints_address_writes_port_file_and_exits_on_stdin_eof() {
         .unwrap();
     assert!(!refused.status.success());
 }
+
+#[test]
+fn expected_ids_and_rawdata_prefix_in_wechats_order() {
+    let server = MockServer::start(MockConfig {
+        expect_ids: vec![("sub_mch_id".into(), "1900000109".into())],
+        rawdata_prefix: Some("FACESDK:".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let msg = |f: &Fields| get(f, "return_msg").map(str::to_owned);
+    // Ids and rawdata both right: SUCCESS.
+    let f = post_once(&server, &valid("FACESDK:abc")).fields();
+    assert_eq!(get(&f, "return_code"), Some("SUCCESS"), "{f:?}");
+    // Rawdata not from the face SDK: signed ERROR 无效的RawData数据.
+    let f = post_once(&server, &valid("not-from-the-sdk")).fields();
+    assert_eq!(get(&f, "return_code"), Some("ERROR"));
+    assert_eq!(msg(&f).as_deref(), Some("无效的RawData数据"));
+    assert!(verifies(&f, DEFAULT_KEY));
+    // Another sub-merchant: the ids answer comes before the rawdata one.
+    let mut other = request_fields("not-from-the-sdk", unix_now(), "MD5", DEFAULT_KEY);
+    other.iter_mut().find(|(k, _)| k == "sub_mch_id").unwrap().1 = "1900000999".into();
+    other.retain(|(k, _)| k != "sign");
+    let s = sign(&other, DEFAULT_KEY, "MD5");
+    other.push(("sign".into(), s));
+    let f = post_once(&server, &other).fields();
+    assert_eq!(get(&f, "return_code"), Some("ERROR"));
+    assert_eq!(
+        msg(&f).as_deref(),
+        Some("请检查mchid,submchid,appid,subappid等信息是否正确")
+    );
+    // A wrong key or a skewed clock still comes first.
+    let f = post_once(
+        &server,
+        &request_fields("x", unix_now(), "MD5", "another-key-of-32-bytes-00000000"),
+    )
+    .fields();
+    assert_eq!(msg(&f).as_deref(), Some("签名错误"));
+    let f = post_once(
+        &server,
+        &request_fields("x", unix_now() - 1000, "MD5", DEFAULT_KEY),
+    )
+    .fields();
+    assert_eq!(msg(&f).as_deref(), Some("非法的Now参数"));
+}

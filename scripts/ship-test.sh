@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# make ship-test (part of make test): what a firmware integrator gets from `make lib`,
+# `make install` and a plain `cargo build`, checked the way they would use it.
+#
+#   readme-repo     the README's Linking block, pasted verbatim; every program it builds runs
+#                   against the mock (authinfo + expires_in 3600)
+#   exports         the shared libraries (staged and cargo's) define only wxface_* (and Java_*,
+#                   JNI_On* with the jni feature), exactly the functions of include/wxface.h
+#   symver-soname   every export carries the version WXFACE_0.1; SONAME libwxface.so.0.<minor>;
+#                   the .so.<version> <- .so.0.<minor> <- .so chain
+#   static-archive  libwxface.a: no debug sections, only wxface_* global
+#   two-rust-libs   a C program links libwxface.a and a second Rust staticlib, and runs
+#   version-macros  WXFACE_VERSION_* of the header == wxface_version() of the library
+#   install         make install DESTDIR PREFIX=/usr: exactly the documented files; the
+#                   pkg-config line of the issue builds and runs; the README's sysroot block
+#                   pasted verbatim; CMake find_package with wxface::wxface and
+#                   wxface::wxface_static; make uninstall leaves nothing behind
+#
+# Needs cc, pkg-config, cmake, rustc (.ci/run installs them). Ends with "N passed, N failed".
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+work="$(mktemp -d)"
+mock_pid=""
+cleanup() {
+    [[ -n "${mock_fd:-}" ]] && exec {mock_fd}>&- 2>/dev/null
+    if [[ -n "$mock_pid" ]]; then
+        kill "$mock_pid" 2>/dev/null || true
+        wait "$mock_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in cc pkg-config cmake rustc nm objdump readelf; do
+    command -v "$tool" >/dev/null || { echo "ship-test: $tool not found (bash .ci/run installs it)" >&2; exit 1; }
+done
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+minor=${version#*.}
+minor=${minor%%.*}
+soname="libwxface.so.0.$minor"
+stage="$root/build/lib"
+
+passed=0
+failed=0
+# check NAME FUNCTION: runs FUNCTION in a subshell with errexit in force, output to a log that
+# is shown only on failure.
+check() {
+    local name=$1 rc
+    shift
+    set +e
+    (
+        set -e
+        "$@"
+    ) >"$work/$name.log" 2>&1
+    rc=$?
+    set -e
+    if ((rc == 0)); then
+        passed=$((passed + 1))
+        summary=$(sed -n 's/^summary: //p' "$work/$name.log" | tail -n1)
+        echo "ok   $name${summary:+ ($summary)}"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name"
+        sed 's/^/     /' "$work/$name.log"
+    fi
+}
+fail() { echo "$*" >&2; return 1; }
+
+# --------------------------------------------------------------------------------------------
+echo "== building the mock server and staging the library (make mock lib)"
+make --no-print-directory mock >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+key=wxfacedemo0123456789abcdefABCDEF
+mkfifo "$work/mock.stdin"
+target/release/wxface-mock --bind 127.0.0.1:0 --key "$key" --port-file "$work/mock.port" \
+    --exit-on-stdin-eof <"$work/mock.stdin" >"$work/mock.log" 2>&1 &
+mock_pid=$!
+exec {mock_fd}>"$work/mock.stdin"
+for _ in $(seq 100); do [[ -s "$work/mock.port" ]] && break; sleep 0.1; done
+[[ -s "$work/mock.port" ]] || { cat "$work/mock.log"; echo "ship-test: the mock did not start" >&2; exit 1; }
+base_url="http://127.0.0.1:$(cat "$work/mock.port")"
+
+# run_example BINARY [env...]: the C example against the mock must print an authinfo valid 3600 s.
+run_example() {
+    local bin=$1 out
+    shift
+    out=$(env "$@" WXFACE_MCH_ID=1900000109 WXFACE_APPID=wx2421b1c4370ec43b WXFACE_KEY="$key" \
+        WXFACE_BASE_URL="$base_url" WXFACE_STORE_ID=1001 WXFACE_STORE_NAME="深圳南山科技园店" \
+        WXFACE_DEVICE_ID=POS-01 WXFACE_RAWDATA="ship+test/rawdata=" "$bin" 2>&1) ||
+        fail "$bin failed: $out"
+    grep -q '^expires_in: 3600$' <<<"$out" || fail "$bin: no 'expires_in: 3600' in: $out"
+    grep -q '^authinfo: MOCKAUTHINFO' <<<"$out" || fail "$bin: no authinfo in: $out"
+    echo "$bin: $(tr '\n' ' ' <<<"$out")"
+}
+
+# readme_block MARKER: the lines of the fenced block after "<!-- ship-test: MARKER -->".
+readme_block() {
+    awk -v m="<!-- ship-test: $1 -->" '
+        $0 == m { armed = 1; next }
+        armed && /^```/ { if (inside) exit; inside = 1; next }
+        inside { print }' README.md
+}
+
+# Runs each line of a README block in bash (cwd and environment as given); after a `cc` line,
+# runs the program it wrote (-o) against the mock.
+run_block() { # marker dir [env...]
+    local marker=$1 dir=$2 line out_bin count=0
+    shift 2
+    local lines
+    mapfile -t lines < <(readme_block "$marker")
+    ((${#lines[@]} > 0)) || fail "README.md has no block marked <!-- ship-test: $marker -->"
+    for line in "${lines[@]}"; do
+        [[ -z "$line" || "$line" == \#* ]] && continue
+        echo "\$ $line"
+        # `make` lines are run in this repository, the others where the user's program is.
+        local cwd=$dir
+        [[ "$line" == make\ * ]] && cwd=$root
+        (cd "$cwd" && env "$@" bash -euo pipefail -c "$line") || fail "README line failed: $line"
+        count=$((count + 1))
+        if [[ "$line" == cc\ * ]]; then
+            out_bin=$(sed -n 's/.* -o \([^ ]*\).*/\1/p' <<<"$line")
+            [[ "$out_bin" == /* ]] || out_bin="$dir/$out_bin"
+            run_example "$out_bin" "$@"
+        fi
+    done
+    echo "summary: $count lines"
+}
+
+# --------------------------------------------------------------------------------------------
+readme_repo() {
+    rm -f build/app-shared build/app-static build/app-pc build/app-cargo
+    run_block repo "$root"
+    # The static program does not need libwxface.so.
+    ! readelf -d build/app-static | grep -q 'libwxface' || fail "build/app-static needs libwxface.so"
+}
+
+# Defined dynamic symbols of a shared library, one per line (the version node's own absolute
+# symbol left out).
+exports_of() {
+    nm -D --defined-only "$1" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' | sort -u
+}
+header_functions() {
+    grep -o '\bwxface_[a-z0-9_]*(' include/wxface.h | tr -d '(' | sort -u
+}
+exports() {
+    local so others
+    header_functions >"$work/header.txt"
+    [[ -s "$work/header.txt" ]] || fail "no functions found in include/wxface.h"
+    for so in "$stage/lib/libwxface.so.$version" target/release/libwxface.so; do
+        [[ -f "$so" ]] || fail "$so missing"
+        exports_of "$so" >"$work/exports.txt"
+        others=$(grep -Ev '^(wxface_|Java_|JNI_On)' "$work/exports.txt" || true)
+        [[ -z "$others" ]] || fail "$so exports more than the API: $others"
+        grep '^wxface_' "$work/exports.txt" >"$work/api.txt" || true
+        diff -u "$work/header.txt" "$work/api.txt" || fail "$so: exported wxface_* differ from include/wxface.h's functions"
+        echo "$so: $(wc -l <"$work/api.txt") wxface_* exported, nothing else"
+    done
+    echo "summary: $(wc -l <"$work/header.txt") functions, only the API exported"
+}
+
+symver_soname() {
+    local so="$stage/lib/libwxface.so.$version" unversioned
+    readelf -d "$so" | grep -q "Library soname: \[$soname\]" || fail "$so: SONAME is not $soname"
+    readelf -d target/release/libwxface.so | grep -q "Library soname: \[$soname\]" ||
+        fail "target/release/libwxface.so: SONAME is not $soname"
+    readelf -V "$so" | grep -q 'Name: WXFACE_0\.1$' || fail "$so defines no version WXFACE_0.1"
+    unversioned=$(objdump -T "$so" | awk '$NF ~ /^wxface_/ && $(NF-1) != "WXFACE_0.1"')
+    [[ -z "$unversioned" ]] || fail "exports without version WXFACE_0.1: $unversioned"
+    [[ "$(readlink "$stage/lib/$soname")" == "libwxface.so.$version" ]] || fail "$soname link wrong"
+    [[ "$(readlink "$stage/lib/libwxface.so")" == "$soname" ]] || fail "libwxface.so link wrong"
+    [[ "$(readlink target/release/$soname)" == libwxface.so ]] || fail "target/release/$soname missing"
+    # A program linked with -lwxface records the SONAME and resolves it through the chain.
+    readelf -d build/app-shared | grep -q "Shared library: \[$soname\]" || fail "build/app-shared does not need $soname"
+    objdump -T build/app-shared | grep -q '(WXFACE_0.1) *wxface_get_authinfo$' ||
+        fail "build/app-shared does not bind wxface_get_authinfo@WXFACE_0.1"
+    echo "summary: $(objdump -T "$so" | grep -c 'WXFACE_0.1 *wxface_') symbols at WXFACE_0.1, SONAME $soname"
+}
+
+static_archive() {
+    local a="$stage/lib/libwxface.a" globals debug
+    debug=$(readelf -SW "$a" | grep -E '\.(debug_|zdebug)' || true)
+    [[ -z "$debug" ]] || fail "libwxface.a has debug sections: $(head -3 <<<"$debug")"
+    globals=$(nm -g --defined-only "$a" | awk 'NF == 3 { print $3 }' | grep -Ev '^(wxface_|Java_|JNI_On)' || true)
+    [[ -z "$globals" ]] || fail "libwxface.a defines non-API globals: $(head -5 <<<"$globals")"
+    echo "summary: $(stat -c %s "$a") bytes, $(nm -g --defined-only "$a" | grep -c ' T wxface_') global functions, no debug info"
+}
+
+two_rust_libs() {
+    # Built like a release Rust library (LTO), so its runtime symbols are global in it.
+    rustc --edition 2024 --crate-type staticlib -C opt-level=2 -C lto -C panic=unwind \
+        -o "$work/libother.a" tests/ship/other_staticlib.rs
+    # shellcheck disable=SC2046 # the library list is split on purpose
+    cc -std=c99 -Wall -Werror -I"$stage/include" tests/ship/two_rust_libs.c "$stage/lib/libwxface.a" \
+        "$work/libother.a" $(PKG_CONFIG_PATH="$stage/lib/pkgconfig" pkg-config --libs-only-l --static wxface | sed 's/-lwxface//') \
+        -o "$work/two_rust_libs"
+    "$work/two_rust_libs"
+    # For contrast (not a check): cargo's own archive clashes with the second runtime.
+    # shellcheck disable=SC2046
+    if cc -I"$stage/include" tests/ship/two_rust_libs.c target/release/libwxface.a "$work/libother.a" \
+        $(PKG_CONFIG_PATH="$stage/lib/pkgconfig" pkg-config --libs-only-l --static wxface | sed 's/-lwxface//') \
+        -o "$work/two_rust_libs_cargo" 2>"$work/clash.log"; then
+        echo "summary: links and runs (cargo's own archive links too here)"
+    else
+        echo "summary: links and runs (cargo's archive: $(grep -c 'multiple definition' "$work/clash.log") duplicate symbols)"
+    fi
+}
+
+version_macros() {
+    cc -std=c99 -Wall -Werror -I"$stage/include" tests/ship/version_check.c -L"$stage/lib" -lwxface \
+        -Wl,-rpath,"$stage/lib" -o "$work/version_check"
+    "$work/version_check"
+}
+
+install_check() {
+    local sysroot="$work/sysroot" expected listed
+    make --no-print-directory install DESTDIR="$sysroot" PREFIX=/usr
+    expected=$(printf '%s\n' usr/include/wxface.h "usr/lib/libwxface.so.$version" "usr/lib/$soname" \
+        usr/lib/libwxface.so usr/lib/libwxface.a usr/lib/pkgconfig/wxface.pc \
+        usr/lib/cmake/wxface/wxfaceConfig.cmake usr/lib/cmake/wxface/wxfaceConfigVersion.cmake | sort)
+    listed=$(cd "$sysroot" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)
+    [[ "$listed" == "$expected" ]] || fail "installed files differ: $(diff <(echo "$expected") <(echo "$listed"))"
+    grep -qx 'prefix=/usr' "$sysroot/usr/lib/pkgconfig/wxface.pc" || fail "wxface.pc does not say prefix=/usr"
+
+    # The issue's line, verbatim but for the names.
+    cp examples-c/get_authinfo.c "$work/app.c"
+    tmp=$sysroot
+    # shellcheck disable=SC2046
+    cc "$work/app.c" $(PKG_CONFIG_SYSROOT_DIR=$tmp PKG_CONFIG_PATH=$tmp/usr/lib/pkgconfig pkg-config --cflags --libs wxface) -o "$work/app-issue"
+    run_example "$work/app-issue" LD_LIBRARY_PATH="$sysroot/usr/lib"
+
+    # The README's sysroot block, verbatim, in a directory holding app.c.
+    mkdir -p "$work/readme"
+    cp examples-c/get_authinfo.c "$work/readme/app.c"
+    run_block sysroot "$work/readme" SYSROOT="$sysroot" LD_LIBRARY_PATH="$sysroot/usr/lib"
+
+    # CMake: find_package from the DESTDIR prefix, shared and static targets.
+    cmake -S tests/ship -B "$work/cmake" -DCMAKE_PREFIX_PATH="$sysroot/usr" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$work/cmake" >/dev/null
+    run_example "$work/cmake/get_authinfo_cmake" LD_LIBRARY_PATH="$sysroot/usr/lib"
+    readelf -d "$work/cmake/get_authinfo_cmake" | grep -q "Shared library: \[$soname\]" ||
+        fail "the CMake shared build does not need $soname"
+    run_example "$work/cmake/get_authinfo_cmake_static"
+    ! readelf -d "$work/cmake/get_authinfo_cmake_static" | grep -q libwxface ||
+        fail "the CMake static build needs libwxface.so"
+
+    make --no-print-directory uninstall DESTDIR="$sysroot" PREFIX=/usr
+    listed=$(cd "$sysroot" && find . \( -type f -o -type l \) | sed 's|^\./||')
+    [[ -z "$listed" ]] || fail "left after make uninstall: $listed"
+    echo "summary: 8 files installed, pkg-config, README sysroot block and CMake (shared, static) ran, uninstall clean"
+}
+
+check readme-repo readme_repo
+check exports exports
+check symver-soname symver_soname
+check static-archive static_archive
+check two-rust-libs two_rust_libs
+check version-macros version_macros
+check install install_check
+
+echo "ship-test: $passed passed, $failed failed"
+((failed == 0))
