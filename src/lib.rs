@@ -48,8 +48,8 @@ pub use authinfo::{Authinfo, AuthinfoRequest};
 pub use client::{AuthinfoResult, CallOptions, Client};
 pub use config::{
     CacheOptions, Config, ConfigBuilder, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX,
-    DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOG_LEVEL, DEFAULT_MAX_RETRIES,
-    DEFAULT_REFRESH_MARGIN_MIN, DEFAULT_TIMEOUT, RetryPolicy,
+    DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOG_LEVEL, DEFAULT_MAX_IDLE_CONNECTIONS,
+    DEFAULT_MAX_RETRIES, DEFAULT_REFRESH_MARGIN_MIN, DEFAULT_TIMEOUT, RetryPolicy,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
