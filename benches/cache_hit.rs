@@ -3,6 +3,10 @@
 //! store/device). For N threads the figure is the aggregate time per call (wall time ÷ total
 //! calls), so perfect scaling divides it by N. The mock (in process) is only called once.
 
+// Each unsafe block below is a short sequence of C calls on the same live handles; its SAFETY
+// comment covers the whole sequence.
+#![allow(clippy::multiple_unsafe_ops_per_block)]
+
 mod common;
 
 use std::ffi::CString;

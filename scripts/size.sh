@@ -15,8 +15,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# The budget for the stripped aarch64 rustls build without JNI (docs/benchmarks.md, "Size").
-budget=${WXFACE_SIZE_BUDGET:-2200000}
+# The budget for the stripped aarch64 rustls build without JNI. The issue's target is 1.6 MB;
+# this is a ratchet at today's measured size plus 3 %, to be lowered as bytes are removed
+# (docs/benchmarks.md, "Size", says where they go).
+budget=${WXFACE_SIZE_BUDGET:-2240000}
 check=0
 breakdown=0
 dist=0
