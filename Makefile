@@ -7,8 +7,8 @@ DESTDIR ?=
 # make dist / dist-test: which archives (default: all six; see scripts/dist.sh --help).
 DIST_TARGETS ?=
 
-.PHONY: all demo test lib mock header java java-test android-check cross-test fuzz size clean \
-	install uninstall dist dist-test ship-test cli cli-cross-test bench
+.PHONY: all demo test lib mock header java java-test android aar android-test cross-test fuzz size clean \
+	install uninstall dist dist-test ship-test cli cli-cross-test relay relay-bench bench
 
 all: lib
 
@@ -54,6 +54,7 @@ test:
 	$(CARGO) test --workspace
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
 	bash scripts/ship-test.sh
+	bash relay/tests/java-relay.sh
 
 ## Regenerate include/wxface.h from src/ffi after changing the C ABI.
 header:
@@ -66,9 +67,17 @@ java:
 java-test:
 	bash java/test.sh
 
-## Compile-check the library for the Android targets (no NDK here; see README).
-android-check:
-	bash scripts/android-check.sh
+## Android: libwxface.so for arm64-v8a, armeabi-v7a, x86_64, x86 at API 21 in
+## build/android/jniLibs/<abi>/, statically verified (NDK if ANDROID_NDK_HOME is set, else the
+## project's stub sysroot); the AAR and a local Maven repository in build/android/; the checks.
+android:
+	bash scripts/android-build.sh
+
+aar: android
+	bash scripts/android-aar.sh
+
+android-test: aar
+	bash scripts/android-test.sh
 
 ## Build for aarch64 and armv7 Linux and run the C example and unit tests under qemu-user.
 cross-test:
@@ -97,6 +106,14 @@ size: lib
 ## docs/benchmarks.md. Not part of `make test`.
 bench:
 	bash scripts/bench.sh
+
+## Build the relay service (target/release/wxface-relay); see docs/relay.md.
+relay:
+	$(CARGO) build --release -p wxface-relay
+
+## Load check of the relay (not a test): many terminals against one and two instances.
+relay-bench:
+	bash relay/bench/load.sh
 
 clean:
 	$(CARGO) clean

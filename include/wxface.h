@@ -73,6 +73,16 @@
 // Sign requests with MD5.
 #define WXFACE_SIGN_MD5 1
 
+// Trust the bundled Mozilla roots (the default).
+#define WXFACE_TRUST_BUNDLED 0
+
+// Trust the device's store: on Android the system CA directory (`/system/etc/security/cacerts`,
+// or Conscrypt's on Android 14+), on Linux the distribution's bundle.
+#define WXFACE_TRUST_SYSTEM 1
+
+// Trust both the bundled and the system roots.
+#define WXFACE_TRUST_BOTH 2
+
 // `wxface_get_authinfo_ex` flag: ask WeChat even if a fresh authinfo is cached.
 #define WXFACE_CALL_FORCE_REFRESH 1
 
@@ -111,7 +121,7 @@ typedef uint32_t wxface_status;
 // during the call. Lines never contain the API key, authinfo, rawdata or proxy password.
 // It runs on the thread making the wxface call, possibly on several threads at once; it must
 // be quick and must not call wxface on the same client (a call for the same store/device
-// would wait for itself and deadlock).
+// would wait for itself until its timeout).
 typedef void (*wxface_log_fn)(void *user_data, uint32_t level, const char *message);
 
 // Success.
@@ -236,12 +246,48 @@ wxface_status wxface_config_add_ca_file(wxface_config *config, const char *path)
 // Whether the bundled Mozilla roots are trusted (default true).
 wxface_status wxface_config_set_builtin_roots(wxface_config *config, bool enabled);
 
+// Which roots verify the server besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default),
+// `WXFACE_TRUST_SYSTEM` or `WXFACE_TRUST_BOTH`. The system store is read when a client is
+// created.
+wxface_status wxface_config_set_trust_store(wxface_config *config, uint32_t store);
+
+// Reads the system store from `path` instead of the platform's location: a directory of PEM
+// files laid out like Android's, or a PEM bundle file.
+wxface_status wxface_config_set_system_ca_path(wxface_config *config, const char *path);
+
+// Android: also trust the CAs the user added in Settings (default false). Elsewhere it needs
+// `wxface_config_set_user_ca_path`.
+wxface_status wxface_config_set_user_cas(wxface_config *config, bool enabled);
+
+// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file) instead
+// of Android's location; implies `wxface_config_set_user_cas(config, true)`.
+wxface_status wxface_config_set_user_ca_path(wxface_config *config, const char *path);
+
 // The log callback (NULL removes it), its `user_data` (which must stay valid until every
 // client made from this configuration is freed) and the most verbose `WXFACE_LOG_*` level.
 wxface_status wxface_config_set_log_callback(wxface_config *config,
                                              wxface_log_fn callback,
                                              void *user_data,
                                              uint32_t max_level);
+
+// Relay mode: get authinfos from this wxface-relay base URL ("https://", or "http://" for a
+// loopback host) instead of WeChat. No key may then be set; mch_id and appid are optional;
+// a relay token or client certificate is required. NULL or "" returns to direct mode.
+wxface_status wxface_config_set_relay_url(wxface_config *config, const char *url);
+
+// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped on
+// free, never printed. NULL or "" removes it.
+wxface_status wxface_config_set_relay_token(wxface_config *config, const char *token);
+
+// Relay mode: the terminal's client certificate chain (`cert_len` bytes of PEM) and private
+// key (`key_len` bytes of PEM) for mutual TLS; the relay takes the device id from the
+// certificate. The key is copied and wiped on free; both are checked when the client is
+// made. Both lengths 0 remove them.
+wxface_status wxface_config_set_relay_client_cert(wxface_config *config,
+                                                  const uint8_t *cert_pem,
+                                                  size_t cert_len,
+                                                  const uint8_t *key_pem,
+                                                  size_t key_len);
 
 // Validates `config` and creates a client from a copy of it; on failure the message names the
 // field.

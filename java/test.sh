@@ -77,6 +77,11 @@ mkdir -p "$tls_dir"
 start_mock tls --tls-dir "$tls_dir"
 tls_port="$port"
 [[ -s "$tls_dir/ca.pem" ]] || { echo "java/test.sh: the TLS mock wrote no $tls_dir/ca.pem" >&2; exit 1; }
+# A trust store laid out like Android's /system/etc/security/cacerts: a hashed file name, the PEM
+# block, then a text dump; and one holding no certificate.
+mkdir -p "$tls_dir/cacerts" "$tls_dir/cacerts-empty"
+{ cat "$tls_dir/ca.pem"; printf 'Certificate:\n    Data:\n        Version: 3 (0x2)\n'; } >"$tls_dir/cacerts/5ed36f99.0"
+echo "no certificate here" >"$tls_dir/cacerts-empty/README"
 start_mock short --expires-in 2
 short_port="$port"
 
@@ -87,6 +92,8 @@ java -Xcheck:jni -Djava.library.path="$lib_dir" -cp "$out/wxface.jar:$out/test-c
     -Dwxface.test.skewUrl="http://127.0.0.1:$skew_port" \
     -Dwxface.test.tlsUrl="https://127.0.0.1:$tls_port" \
     -Dwxface.test.tlsCa="$tls_dir/ca.pem" \
+    -Dwxface.test.tlsAndroidDir="$tls_dir/cacerts" \
+    -Dwxface.test.tlsEmptyDir="$tls_dir/cacerts-empty" \
     -Dwxface.test.badConfig="$root/tests/bad_config.tsv" \
     -Dwxface.test.shortUrl="http://127.0.0.1:$short_port" \
     com.wxface.WxFaceTest "http://127.0.0.1:$main_port" >"$work/java.log" 2>&1 || status=$?
@@ -112,3 +119,4 @@ if [[ $fail -ne 0 ]]; then
     exit 1
 fi
 echo "java/test.sh: OK ($summary, no JNI warnings)"
+bash "$root/java/abi-test.sh"

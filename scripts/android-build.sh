@@ -1,82 +1,108 @@
 #!/usr/bin/env bash
-# The real Android build of libwxface.so (C ABI + JNI binding in one library), on a machine with
-# the Android NDK (r23 or later; r27+ recommended). Produces the layout an app expects:
+# Builds libwxface.so (C ABI + JNI binding in one library) for Android and verifies each one:
 #
-#   <out>/arm64-v8a/libwxface.so
-#   <out>/armeabi-v7a/libwxface.so
-#   <out>/x86_64/libwxface.so
+#   build/android/jniLibs/<abi>/libwxface.so   for arm64-v8a armeabi-v7a x86_64 x86
 #
-# Copy <out>/* to app/src/main/jniLibs/ (or point the module's jniLibs source set at <out>) and
-# add build/java/wxface.jar (`make java`) to the app's dependencies.
+# at minSdk 21, linked with 16 KB page alignment, ready for an app's src/main/jniLibs/ (or the
+# AAR, `make aar`).
 #
-# Every library is linked with -Wl,-z,max-page-size=16384 so it loads on 16 KB page devices
-# (required for 64-bit ABIs on Google Play since Android 15), and the script checks the ELF
-# LOAD segment alignment afterwards.
+# Two ways, same result and same checks:
+#   - ANDROID_NDK_HOME (or ANDROID_NDK_ROOT, or ANDROID_HOME/ndk/<version>) set: the NDK, through
+#     cargo-ndk (installed with `cargo install --locked cargo-ndk` when missing).
+#   - otherwise: no NDK needed. scripts/android-sysroot.sh generates a stub sysroot per ABI from
+#     android/symbols.tsv (stub libc/libm/libdl/liblog, crt objects, LLVM libunwind), and Debian's
+#     clang/lld link against it with -z defs, so a libc function the device lacks at API 21 fails
+#     the link. Installs clang, lld and llvm (apt-get, as root) and rustup's rust-src if missing.
+# Then scripts/android-verify.sh checks every library (SONAME, NEEDED, 16 KB LOAD alignment,
+# undefined symbols and their versions at the API level, no TEXTREL, exports = C API + Java
+# natives) and the build fails if one check does.
 #
-# Usage: ANDROID_NDK_HOME=/path/to/ndk scripts/android-build.sh [OUT_DIR]
-#   OUT_DIR          default build/android/jniLibs
-#   ANDROID_API      minimum API level (default 21)
-#   PROFILE          cargo profile (default release)
-# The NDK is found through ANDROID_NDK_HOME / ANDROID_NDK_ROOT, or ANDROID_HOME/ndk/<version>
-# (cargo-ndk's own lookup).
+# Usage: scripts/android-build.sh
+#   ANDROID_ABIS   default "arm64-v8a armeabi-v7a x86_64 x86"
+#   ANDROID_API    minimum API level, default 21
+#   OUT            default build/android/jniLibs
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="${1:-$root/build/android/jniLibs}"
+out="${OUT:-$root/build/android/jniLibs}"
 api="${ANDROID_API:-21}"
-profile="${PROFILE:-release}"
+read -r -a abis <<<"${ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64 x86}"
+features=(--features jni)
 
-abis=(arm64-v8a armeabi-v7a x86_64)
-triples=(aarch64-linux-android armv7-linux-androideabi x86_64-linux-android)
+triple() {
+    case "$1" in
+        arm64-v8a) echo aarch64-linux-android ;;
+        armeabi-v7a) echo armv7-linux-androideabi ;;
+        x86_64) echo x86_64-linux-android ;;
+        x86) echo i686-linux-android ;;
+        *) echo "android-build: unknown ABI $1" >&2; exit 2 ;;
+    esac
+}
+triples=()
+for a in "${abis[@]}"; do triples+=("$(triple "$a")"); done
 
 ndk="${ANDROID_NDK_HOME:-${ANDROID_NDK_ROOT:-}}"
 if [[ -z "$ndk" && -n "${ANDROID_HOME:-${ANDROID_SDK_ROOT:-}}" ]]; then
     sdk="${ANDROID_HOME:-$ANDROID_SDK_ROOT}"
     ndk="$(ls -d "$sdk"/ndk/*/ 2>/dev/null | sort -V | tail -n 1 || true)"
 fi
-if [[ -z "$ndk" || ! -d "$ndk/toolchains/llvm/prebuilt" ]]; then
-    echo "android-build: no Android NDK found. Set ANDROID_NDK_HOME to the NDK root" >&2
-    echo "  (Android Studio: SDK Manager > SDK Tools > NDK; or sdkmanager 'ndk;27.2.12479018')." >&2
-    exit 1
+
+missing=()
+command -v llvm-readelf >/dev/null || missing+=(llvm)
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+if [[ -z "$ndk" ]]; then
+    command -v clang >/dev/null || missing+=(clang)
+    command -v ld.lld >/dev/null || missing+=(lld)
 fi
-export ANDROID_NDK_HOME="${ndk%/}"
-echo "== NDK: $ANDROID_NDK_HOME ($(sed -n 's/^Pkg.Revision *= *//p' "$ANDROID_NDK_HOME/source.properties" 2>/dev/null || echo '?'))"
+if ((${#missing[@]})); then
+    echo "== apt-get install ${missing[*]}"
+    sudo=""
+    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+rustup target add "${triples[@]}" >/dev/null 2>&1 || rustup target add "${triples[@]}"
+bash "$root/java/build.sh" >/dev/null   # the classes whose native methods the exports must match
 
-rustup target add "${triples[@]}"
-command -v cargo-ndk >/dev/null || cargo install --locked cargo-ndk
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+mkdir -p "$out"
+if [[ -n "$ndk" ]]; then
+    [[ -d "$ndk/toolchains/llvm/prebuilt" ]] || { echo "android-build: $ndk is not an NDK (no toolchains/llvm/prebuilt)" >&2; exit 1; }
+    export ANDROID_NDK_HOME="${ndk%/}"
+    echo "== NDK: $ANDROID_NDK_HOME ($(sed -n 's/^Pkg.Revision *= *//p' "$ANDROID_NDK_HOME/source.properties" 2>/dev/null || echo '?'))"
+    command -v cargo-ndk >/dev/null || cargo install --locked cargo-ndk
+    # 16 KB pages for every ABI (cargo-ndk adds it only for some NDK versions), and -z defs so a
+    # symbol the device lacks at the API level fails the link as it does without the NDK.
+    for t in "${triples[@]}"; do
+        var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_RUSTFLAGS"
+        export "$var=${!var:-} -C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,-z,defs"
+    done
+    targs=()
+    for a in "${abis[@]}"; do targs+=(--target "$a"); done
+    echo "== cargo ndk ${targs[*]} --platform $api --output-dir $out build --release --lib ${features[*]}"
+    cargo ndk "${targs[@]}" --platform "$api" --output-dir "$out" build --release --lib "${features[@]}"
+else
+    unwind="$(rustc --print sysroot)/lib/rustlib/src/rust/src/llvm-project/libunwind"
+    [[ -d "$unwind" ]] || rustup component add rust-src
+    echo "== no NDK: stub sysroot from android/symbols.tsv (scripts/android-sysroot.sh)"
+    for i in "${!abis[@]}"; do
+        a="${abis[$i]}" t="${triples[$i]}"
+        sysroot="$root/build/android/sysroot/$a"
+        bash "$root/scripts/android-sysroot.sh" "$a" "$api" "$sysroot"
+        T="$(tr 'a-z-' 'A-Z_' <<<"$t")" tt="${t//-/_}"
+        # Only the cdylib: building the staticlib too would run LTO twice. The old library is
+        # removed first so cargo links again against the sysroot just generated.
+        rm -f "$target_dir/$t/release/libwxface.so" "$target_dir/$t/release/deps/libwxface.so"
+        echo "== $a: cargo rustc --release --lib --target $t ${features[*]} --crate-type cdylib"
+        env "CARGO_TARGET_${T}_LINKER=$sysroot/cc" "CC_$tt=$sysroot/cc" "AR_$tt=llvm-ar" \
+            cargo rustc --release --lib --target "$t" "${features[@]}" --crate-type cdylib
+        mkdir -p "$out/$a"
+        cp "$target_dir/$t/release/libwxface.so" "$out/$a/libwxface.so"
+    done
+fi
 
-# Per-target link flags (they do not reach build scripts or proc macros, which run on the host).
-# cargo-ndk adds max-page-size itself for 64-bit ABIs on NDK <= r27 (r28+ defaults to 16 KB);
-# passing it explicitly keeps every cargo-ndk/NDK combination, and armeabi-v7a, consistent.
-for t in "${triples[@]}"; do
-    var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_RUSTFLAGS"
-    export "$var=${!var:-} -C link-arg=-Wl,-z,max-page-size=16384"
-done
-
-targs=()
-for a in "${abis[@]}"; do targs+=(--target "$a"); done
-profile_args=(--profile "$profile")
-[[ "$profile" == "release" ]] && profile_args=(--release)
-
-echo "== cargo ndk ${targs[*]} --platform $api --output-dir $out build ${profile_args[*]} --lib --features jni"
-cargo ndk "${targs[@]}" --platform "$api" --output-dir "$out" build "${profile_args[@]}" --lib --features jni
-
-readelf="$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf 2>/dev/null | head -n 1)"
-[[ -n "$readelf" ]] || readelf="$(command -v llvm-readelf || command -v readelf)"
-echo "== checking $out"
+echo "== verifying $out"
 for a in "${abis[@]}"; do
-    so="$out/$a/libwxface.so"
-    [[ -f "$so" ]] || { echo "android-build: $so missing" >&2; exit 1; }
-    # Every PT_LOAD segment must be aligned to at least 16 KB (0x4000).
-    aligns="$("$readelf" -lW "$so" | awk '$1 == "LOAD" { print $NF }')"
-    [[ -n "$aligns" ]] || { echo "android-build: no LOAD segments read from $so" >&2; exit 1; }
-    for align in $aligns; do
-        ((align >= 16384)) || { echo "android-build: $so has a LOAD alignment of $align (< 16 KB)" >&2; exit 1; }
-    done
-    for e in nativeCreate nativeFree nativeGetAuthinfo nativeVersion; do
-        "$readelf" --dyn-syms -W "$so" | grep -q "Java_com_wxface_WxFaceClient_$e" \
-            || { echo "android-build: $so does not export Java_com_wxface_WxFaceClient_$e" >&2; exit 1; }
-    done
-    echo "  $a/libwxface.so  $(du -h "$so" | cut -f1)  LOAD align >= 16 KB, JNI exports present"
+    bash "$root/scripts/android-verify.sh" "$out/$a/libwxface.so" "$a" "$api"
 done
-echo "android-build: OK. Copy $out/* into app/src/main/jniLibs/."
+echo "android-build: OK (${abis[*]} at API $api in $out)"

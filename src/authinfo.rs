@@ -348,6 +348,37 @@ mod tests {
     ];
 
     #[test]
+    fn expires_in_is_a_number_in_range() {
+        let c = config();
+        for (value, message) in [
+            ("0", "expires_in 0 is out of range (1 to 86400 s)"),
+            ("86401", "expires_in 86401 is out of range (1 to 86400 s)"),
+            (
+                "99999999999",
+                "expires_in 99999999999 is out of range (1 to 86400 s)",
+            ),
+            ("-1", "expires_in -1 is not a number of seconds"),
+            ("", "expires_in  is not a number of seconds"),
+            ("1e3", "expires_in 1e3 is not a number of seconds"),
+        ] {
+            let mut f = OK.to_vec();
+            f.retain(|(k, _)| *k != "expires_in");
+            f.push(("expires_in", value));
+            let err = parse_response(&c, &signed(&c, &f, SignType::HmacSha256)).unwrap_err();
+            assert_eq!(err, Error::BadResponse(message.into()), "{value}");
+        }
+        let mut f = OK.to_vec();
+        f.retain(|(k, _)| *k != "expires_in");
+        f.push(("expires_in", "86400"));
+        assert_eq!(
+            parse_response(&c, &signed(&c, &f, SignType::HmacSha256))
+                .unwrap()
+                .expires_in,
+            86400
+        );
+    }
+
+    #[test]
     fn success_verifies_including_unknown_fields() {
         let c = config();
         let mut f = OK.to_vec();

@@ -91,8 +91,8 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
     /// The cached value for `key` while it is fresh (unless `force`); otherwise runs `refresh`
     /// (at most one at a time per key: concurrent callers wait for it until `deadline` and share
     /// its outcome). A failed refresh serves the cached value while it is still valid, as
-    /// [`Origin::Stale`]; once expired, the failure is returned. `on_wait` is called each
-    /// time this call starts waiting for a concurrent refresh.
+    /// [`Origin::Stale`]; once expired, the failure is returned. `on_wait` is called (with no
+    /// lock held) when this call starts waiting for a concurrent refresh.
     pub(crate) fn get_or_refresh(
         &self,
         key: K,
@@ -124,7 +124,15 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
                 }
             }
             let Some(g) = state.in_flight else { break };
-            waited_for = Some(g);
+            if waited_for != Some(g) {
+                waited_for = Some(g);
+                // Tell the caller without holding the slot's lock (its logger may call back),
+                // then look again: the refresh may have finished meanwhile.
+                drop(state);
+                on_wait();
+                state = slot.lock();
+                continue;
+            }
             let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
                 let err = Error::Timeout(
@@ -132,7 +140,6 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
                 );
                 return self.stale_or(&state.entry, err);
             }
-            on_wait();
             state = slot
                 .done
                 .wait_timeout(state, left)

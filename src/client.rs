@@ -12,6 +12,7 @@ use crate::clock::{self, Clock};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::Level;
+use crate::relay;
 use crate::retry::{self, Attempt, Event, Plan};
 use crate::transport::Transport;
 use crate::xml;
@@ -146,12 +147,21 @@ impl Client {
 
     /// A client reading time from `clock` (tests inject a manual one).
     pub(crate) fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Client> {
-        let urls = config
-            .base_urls()
-            .into_iter()
-            .map(|u| format!("{u}{}", authinfo::PATH))
-            .collect();
-        let transport = Transport::new(&config, authinfo::MAX_RESPONSE_BYTES);
+        let (urls, max_body) = match &config.relay {
+            Some(r) => (
+                vec![format!("{}{}", r.url, relay::PATH)],
+                relay::MAX_RESPONSE_BYTES,
+            ),
+            None => (
+                config
+                    .base_urls()
+                    .into_iter()
+                    .map(|u| format!("{u}{}", authinfo::PATH))
+                    .collect(),
+                authinfo::MAX_RESPONSE_BYTES,
+            ),
+        };
+        let transport = Transport::new(&config, max_body);
         Ok(Client {
             cache: Cache::new(config.cache, Arc::clone(&clock)),
             config,
@@ -461,6 +471,25 @@ impl Client {
         timeout: Duration,
         trace: &Trace,
     ) -> std::result::Result<Fetched<Zeroizing<Authinfo>>, (Error, Option<SystemTime>)> {
+        if let Some(r) = &self.config.relay {
+            trace.attempts.set(trace.attempts.get() + 1);
+            let sent = self.clock.now();
+            let authinfo =
+                relay::attempt(&self.transport, r, url, request, timeout).map_err(|e| (e, None))?;
+            let expires_at = sent
+                .checked_add(Duration::from_secs(authinfo.expires_in.into()))
+                .ok_or_else(|| {
+                    (
+                        Error::BadResponse("expires_in is out of range".into()),
+                        None,
+                    )
+                })?;
+            return Ok(Fetched {
+                value: Zeroizing::new(authinfo),
+                obtained_at: sent,
+                expires_at,
+            });
+        }
         let offset = trace
             .corrected_offset
             .get()

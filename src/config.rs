@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::endpoint::normalize_base_url;
 use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
 use crate::proxy::ProxySetting;
 use crate::secret::ApiKey;
 use crate::sign::SignType;
+use crate::trust::{self, TrustStore};
 use crate::validate;
 
 /// WeChat Pay's payapp host.
@@ -59,7 +61,8 @@ pub const DEFAULT_LOG_LEVEL: Level = Level::Info;
 pub struct Config {
     pub(crate) mch_id: String,
     pub(crate) appid: String,
-    pub(crate) key: ApiKey,
+    /// `None` only in relay mode, where nothing is signed on the terminal.
+    pub(crate) key: Option<ApiKey>,
     pub(crate) sub_mch_id: Option<String>,
     pub(crate) sub_appid: Option<String>,
     pub(crate) base_url: String,
@@ -75,6 +78,8 @@ pub struct Config {
     pub(crate) proxy: Option<ProxySetting>,
     pub(crate) trust: TrustSetting,
     pub(crate) logger: Logger,
+    /// Relay mode: ask this `wxface-relay` instead of WeChat (see [`crate::relay`]).
+    pub(crate) relay: Option<crate::relay_setting::RelaySetting>,
 }
 
 /// Retries of transient failures: connect/DNS failure, timeout, connection reset or closed
@@ -216,8 +221,17 @@ impl Config {
     pub fn has_proxy(&self) -> bool {
         self.proxy.is_some()
     }
+    /// The APIv2 key. Only reached when signing, which relay mode never does, and a config
+    /// without relay mode always has a key (`build` requires it).
     pub(crate) fn key(&self) -> &ApiKey {
-        &self.key
+        match &self.key {
+            Some(k) => k,
+            None => unreachable!("signing in relay mode: the client asks the relay instead"),
+        }
+    }
+    /// The relay's base URL, in relay mode.
+    pub fn relay_url(&self) -> Option<&str> {
+        self.relay.as_ref().map(|r| r.url.as_str())
     }
 }
 
@@ -252,8 +266,15 @@ pub struct ConfigBuilder {
     proxy_password: Option<Zeroizing<String>>,
     ca_pems: Vec<Vec<u8>>,
     ca_files: Vec<PathBuf>,
+    trust_store: TrustStore,
+    system_ca_path: Option<PathBuf>,
+    user_cas: bool,
+    user_ca_path: Option<PathBuf>,
     log_fn: Option<LogFn>,
     log_level: Level,
+    relay_url: Option<String>,
+    relay_token: Option<Zeroizing<String>>,
+    relay_client_cert: Option<(Vec<u8>, Zeroizing<Vec<u8>>)>,
 }
 
 impl Default for ConfigBuilder {
@@ -274,7 +295,14 @@ impl fmt::Debug for ConfigBuilder {
             .field("proxy", &self.proxy_url.as_ref().map(|_| "<set>"))
             .field("ca_pems", &self.ca_pems.len())
             .field("ca_files", &self.ca_files)
+            .field("trust_store", &self.trust_store)
+            .field("system_ca_path", &self.system_ca_path)
+            .field("user_cas", &self.user_cas)
+            .field("user_ca_path", &self.user_ca_path)
             .field("log_level", &self.log_level)
+            .field("relay_url", &self.relay_url)
+            .field("relay_token", &self.relay_token.as_ref().map(|_| "***"))
+            .field("relay_client_cert", &self.relay_client_cert.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -305,8 +333,15 @@ impl ConfigBuilder {
             proxy_password: None,
             ca_pems: Vec::new(),
             ca_files: Vec::new(),
+            trust_store: TrustStore::Bundled,
+            system_ca_path: None,
+            user_cas: false,
+            user_ca_path: None,
             log_fn: None,
             log_level: DEFAULT_LOG_LEVEL,
+            relay_url: None,
+            relay_token: None,
+            relay_client_cert: None,
         }
     }
     /// Merchant number (`mch_id`; in service-provider mode the provider's). Required.
@@ -472,9 +507,40 @@ impl ConfigBuilder {
         self
     }
     /// Whether the bundled Mozilla roots are trusted. Default `true`; `false` trusts only the
-    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file).
+    /// roots given with [`ca_pem`](ConfigBuilder::ca_pem) / [`ca_file`](ConfigBuilder::ca_file)
+    /// (and the system store if [`trust_store`](ConfigBuilder::trust_store) asks for it).
     pub fn builtin_roots(mut self, v: bool) -> Self {
         self.trust_builtin = v;
+        self
+    }
+    /// Which roots verify the server besides the custom CAs: [`TrustStore::Bundled`] (default,
+    /// Mozilla's roots in the library), [`TrustStore::System`] (the device's store, read by
+    /// [`build`](ConfigBuilder::build): on Android the system CA directory, on Linux the
+    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::trust`].
+    pub fn trust_store(mut self, v: TrustStore) -> Self {
+        self.trust_store = v;
+        self
+    }
+    /// Reads the system store from `path` instead of the platform's location: a directory of PEM
+    /// files laid out like Android's (every regular file is read; text after the PEM block is
+    /// ignored) or a PEM bundle file. Used when the trust store is `System` or `Both`.
+    pub fn system_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.system_ca_path = Some(path.into());
+        self
+    }
+    /// Android: also trust the CAs the user added in Settings
+    /// (`/data/misc/user/<user>/cacerts-added`; none added is fine). Default `false`: a
+    /// user-installed CA can intercept the traffic. Elsewhere it needs
+    /// [`user_ca_path`](ConfigBuilder::user_ca_path).
+    pub fn user_cas(mut self, v: bool) -> Self {
+        self.user_cas = v;
+        self
+    }
+    /// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file)
+    /// instead of Android's location; implies [`user_cas(true)`](ConfigBuilder::user_cas).
+    pub fn user_ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.user_ca_path = Some(path.into());
+        self.user_cas = true;
         self
     }
     /// The log callback. It receives each attempt, retry, failover, cache hit and refresh,
@@ -498,21 +564,63 @@ impl ConfigBuilder {
         self.log_level = v;
         self
     }
+    /// Relay mode: get authinfos from this `wxface-relay` base URL (`https://`, or `http://`
+    /// for a loopback host) instead of WeChat. The terminal then holds no API key (setting
+    /// one is refused), `mch_id` and `appid` are optional (the relay knows the merchant), and
+    /// one of [`relay_token`](ConfigBuilder::relay_token) or
+    /// [`relay_client_cert`](ConfigBuilder::relay_client_cert) is required. Retries, the
+    /// deadline, proxies, trust roots and the cache apply as in direct mode. An empty string
+    /// means direct mode (the default).
+    pub fn relay_url(mut self, url: impl Into<String>) -> Self {
+        self.relay_url = Some(url.into()).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped
+    /// on drop, never shown. An empty string removes it.
+    pub fn relay_token(mut self, token: impl Into<String>) -> Self {
+        self.relay_token = Some(Zeroizing::new(token.into())).filter(|s| !s.is_empty());
+        self
+    }
+    /// Relay mode: the terminal's client certificate chain and private key, in PEM (mutual
+    /// TLS; the relay reads the device id from the certificate). The key is copied and wiped
+    /// on drop. Empty certificate and key remove them.
+    pub fn relay_client_cert(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        let (cert, key) = (cert_pem.into(), Zeroizing::new(key_pem.into()));
+        self.relay_client_cert = (!cert.is_empty() || !key.is_empty()).then_some((cert, key));
+        self
+    }
 
     /// Validates every value and returns the configuration; the error names the first field
     /// it refuses.
     pub fn build(self) -> Result<Config> {
-        if self.mch_id.is_empty() {
-            return Err(Error::invalid("mch_id", "is not set"));
+        let relay = crate::relay_setting::setting(
+            self.relay_url.as_deref(),
+            self.relay_token.as_ref(),
+            self.relay_client_cert.as_ref(),
+            self.key.is_some(),
+        )?;
+        if relay.is_none() {
+            if self.mch_id.is_empty() {
+                return Err(Error::invalid("mch_id", "is not set"));
+            }
+            if self.appid.is_empty() {
+                return Err(Error::invalid("appid", "is not set"));
+            }
+            if self.key.is_none() {
+                return Err(Error::invalid("api_key", "is not set"));
+            }
         }
-        if self.appid.is_empty() {
-            return Err(Error::invalid("appid", "is not set"));
+        let key = self.key;
+        if !self.mch_id.is_empty() || relay.is_none() {
+            validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
         }
-        let key = self
-            .key
-            .ok_or_else(|| Error::invalid("api_key", "is not set"))?;
-        validate::text("mch_id", &self.mch_id, validate::ID_MAX)?;
-        validate::text("appid", &self.appid, validate::ID_MAX)?;
+        if !self.appid.is_empty() || relay.is_none() {
+            validate::text("appid", &self.appid, validate::ID_MAX)?;
+        }
         if let Some(v) = &self.sub_mch_id {
             validate::text("sub_mch_id", v, validate::ID_MAX)?;
         }
@@ -580,7 +688,29 @@ impl ConfigBuilder {
             })?;
             extra.extend(parse_ca("ca_file", &pem)?);
         }
-        if !self.trust_builtin && extra.is_empty() {
+        if self.trust_store.uses_system() {
+            let path = match &self.system_ca_path {
+                Some(p) => p.clone(),
+                None => trust::default_system_location()?,
+            };
+            extra.extend(trust::load("system_ca_path", &path)?);
+        }
+        if self.user_cas {
+            match (&self.user_ca_path, trust::default_user_location()) {
+                (Some(p), _) => extra.extend(trust::load("user_ca_path", p)?),
+                // Android, nothing added by the user: nothing to add.
+                (None, Some(p)) if !p.exists() => {}
+                (None, Some(p)) => extra.extend(trust::load("user_ca_path", &p)?),
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "user_cas",
+                        "there is no user CA store on this platform; set user_ca_path",
+                    ));
+                }
+            }
+        }
+        let trust_builtin = self.trust_builtin && self.trust_store.uses_bundled();
+        if !trust_builtin && extra.is_empty() {
             return Err(Error::invalid(
                 "ca_pem",
                 "the bundled roots are disabled and no CA certificate was given",
@@ -604,10 +734,11 @@ impl ConfigBuilder {
             cache: self.cache,
             proxy,
             trust: TrustSetting {
-                builtin: self.trust_builtin,
+                builtin: trust_builtin,
                 extra: Arc::new(extra),
             },
             logger: Logger::new(self.log_fn, self.log_level),
+            relay,
         })
     }
 }
@@ -644,88 +775,12 @@ fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificat
     Ok(certs)
 }
 
-/// Checks the scheme and host rule and strips a trailing slash.
-fn normalize_base_url(field: &'static str, url: &str) -> Result<String> {
-    let err = |reason: &str| Error::invalid(field, reason.to_owned());
-    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(err("contains whitespace or control characters"));
-    }
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| err("must start with https:// (or http:// for a loopback host)"))?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
-        return Err(err("has no host"));
-    }
-    if authority.contains('@') || rest.contains(['?', '#']) {
-        return Err(err("must not contain credentials, a query or a fragment"));
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => {
-            return Err(err(
-                "plain http:// is only allowed for a loopback host (tests, the mock); use https://",
-            ));
-        }
-        _ => return Err(err("scheme must be https (or http for a loopback host)")),
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn key() -> ApiKey {
         ApiKey::new("0123456789abcdef0123456789abcdef").unwrap()
-    }
-
-    #[test]
-    fn base_url_rules() {
-        for ok in [
-            "https://payapp.weixin.qq.com",
-            "https://payapp.weixin.qq.com/",
-            "http://127.0.0.1:8080",
-            "http://127.9.9.9",
-            "http://localhost:1/",
-            "http://[::1]:99",
-            "https://10.0.0.1:8443/prefix",
-        ] {
-            assert!(normalize_base_url("base_url", ok).is_ok(), "{ok}");
-        }
-        assert_eq!(
-            normalize_base_url("base_url", "http://127.0.0.1:1/").unwrap(),
-            "http://127.0.0.1:1"
-        );
-        for bad in [
-            "",
-            "payapp.weixin.qq.com",
-            "http://payapp.weixin.qq.com",
-            "http://10.0.0.1",
-            "http://127.0.0.1.evil.com",
-            "http://localhost.evil.com",
-            "ftp://127.0.0.1",
-            "https://user:pw@host",
-            "https://host/?q",
-            "https:// host",
-            "https://",
-        ] {
-            assert!(normalize_base_url("base_url", bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -30,17 +30,22 @@ mod cache;
 mod client;
 mod clock;
 mod config;
+mod endpoint;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
+pub mod json;
 pub mod log;
 mod proxy;
+mod relay;
+mod relay_setting;
 mod retry;
 mod secret;
 pub mod sign;
 mod test_hook;
 mod transport;
+pub mod trust;
 mod validate;
 pub mod xml;
 
@@ -55,6 +60,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
 pub use secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
+pub use trust::TrustStore;
 
 /// The pure work of one call, exactly as the client does it, for `benches/` (not a stable API).
 #[doc(hidden)]

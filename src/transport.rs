@@ -58,7 +58,12 @@ impl Transport {
                 (config.max_idle_connections as usize) * (1 + config.fallback_urls.len()),
             )
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
-            .tls_config(TlsConfig::builder().root_certs(roots).build());
+            .tls_config(
+                TlsConfig::builder()
+                    .root_certs(roots)
+                    .client_cert(config.relay.as_ref().and_then(|r| r.client_cert()))
+                    .build(),
+            );
         // No proxy for ureq itself: it would read the environment's proxy variables, and keep
         // the credentials in memory nobody wipes. The configured proxy is handled by
         // `crate::proxy` inside the connector chain instead.
@@ -105,27 +110,7 @@ impl Transport {
             .get("date")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok());
-        // Read into a buffer allocated once at full size: a growing one would leave partial
-        // copies of the answer in freed memory.
-        let mut body = Zeroizing::new(Vec::with_capacity(
-            usize::try_from(self.max_body).map_or(usize::MAX, |n| n.saturating_add(1)),
-        ));
-        let mut reader = response
-            .body_mut()
-            .with_config()
-            .limit(self.max_body)
-            .reader();
-        reader.read_to_end(&mut body).map_err(|e| {
-            match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
-                Some(ureq::Error::BodyExceedsLimit(limit)) => {
-                    Error::BadResponse(format!("the response body exceeds {limit} bytes"))
-                }
-                Some(ureq::Error::Timeout(_)) => {
-                    Error::Timeout("no complete answer within the attempt's time".into())
-                }
-                _ => map_io(e),
-            }
-        })?;
+        let body = self.read_body(&mut response)?;
         Ok(HttpResponse { body, date })
     }
 }
@@ -187,6 +172,62 @@ impl Drop for WipedOnDrop {
         buffers.input_consume(unread);
         buffers.input_append_buf().zeroize();
         buffers.output().zeroize();
+    }
+}
+
+impl Transport {
+    /// Reads at most `max_body` bytes of an answer into a buffer allocated once at full size:
+    /// a growing one would leave partial copies of the answer in freed memory.
+    fn read_body(
+        &self,
+        response: &mut ureq::http::Response<ureq::Body>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let mut body = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(self.max_body).map_or(usize::MAX, |n| n.saturating_add(1)),
+        ));
+        let mut reader = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_body)
+            .reader();
+        reader.read_to_end(&mut body).map_err(|e| {
+            match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+                Some(ureq::Error::BodyExceedsLimit(limit)) => {
+                    Error::BadResponse(format!("the response body exceeds {limit} bytes"))
+                }
+                Some(ureq::Error::Timeout(_)) => {
+                    Error::Timeout("no complete answer within the attempt's time".into())
+                }
+                _ => map_io(e),
+            }
+        })?;
+        Ok(body)
+    }
+
+    /// POSTs a JSON `body` (relay mode) with an optional bearer token within `timeout`, and
+    /// reads at most `max_body` bytes of the answer whatever its status: the relay explains
+    /// its failures in JSON.
+    pub(crate) fn post_json(
+        &self,
+        url: &str,
+        body: &str,
+        bearer: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(u16, Zeroizing<Vec<u8>>)> {
+        let mut request = self
+            .agent
+            .post(url)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let mut response = request.send(body).map_err(map_error)?;
+        let status = response.status().as_u16();
+        Ok((status, self.read_body(&mut response)?))
     }
 }
 
@@ -281,4 +322,24 @@ fn map_rustls(e: &rustls::Error) -> Error {
         other => other.to_string(),
     };
     Error::Tls(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_name_the_bound_that_expired() {
+        let attempt = map_error(ureq::Error::Timeout(ureq::Timeout::Global));
+        assert_eq!(
+            attempt,
+            Error::Timeout("no complete answer within the attempt's time".into())
+        );
+        let connect = map_error(ureq::Error::Timeout(ureq::Timeout::Connect));
+        assert_eq!(
+            connect,
+            Error::Timeout("the connect timeout expired".into())
+        );
+        assert!(!attempt.to_string().contains("global"));
+    }
 }

@@ -103,6 +103,14 @@ impl Mode {
 
     /// The command that runs `exe` in this mode.
     fn command(self, exe: &Path) -> Command {
+        let mut cmd = self.bare_command(exe);
+        // cargo test puts target/<profile> on LD_LIBRARY_PATH, which wins over the rpath and
+        // may hold an older libwxface.so.0.1: point the loader at the library under test.
+        cmd.env("LD_LIBRARY_PATH", &env().lib_dir);
+        cmd
+    }
+
+    fn bare_command(self, exe: &Path) -> Command {
         match self {
             Mode::Plain => Command::new(exe),
             Mode::Valgrind => valgrind(exe),
@@ -314,7 +322,7 @@ fn example_reports_remote_failure_and_exit_code() {
         Mode::Plain,
     );
     let out = example_cmd(
-        &mut Command::new(&exe),
+        &mut Mode::Plain.command(&exe),
         &mock.base_url(),
         "MOCK:signed-error",
     );
@@ -331,7 +339,11 @@ fn example_reports_remote_failure_and_exit_code() {
         "the key leaked into the output:\n{t}"
     );
     // Arguments take precedence over the environment.
-    let out = example_cmd(Command::new(&exe).arg("--key=short"), &mock.base_url(), "x");
+    let out = example_cmd(
+        Mode::Plain.command(&exe).arg("--key=short"),
+        &mock.base_url(),
+        "x",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains("WXFACE_ERR_INVALID_ARGUMENT"),
@@ -372,7 +384,7 @@ fn header_compiles_as_cpp() {
         Link::Shared,
         "header_cpp",
     );
-    assert!(run(&mut Command::new(&exe)).status.success());
+    assert!(run(&mut Mode::Plain.command(&exe)).status.success());
 }
 
 /// The field options through the C ABI: cache, retries, deadline, failover, clock correction,
@@ -404,6 +416,20 @@ fn field_suite(mode: Mode) {
     .unwrap();
     let ca_file = env().work.join(format!("ca-{mode:?}.pem"));
     std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    // Trust stores laid out like Android's cacerts: hashed name, PEM block, then a text dump.
+    let android_dir = env().work.join(format!("cacerts-{mode:?}"));
+    let other_dir = env().work.join(format!("cacerts-other-{mode:?}"));
+    for (dir, pem) in [
+        (&android_dir, ca.ca_pem()),
+        (&other_dir, TestCa::new().unwrap().ca_pem()),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("5ed36f99.0"),
+            format!("{pem}Certificate:\n    Data:\n        Version: 3 (0x2)\n"),
+        )
+        .unwrap();
+    }
     let http_proxy = tinyproxy(None);
     let socks_proxy = microsocks(None);
 
@@ -416,6 +442,8 @@ fn field_suite(mode: Mode) {
         .env("WXFACE_TLS_URL", tls.base_url())
         .env("WXFACE_TLS_WRONG_URL", wrong.base_url())
         .env("WXFACE_TLS_CA", &ca_file)
+        .env("WXFACE_TLS_ANDROID_DIR", &android_dir)
+        .env("WXFACE_TLS_OTHER_DIR", &other_dir)
         .env("WXFACE_REFUSED_URL", refused_url())
         .env("WXFACE_HTTP_PROXY", http_proxy.url("http"))
         .env("WXFACE_SOCKS_PROXY", socks_proxy.url("socks5")));

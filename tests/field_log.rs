@@ -108,3 +108,51 @@ fn the_level_filters_and_no_callback_is_silent() {
     assert_eq!(got[0].0, Level::Error);
     assert_eq!(wxface::DEFAULT_LOG_LEVEL, Level::Info);
 }
+
+/// A logger that calls the same client for the same identity (which the documentation
+/// forbids) waits for the refresh it is logging from: the inner calls and then the outer call
+/// fail with a timeout. Nothing deadlocks (a hang would fail the test binary's run).
+#[test]
+fn a_logger_calling_its_own_client_times_out_instead_of_deadlocking() {
+    use std::cell::Cell;
+    use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+    thread_local! {
+        static DEPTH: Cell<u32> = const { Cell::new(0) };
+    }
+    let server = start(MockConfig::default());
+    let me: Arc<OnceLock<Weak<wxface::Client>>> = Arc::new(OnceLock::new());
+    let inner_results: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (me2, results) = (Arc::clone(&me), Arc::clone(&inner_results));
+    let config = builder(&server)
+        .timeout(Duration::from_secs(1))
+        .log_level(Level::Debug)
+        .log_callback(move |_, line| {
+            // Re-enter on the outer refresh's first line, and once more from the inner call's
+            // "waiting" line (which must not be logged under the slot's lock).
+            let depth = DEPTH.with(Cell::get);
+            let reenter = (depth == 0 && line.starts_with("cache miss"))
+                || (depth == 1 && line.starts_with("waiting for a concurrent refresh"));
+            if !reenter {
+                return;
+            }
+            let Some(client) = me2.get().and_then(Weak::upgrade) else {
+                return;
+            };
+            DEPTH.with(|d| d.set(depth + 1));
+            let r = client.get_authinfo(&request(RAWDATA));
+            DEPTH.with(|d| d.set(depth));
+            results.lock().unwrap().push(format!(
+                "{depth}:{}",
+                r.map_or_else(|e| e.kind().name(), |_| "ok")
+            ));
+        });
+    let client = Arc::new(wxface::Client::new(config.build().unwrap()).unwrap());
+    me.set(Arc::downgrade(&client)).unwrap();
+    let outer = client.get_authinfo(&request(RAWDATA)).unwrap_err();
+    assert_eq!(outer.kind(), wxface::ErrorKind::Timeout, "{outer:?}");
+    let mut got = inner_results.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(got, ["0:WXFACE_ERR_TIMEOUT", "1:WXFACE_ERR_TIMEOUT"]);
+    assert!(server.request_count() <= 1);
+}

@@ -9,7 +9,7 @@ use zeroize::Zeroize;
 
 use super::convert::{arg_ref, free_raw, read};
 use super::error::wxface_status;
-use super::error::{Failure, c_string, guard};
+use super::error::{Failure, c_secret, c_string, guard};
 use crate::AuthinfoResult;
 use crate::error::Error;
 
@@ -33,9 +33,9 @@ pub struct wxface_authinfo {
 
 impl wxface_authinfo {
     pub(super) fn new(r: AuthinfoResult) -> wxface_authinfo {
-        let a = r.authinfo;
-        wxface_authinfo {
-            authinfo: c_string(&a.authinfo),
+        let mut a = r.authinfo;
+        let info = wxface_authinfo {
+            authinfo: c_secret(&a.authinfo),
             expires_in: a.expires_in,
             appid: c_string(&a.appid),
             mch_id: c_string(&a.mch_id),
@@ -51,7 +51,10 @@ impl wxface_authinfo {
             clock_offset_secs: r.clock_offset_secs,
             clock_corrected: r.clock_corrected,
             attempts: r.attempts,
-        }
+        };
+        // The core's copy of the credential is wiped once C has its own.
+        a.zeroize();
+        info
     }
 }
 

@@ -11,7 +11,7 @@ use super::error::wxface_status;
 use super::error::{guard, guard_ptr};
 use super::log::{level, log_fn, wxface_log_fn};
 use crate::error::Error;
-use crate::{ApiKey, CacheOptions, ConfigBuilder, SignType};
+use crate::{ApiKey, CacheOptions, ConfigBuilder, SignType, TrustStore};
 
 /// A configuration under construction. The client copies it: free or reuse it afterwards.
 pub struct wxface_config {
@@ -356,6 +356,83 @@ pub unsafe extern "C" fn wxface_config_set_builtin_roots(
     unsafe { set(config, || Ok(enabled), ConfigBuilder::builtin_roots) }
 }
 
+/// Trust the bundled Mozilla roots (the default).
+pub const WXFACE_TRUST_BUNDLED: u32 = 0;
+/// Trust the device's store: on Android the system CA directory (`/system/etc/security/cacerts`,
+/// or Conscrypt's on Android 14+), on Linux the distribution's bundle.
+pub const WXFACE_TRUST_SYSTEM: u32 = 1;
+/// Trust both the bundled and the system roots.
+pub const WXFACE_TRUST_BOTH: u32 = 2;
+
+/// Which roots verify the server besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default),
+/// `WXFACE_TRUST_SYSTEM` or `WXFACE_TRUST_BOTH`. The system store is read when a client is
+/// created.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_trust_store(
+    config: *mut wxface_config,
+    store: u32,
+) -> wxface_status {
+    let convert = || {
+        TrustStore::from_code(store).ok_or_else(|| {
+            Error::invalid(
+                "trust_store",
+                format!("{store} is not a WXFACE_TRUST_* value"),
+            )
+        })
+    };
+    // SAFETY: `config` is checked by `set`.
+    unsafe { set(config, convert, ConfigBuilder::trust_store) }
+}
+
+/// Reads the system store from `path` instead of the platform's location: a directory of PEM
+/// files laid out like Android's, or a PEM bundle file.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_system_ca_path(
+    config: *mut wxface_config,
+    path: *const c_char,
+) -> wxface_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_str(
+            config,
+            path,
+            "system_ca_path",
+            false,
+            ConfigBuilder::system_ca_path,
+        )
+    }
+}
+
+/// Android: also trust the CAs the user added in Settings (default false). Elsewhere it needs
+/// `wxface_config_set_user_ca_path`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_user_cas(
+    config: *mut wxface_config,
+    enabled: bool,
+) -> wxface_status {
+    // SAFETY: `config` is checked by `set`.
+    unsafe { set(config, || Ok(enabled), ConfigBuilder::user_cas) }
+}
+
+/// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file) instead
+/// of Android's location; implies `wxface_config_set_user_cas(config, true)`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_user_ca_path(
+    config: *mut wxface_config,
+    path: *const c_char,
+) -> wxface_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_str(
+            config,
+            path,
+            "user_ca_path",
+            false,
+            ConfigBuilder::user_ca_path,
+        )
+    }
+}
+
 /// The log callback (NULL removes it), its `user_data` (which must stay valid until every
 /// client made from this configuration is freed) and the most verbose `WXFACE_LOG_*` level.
 #[unsafe(no_mangle)]
@@ -374,6 +451,61 @@ pub unsafe extern "C" fn wxface_config_set_log_callback(
         Some(f) => b.logger(f).log_level(level),
         None => b.without_logger(),
     };
+    // SAFETY: `config` is checked by `set`.
+    unsafe { set(config, convert, apply) }
+}
+
+/// Relay mode: get authinfos from this wxface-relay base URL ("https://", or "http://" for a
+/// loopback host) instead of WeChat. No key may then be set; mch_id and appid are optional;
+/// a relay token or client certificate is required. NULL or "" returns to direct mode.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_relay_url(
+    config: *mut wxface_config,
+    url: *const c_char,
+) -> wxface_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_str(config, url, "relay_url", true, ConfigBuilder::relay_url) }
+}
+
+/// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped on
+/// free, never printed. NULL or "" removes it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_relay_token(
+    config: *mut wxface_config,
+    token: *const c_char,
+) -> wxface_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_str(
+            config,
+            token,
+            "relay_token",
+            true,
+            ConfigBuilder::relay_token,
+        )
+    }
+}
+
+/// Relay mode: the terminal's client certificate chain (`cert_len` bytes of PEM) and private
+/// key (`key_len` bytes of PEM) for mutual TLS; the relay takes the device id from the
+/// certificate. The key is copied and wiped on free; both are checked when the client is
+/// made. Both lengths 0 remove them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_relay_client_cert(
+    config: *mut wxface_config,
+    cert_pem: *const u8,
+    cert_len: usize,
+    key_pem: *const u8,
+    key_len: usize,
+) -> wxface_status {
+    let convert = || {
+        // SAFETY: each is NULL or readable for its length (contract).
+        let cert = unsafe { arg_bytes(cert_pem, cert_len, "relay_client_cert") }?;
+        // SAFETY: as above.
+        let key = unsafe { arg_bytes(key_pem, key_len, "relay_client_key") }?;
+        Ok((cert, key))
+    };
+    let apply = |b: ConfigBuilder, (cert, key): (&[u8], &[u8])| b.relay_client_cert(cert, key);
     // SAFETY: `config` is checked by `set`.
     unsafe { set(config, convert, apply) }
 }

@@ -20,7 +20,7 @@ pub const WXFACE_LOG_DEBUG: u32 = 4;
 /// during the call. Lines never contain the API key, authinfo, rawdata or proxy password.
 /// It runs on the thread making the wxface call, possibly on several threads at once; it must
 /// be quick and must not call wxface on the same client (a call for the same store/device
-/// would wait for itself and deadlock).
+/// would wait for itself until its timeout).
 pub type wxface_log_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, level: u32, message: *const c_char)>;
 

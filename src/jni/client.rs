@@ -200,6 +200,17 @@ fn new_authinfo<'local>(
     })
 }
 
+/// `static native int nativeAbiVersion()`: [`WXFACE_ABI_VERSION`](crate::ffi::WXFACE_ABI_VERSION),
+/// which the Java classes compare with their own `ABI_VERSION` when they load the library.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_wxface_WxFaceClient_nativeAbiVersion<'local>(
+    _env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> jint {
+    // A constant: nothing can panic or fail here, so no JNI call and no exception.
+    crate::ffi::WXFACE_ABI_VERSION as jint
+}
+
 /// `static native String nativeVersion()`: the library's version, to spot a jar/library
 /// mismatch.
 #[unsafe(no_mangle)]

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use super::error::Failure;
 use super::log::java_logger;
 use super::strings::read_string;
-use crate::{ApiKey, CacheOptions, Config, ConfigBuilder, Error, Level, SignType};
+use crate::{ApiKey, CacheOptions, Config, ConfigBuilder, Error, Level, SignType, TrustStore};
 
 /// Reads the `String` field `name` of `obj`; `field` names it in an error.
 fn field_string(
@@ -135,6 +135,20 @@ fn field_string_array(
     })
 }
 
+/// Reads a `byte[]` field; `None` if it is null.
+fn field_bytes(
+    env: &mut Env<'_>,
+    obj: &JObject<'_>,
+    name: &JNIStr,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let value = env.get_field(obj, name, jni_sig!(jbyte[]))?.l()?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    let array = env.cast_local::<JByteArray>(value)?;
+    Ok(Some(env.convert_byte_array(&array)?))
+}
+
 /// Reads the `byte[][]` field `name` of `obj` (`null` is an empty list).
 fn field_bytes_array(
     env: &mut Env<'_>,
@@ -179,12 +193,23 @@ pub(super) fn read_config(
         return Err(Failure::Null("key"));
     }
     env.with_local_frame(16, |env| -> Result<Config, Failure> {
-        let key = {
-            let bytes = Zeroizing::new(env.convert_byte_array(key)?);
-            ApiKey::from_bytes(&bytes)?
-        };
-        let mut b = ConfigBuilder::new().key(key);
         let string = |env: &mut Env<'_>, name, field| field_string(env, config, name, field);
+        let mut b = ConfigBuilder::new();
+        // Relay mode (WxFaceConfig.relayBuilder): the terminal has no key.
+        if let Some(url) = string(env, jni_str!("relayUrl"), "relay_url")? {
+            b = b.relay_url(url);
+            if let Some(t) = string(env, jni_str!("relayToken"), "relay_token")? {
+                b = b.relay_token(Zeroizing::new(t).as_str());
+            }
+            let cert = field_bytes(env, config, jni_str!("relayCertPem"))?;
+            let key_pem = field_bytes(env, config, jni_str!("relayKeyPem"))?.map(Zeroizing::new);
+            if let (Some(c), Some(k)) = (cert, key_pem) {
+                b = b.relay_client_cert(c, k.to_vec());
+            }
+        } else {
+            let bytes = Zeroizing::new(env.convert_byte_array(key)?);
+            b = b.key(ApiKey::from_bytes(&bytes)?);
+        }
         if let Some(v) = string(env, jni_str!("mchId"), "mch_id")? {
             b = b.mch_id(v);
         }
@@ -277,6 +302,22 @@ pub(super) fn read_config(
         }
         if let Some(v) = field_bool(env, config, jni_str!("builtinRoots"))? {
             b = b.builtin_roots(v);
+        }
+        if let Some(code) = field_int(env, config, jni_str!("trustStoreCode"))? {
+            let store = u32::try_from(code)
+                .ok()
+                .and_then(TrustStore::from_code)
+                .ok_or_else(|| Error::invalid("trust_store", format!("{code} is not a store")))?;
+            b = b.trust_store(store);
+        }
+        if let Some(path) = string(env, jni_str!("systemCaPath"), "system_ca_path")? {
+            b = b.system_ca_path(path);
+        }
+        if let Some(v) = field_bool(env, config, jni_str!("userCas"))? {
+            b = b.user_cas(v);
+        }
+        if let Some(path) = string(env, jni_str!("userCaPath"), "user_ca_path")? {
+            b = b.user_ca_path(path);
         }
         if let Some(level) = field_int(env, config, jni_str!("logLevel"))? {
             let level = u32::try_from(level)

@@ -212,6 +212,46 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
+/* Trust store choice: an Android-style system directory holding the mock's CA, and one holding
+ * only another CA (as the system store) with the mock's CA as a user-added store. */
+static void test_trust_store(const char *tls_url, const char *android_dir, const char *other_dir) {
+    wxface_config *c;
+    wxface_client *client;
+
+    c = config_for(tls_url);
+    check(wxface_config_set_trust_store(c, WXFACE_TRUST_SYSTEM) == WXFACE_OK, "system store");
+    check(wxface_config_set_system_ca_path(c, android_dir) == WXFACE_OK, "system path");
+    client = client_of(c);
+    check(call(client, RAWDATA, 0, NULL) == WXFACE_OK, "HTTPS through an Android-style system store");
+    wxface_client_free(client);
+
+    c = config_for(tls_url);
+    check(wxface_config_set_trust_store(c, WXFACE_TRUST_BOTH) == WXFACE_OK, "both stores");
+    check(wxface_config_set_system_ca_path(c, other_dir) == WXFACE_OK, "system path");
+    client = client_of(c);
+    check(call(client, RAWDATA, 0, NULL) == WXFACE_ERR_TLS, "a store without the CA is a TLS error");
+    wxface_client_free(client);
+
+    c = config_for(tls_url);
+    check(wxface_config_set_trust_store(c, WXFACE_TRUST_SYSTEM) == WXFACE_OK, "system store");
+    check(wxface_config_set_system_ca_path(c, other_dir) == WXFACE_OK, "system path");
+    check(wxface_config_set_user_ca_path(c, android_dir) == WXFACE_OK, "user path");
+    client = client_of(c);
+    check(call(client, RAWDATA, 0, NULL) == WXFACE_OK, "HTTPS through the user-added store");
+    wxface_client_free(client);
+
+    c = config_for(tls_url);
+    check(wxface_config_set_trust_store(c, 3) == WXFACE_ERR_INVALID_ARGUMENT, "unknown trust store");
+    check(strstr(wxface_last_error_message(), "trust_store") != NULL, "names trust_store");
+    check(wxface_config_set_system_ca_path(c, NULL) == WXFACE_ERR_INVALID_ARGUMENT, "NULL path");
+    check(wxface_config_set_user_cas(NULL, true) == WXFACE_ERR_INVALID_ARGUMENT, "NULL config");
+    check(wxface_config_set_trust_store(c, WXFACE_TRUST_SYSTEM) == WXFACE_OK, "system store");
+    check(wxface_config_set_system_ca_path(c, "/nonexistent/cacerts") == WXFACE_OK, "stored");
+    check(wxface_client_new(c, &client) == WXFACE_ERR_INVALID_ARGUMENT, "missing store refused");
+    check(strstr(wxface_last_error_message(), "system_ca_path") != NULL, "names system_ca_path");
+    wxface_config_free(c);
+}
+
 static void test_tls(const char *tls_url, const char *wrong_url, const char *ca_file) {
     wxface_config *c;
     wxface_client *client;
@@ -348,6 +388,7 @@ int main(void) {
     test_retries_deadline_failover(env("WXFACE_FLAKY_URL"), url, refused);
     test_clock(env("WXFACE_SKEWED_URL"));
     test_tls(env("WXFACE_TLS_URL"), env("WXFACE_TLS_WRONG_URL"), env("WXFACE_TLS_CA"));
+    test_trust_store(env("WXFACE_TLS_URL"), env("WXFACE_TLS_ANDROID_DIR"), env("WXFACE_TLS_OTHER_DIR"));
     test_proxies(url, env("WXFACE_HTTP_PROXY"), env("WXFACE_SOCKS_PROXY"), refused);
     test_log(url, refused);
     printf("%d passed, %d failed\n", passed, failed);

@@ -54,7 +54,23 @@ fn find_binary(name: &str) -> PathBuf {
     );
 }
 
-fn spawn(name: &str, args: &[String], dir: PathBuf, port: u16) -> ProxyProcess {
+/// Starts a proxy on a port picked just before; another process on the machine may take that
+/// port first, so a start that fails is retried on a fresh port (a few times).
+fn spawn_on_free_port(name: &str, make: impl Fn(u16, &PathBuf) -> Vec<String>) -> ProxyProcess {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let dir = temp_dir(name);
+        let port = refused_port();
+        let args = make(port, &dir);
+        match spawn(name, &args, dir, port) {
+            Ok(p) => return p,
+            Err(e) => last = e,
+        }
+    }
+    panic!("{last}");
+}
+
+fn spawn(name: &str, args: &[String], dir: PathBuf, port: u16) -> Result<ProxyProcess, String> {
     let log = dir.join("proxy.log");
     let out = std::fs::File::create(&log).unwrap();
     let child = Command::new(find_binary(name))
@@ -73,7 +89,7 @@ fn spawn(name: &str, args: &[String], dir: PathBuf, port: u16) -> ProxyProcess {
     let t0 = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = proxy.child.try_wait() {
-            panic!("{name} exited with {status}: {}", proxy.log());
+            return Err(format!("{name} exited with {status}: {}", proxy.log()));
         }
         assert!(
             t0.elapsed() < Duration::from_secs(10),
@@ -82,7 +98,7 @@ fn spawn(name: &str, args: &[String], dir: PathBuf, port: u16) -> ProxyProcess {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    proxy
+    Ok(proxy)
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -97,37 +113,32 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 /// tinyproxy on a free loopback port, optionally requiring basic auth.
 pub fn tinyproxy(auth: Option<(&str, &str)>) -> ProxyProcess {
-    let dir = temp_dir("tinyproxy");
-    let port = refused_port();
-    let mut conf = format!(
-        "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\n\
-         LogLevel Info\nUser nobody\nGroup nogroup\n"
-    );
-    if let Some((user, pass)) = auth {
-        conf.push_str(&format!("BasicAuth {user} {pass}\n"));
-    }
-    let path = dir.join("tinyproxy.conf");
-    std::fs::write(&path, conf).unwrap();
-    spawn(
-        "tinyproxy",
-        &["-d".into(), "-c".into(), path.display().to_string()],
-        dir,
-        port,
-    )
+    spawn_on_free_port("tinyproxy", |port, dir| {
+        let mut conf = format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\n\
+             LogLevel Info\nUser nobody\nGroup nogroup\n"
+        );
+        if let Some((user, pass)) = auth {
+            conf.push_str(&format!("BasicAuth {user} {pass}\n"));
+        }
+        let path = dir.join("tinyproxy.conf");
+        std::fs::write(&path, conf).unwrap();
+        vec!["-d".into(), "-c".into(), path.display().to_string()]
+    })
 }
 
 /// microsocks (SOCKS5) on a free loopback port, optionally requiring user/password auth.
 pub fn microsocks(auth: Option<(&str, &str)>) -> ProxyProcess {
-    let dir = temp_dir("microsocks");
-    let port = refused_port();
-    let mut args: Vec<String> = vec![
-        "-i".into(),
-        "127.0.0.1".into(),
-        "-p".into(),
-        port.to_string(),
-    ];
-    if let Some((user, pass)) = auth {
-        args.extend(["-u".into(), user.into(), "-P".into(), pass.into()]);
-    }
-    spawn("microsocks", &args, dir, port)
+    spawn_on_free_port("microsocks", |port, _dir| {
+        let mut args: Vec<String> = vec![
+            "-i".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ];
+        if let Some((user, pass)) = auth {
+            args.extend(["-u".into(), user.into(), "-P".into(), pass.into()]);
+        }
+        args
+    })
 }

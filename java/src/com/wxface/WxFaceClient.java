@@ -33,8 +33,45 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Calls block on the network: do not call {@link #getAuthinfo} on Android's main thread.
  */
 public final class WxFaceClient implements AutoCloseable {
+    /**
+     * The native ABI these classes are written against: {@code WXFACE_ABI_VERSION} of the
+     * {@code libwxface} they ship with. Loading checks that the library reports the same number.
+     */
+    static final int ABI_VERSION = 1;
+
     static {
         System.loadLibrary("wxface");
+        checkAbi();
+    }
+
+    /**
+     * Refuses a {@code libwxface} from another release than these classes (an app that updated
+     * the jar but not {@code jniLibs/}, or the reverse): their native methods and the fields read
+     * by name may not match. Thrown from the class initializer, so the first use of the binding
+     * fails with this message rather than with a crash or a missing-method error later.
+     */
+    private static void checkAbi() {
+        int nativeAbi;
+        try {
+            nativeAbi = nativeAbiVersion();
+        } catch (UnsatisfiedLinkError e) {
+            throw new UnsatisfiedLinkError("libwxface native ABI version mismatch: the loaded "
+                    + "libwxface has no ABI version (a release older than these classes, which "
+                    + "expect native ABI version " + ABI_VERSION + "); ship the libwxface.so and "
+                    + "the classes of the same wxface release");
+        }
+        if (nativeAbi != ABI_VERSION) {
+            String lib;
+            try {
+                lib = nativeVersion();
+            } catch (UnsatisfiedLinkError e) {
+                lib = "?";
+            }
+            throw new UnsatisfiedLinkError("libwxface native ABI version mismatch: the loaded "
+                    + "libwxface " + lib + " has native ABI version " + nativeAbi
+                    + ", these classes expect native ABI version " + ABI_VERSION
+                    + "; ship the libwxface.so and the classes of the same wxface release");
+        }
     }
 
     /** Native clients created and not yet freed (diagnostics and tests). */
@@ -241,4 +278,7 @@ public final class WxFaceClient implements AutoCloseable {
     private static native long nativeClockOffsetSeconds(long handle);
 
     private static native String nativeVersion();
+
+    /** {@code WXFACE_ABI_VERSION} of the loaded library ({@code wxface_abi_version()}). */
+    private static native int nativeAbiVersion();
 }

@@ -53,8 +53,16 @@ public final class WxFaceConfig {
     private final byte[][] caPems;
     private final String[] caFiles;
     private final Boolean builtinRoots;
+    private final Integer trustStoreCode; // TrustStore.code(), null: not set
+    private final String systemCaPath;
+    private final Boolean userCas;
+    private final String userCaPath;
     private final LogBridge logBridge; // null: no logger
     private final Integer logLevel;
+    private final String relayUrl; // null: direct mode
+    private final String relayToken;
+    private final byte[] relayCertPem;
+    private final byte[] relayKeyPem;
     private volatile boolean keyWiped;
 
     private WxFaceConfig(Builder b) {
@@ -86,8 +94,37 @@ public final class WxFaceConfig {
         }
         this.caFiles = b.caFiles.toArray(new String[0]);
         this.builtinRoots = b.builtinRoots;
+        this.trustStoreCode = b.trustStore == null ? null : b.trustStore.code();
+        this.systemCaPath = b.systemCaPath;
+        this.userCas = b.userCas;
+        this.userCaPath = b.userCaPath;
         this.logBridge = b.logger == null ? null : new LogBridge(b.logger);
         this.logLevel = b.logLevel == null ? null : b.logLevel.value();
+        this.relayUrl = b.relayUrl;
+        this.relayToken = b.relayToken;
+        this.relayCertPem = b.relayCertPem == null ? null : b.relayCertPem.clone();
+        this.relayKeyPem = b.relayKeyPem == null ? null : b.relayKeyPem.clone();
+    }
+
+    /**
+     * Starts a relay-mode configuration: authinfos come from the merchant's
+     * {@code wxface-relay} at {@code relayUrl} ({@code https://}, or {@code http://} for a
+     * loopback host), which holds the APIv2 key; the terminal has none. Give the terminal's
+     * credential with {@link Builder#relayToken(String)} or
+     * {@link Builder#relayClientCert(byte[], byte[])}. Every other option (timeouts, retries,
+     * cache, proxy, trusted roots, logging) applies as in direct mode.
+     *
+     * @throws NullPointerException if {@code relayUrl} is {@code null}
+     */
+    public static Builder relayBuilder(String relayUrl) {
+        Builder b = new Builder("", "", new byte[0]);
+        b.relayUrl = Objects.requireNonNull(relayUrl, "relayUrl");
+        return b;
+    }
+
+    /** The relay's base URL in relay mode, or {@code null} in direct mode. */
+    public String getRelayUrl() {
+        return relayUrl;
     }
 
     /**
@@ -135,6 +172,9 @@ public final class WxFaceConfig {
     public void wipeKey() {
         synchronized (key) {
             Arrays.fill(key, (byte) 0);
+            if (relayKeyPem != null) {
+                Arrays.fill(relayKeyPem, (byte) 0);
+            }
             keyWiped = true;
         }
     }
@@ -158,6 +198,11 @@ public final class WxFaceConfig {
     public String toString() {
         StringBuilder s = new StringBuilder("WxFaceConfig{mchId=").append(mchId)
                 .append(", appid=").append(appid);
+        if (relayUrl != null) {
+            s.append(", relayUrl=").append(relayUrl)
+                    .append(relayToken != null ? ", relayToken=***" : "")
+                    .append(relayCertPem != null ? ", relayClientCert" : "");
+        }
         append(s, "subMchId", subMchId);
         append(s, "subAppid", subAppid);
         append(s, "baseUrl", baseUrl);
@@ -188,6 +233,10 @@ public final class WxFaceConfig {
             s.append(", caFiles=").append(Arrays.toString(caFiles));
         }
         append(s, "builtinRoots", builtinRoots);
+        append(s, "trustStore", trustStoreCode == null ? null : TrustStore.values()[trustStoreCode]);
+        append(s, "systemCaPath", systemCaPath);
+        append(s, "userCas", userCas);
+        append(s, "userCaPath", userCaPath);
         if (logBridge != null) {
             s.append(", logger");
         }
@@ -245,13 +294,41 @@ public final class WxFaceConfig {
         private final List<byte[]> caPems = new ArrayList<byte[]>();
         private final List<String> caFiles = new ArrayList<String>();
         private Boolean builtinRoots;
+        private TrustStore trustStore;
+        private String systemCaPath;
+        private Boolean userCas;
+        private String userCaPath;
         private WxFaceLogger logger;
         private WxFaceLogger.Level logLevel;
+        private String relayUrl;
+        private String relayToken;
+        private byte[] relayCertPem;
+        private byte[] relayKeyPem;
 
         private Builder(String mchId, String appid, byte[] key) {
             this.mchId = Objects.requireNonNull(mchId, "mchId");
             this.appid = Objects.requireNonNull(appid, "appid");
             this.key = Objects.requireNonNull(key, "key").clone();
+        }
+
+        /**
+         * Relay mode: the terminal's bearer token (from {@code wxface-relay token add}); never
+         * shown by {@link #toString()}. Only with {@link WxFaceConfig#relayBuilder(String)}.
+         */
+        public Builder relayToken(String token) {
+            this.relayToken = Objects.requireNonNull(token, "token");
+            return this;
+        }
+
+        /**
+         * Relay mode: the terminal's client certificate chain and private key, in PEM, for
+         * mutual TLS (the relay takes the device id from the certificate). Both are copied;
+         * {@link WxFaceConfig#wipeKey()} also wipes the configuration's copy of the key.
+         */
+        public Builder relayClientCert(byte[] certPem, byte[] keyPem) {
+            this.relayCertPem = Objects.requireNonNull(certPem, "certPem").clone();
+            this.relayKeyPem = Objects.requireNonNull(keyPem, "keyPem").clone();
+            return this;
         }
 
         /** Sub-merchant number (service-provider mode); {@code null} or empty means none. */
@@ -438,6 +515,44 @@ public final class WxFaceConfig {
          */
         public Builder builtinRoots(boolean enabled) {
             this.builtinRoots = enabled;
+            return this;
+        }
+
+        /**
+         * Which roots verify the server besides the CAs above: {@link TrustStore#BUNDLED}
+         * (default), {@link TrustStore#SYSTEM} (on Android the system CA directory) or
+         * {@link TrustStore#BOTH}. The system store is read when a client is created.
+         */
+        public Builder trustStore(TrustStore store) {
+            this.trustStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Reads the system store from {@code path} instead of the platform's location: a
+         * directory of PEM files laid out like Android's, or a PEM bundle file.
+         */
+        public Builder systemCaPath(String path) {
+            this.systemCaPath = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /**
+         * Android: also trust the CAs the user added in Settings (default {@code false}: a
+         * user-installed CA can intercept the traffic). Elsewhere it needs
+         * {@link #userCaPath(String)}.
+         */
+        public Builder userCas(boolean enabled) {
+            this.userCas = enabled;
+            return this;
+        }
+
+        /**
+         * Reads the user-added CAs from {@code path} (a directory like Android's, or a bundle
+         * file) instead of Android's location; implies {@code userCas(true)}.
+         */
+        public Builder userCaPath(String path) {
+            this.userCaPath = Objects.requireNonNull(path, "path");
             return this;
         }
 

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The field-option tests need the extra mocks java/test.sh starts, passed as system properties:
  * {@code wxface.test.flakyUrl} (--fail-first 2), {@code wxface.test.skewUrl}
  * (--clock-offset-secs 1000), {@code wxface.test.tlsUrl} and {@code wxface.test.tlsCa} (--tls-dir),
- * {@code wxface.test.shortUrl} (--expires-in 2).
+ * {@code wxface.test.shortUrl} (--expires-in 2), {@code wxface.test.tlsAndroidDir} (the test CA
+ * laid out like Android's cacerts) and {@code wxface.test.tlsEmptyDir} (no certificate).
  *
  * Prints one line per test and a last line "N passed, M failed"; exits 1 if anything failed.
  */
@@ -109,6 +110,9 @@ public final class WxFaceTest {
         test("HTTPS with caPem, caFile, builtinRoots(false)", WxFaceTest::httpsWithCa);
         test("HTTPS without the test CA: status 4 (TLS)", WxFaceTest::httpsWithoutCa);
         test("bad CA PEM and missing CA file are refused", WxFaceTest::badCa);
+        test("trust stores: SYSTEM and BOTH from an Android-style directory, user CAs",
+                WxFaceTest::trustStores);
+        test("trust stores: unusable stores refused naming the field", WxFaceTest::badTrustStores);
         test("proxy on a refused loopback port: status 2", WxFaceTest::proxyRefused);
         test("logger: INFO/DEBUG lines for attempts and cache hits, no secrets", WxFaceTest::logger);
         test("logger: WARN and ERROR lines for retries and failures", WxFaceTest::loggerFailures);
@@ -932,6 +936,46 @@ public final class WxFaceTest {
             checkEq(WxFaceException.TLS, e.getStatus(), "status (" + e + ")");
             checkEq("WXFACE_ERR_TLS", e.getStatusName(), "status name");
         }
+    }
+
+    static void trustStores() throws Exception {
+        String url = property("tlsUrl");
+        String android = property("tlsAndroidDir");
+        WxFaceConfig[] configs = {
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url)
+                    .trustStore(TrustStore.SYSTEM).systemCaPath(android).build(),
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url)
+                    .trustStore(TrustStore.BOTH).systemCaPath(android).build(),
+            WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url).userCaPath(android).build(),
+        };
+        for (WxFaceConfig config : configs) {
+            try (WxFaceClient client = new WxFaceClient(config)) {
+                checkAuthinfo(client.getAuthinfo(requestFor("TLS-STORE", RAWDATA)));
+            }
+        }
+        String shown = configs[0].toString();
+        check(shown.contains("trustStore=SYSTEM") && shown.contains("systemCaPath=" + android), shown);
+        // Explicitly BUNDLED: the test CA is not among Mozilla's roots.
+        WxFaceConfig bundled = WxFaceConfig.builder(MCH_ID, APPID, key).baseUrl(url)
+                .trustStore(TrustStore.BUNDLED).systemCaPath(android).build();
+        try (WxFaceClient client = new WxFaceClient(bundled)) {
+            checkEq(WxFaceException.TLS, expectFailure(client, "TLS-STORE-2", RAWDATA).getStatus(),
+                    "bundled roots refuse the test CA");
+        }
+    }
+
+    static void badTrustStores() throws Exception {
+        String empty = property("tlsEmptyDir");
+        expectField("system_ca_path", () -> new WxFaceClient(config()
+                .trustStore(TrustStore.SYSTEM).systemCaPath(empty).build()));
+        expectField("system_ca_path", () -> new WxFaceClient(config()
+                .trustStore(TrustStore.BOTH).systemCaPath(empty + "/missing").build()));
+        expectField("user_ca_path", () -> new WxFaceClient(config().userCaPath(empty).build()));
+        expectField("user_cas", () -> new WxFaceClient(config().userCas(true).build()));
+        Class<NullPointerException> npe = NullPointerException.class;
+        expectThrows(npe, "trustStore null", () -> config().trustStore(null));
+        expectThrows(npe, "systemCaPath null", () -> config().systemCaPath(null));
+        expectThrows(npe, "userCaPath null", () -> config().userCaPath(null));
     }
 
     static void badCa() throws Exception {

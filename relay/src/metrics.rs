@@ -1,0 +1,149 @@
+//! Prometheus text metrics: requests by outcome, upstream latency histogram, cache hits,
+//! Redis availability.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the upstream latency histogram buckets.
+const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+/// The relay's counters.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(u16, &'static str), u64>>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    upstream_count: AtomicU64,
+    upstream_sum_us: AtomicU64,
+    cache_hits: AtomicU64,
+    redis_up: AtomicI64,
+}
+
+impl Metrics {
+    /// New counters; `redis_up` starts at 1 when Redis is configured, -1 when it is not.
+    pub fn new(redis: bool) -> Metrics {
+        let m = Metrics::default();
+        m.redis_up
+            .store(if redis { 1 } else { -1 }, Ordering::Relaxed);
+        m
+    }
+
+    /// Counts one finished `/v1/authinfo` request.
+    pub fn request(&self, status: u16, outcome: &'static str, cache_hit: bool) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((status, outcome))
+            .or_default() += 1;
+        if cache_hit {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Records the latency of one upstream call (with its retries).
+    pub fn observe_upstream(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.upstream_count.fetch_add(1, Ordering::Relaxed);
+        self.upstream_sum_us.fetch_add(
+            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Records whether the last Redis command succeeded (no-op without Redis).
+    pub fn set_redis_up(&self, up: bool) {
+        if self.redis_up.load(Ordering::Relaxed) >= 0 {
+            self.redis_up.store(i64::from(up), Ordering::Relaxed);
+        }
+    }
+
+    /// Upstream calls recorded so far.
+    pub fn upstream_calls(&self) -> u64 {
+        self.upstream_count.load(Ordering::Relaxed)
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        s.push_str("# HELP wxface_relay_requests_total Authinfo requests by HTTP status and outcome.\n# TYPE wxface_relay_requests_total counter\n");
+        for ((status, outcome), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                s,
+                "wxface_relay_requests_total{{status=\"{status}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        s.push_str("# HELP wxface_relay_cache_hits_total Authinfos served without an upstream call.\n# TYPE wxface_relay_cache_hits_total counter\n");
+        let _ = writeln!(
+            s,
+            "wxface_relay_cache_hits_total {}",
+            self.cache_hits.load(Ordering::Relaxed)
+        );
+        s.push_str("# HELP wxface_relay_upstream_seconds Latency of calls to WeChat, retries included.\n# TYPE wxface_relay_upstream_seconds histogram\n");
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "wxface_relay_upstream_seconds_bucket{{le=\"{b}\"}} {}",
+                self.buckets[i].load(Ordering::Relaxed)
+            );
+        }
+        let count = self.upstream_count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            s,
+            "wxface_relay_upstream_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            s,
+            "wxface_relay_upstream_seconds_sum {}",
+            self.upstream_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(s, "wxface_relay_upstream_seconds_count {count}");
+        let up = self.redis_up.load(Ordering::Relaxed);
+        if up >= 0 {
+            s.push_str("# HELP wxface_relay_redis_up 1 if the last Redis command succeeded.\n# TYPE wxface_relay_redis_up gauge\n");
+            let _ = writeln!(s, "wxface_relay_redis_up {up}");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_is_cumulative() {
+        let m = Metrics::new(false);
+        m.observe_upstream(Duration::from_millis(3));
+        m.observe_upstream(Duration::from_millis(300));
+        m.request(200, "ok", true);
+        let text = m.render();
+        assert!(
+            text.contains("wxface_relay_upstream_seconds_bucket{le=\"0.005\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wxface_relay_upstream_seconds_bucket{le=\"0.5\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wxface_relay_upstream_seconds_count 2\n"),
+            "{text}"
+        );
+        assert!(text.contains("wxface_relay_requests_total{status=\"200\",outcome=\"ok\"} 1\n"));
+        assert!(text.contains("wxface_relay_cache_hits_total 1\n"));
+        assert!(!text.contains("redis_up"));
+    }
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Static verification of an Android libwxface.so (nothing here runs it):
+#   - SONAME is libwxface.so (apps load it with System.loadLibrary("wxface"))
+#   - NEEDED only among libc.so, libdl.so, libm.so, liblog.so
+#   - every PT_LOAD segment aligned to 16 KB (16 KB page devices)
+#   - every undefined symbol exists on this arch at the minimum API level in
+#     android/symbols.tsv, with the version node it has there (a weak reference to a newer
+#     symbol is allowed: it is resolved at run time when the device has it, else NULL)
+#   - no TEXTREL
+#   - the exports are exactly the C API (the functions of include/wxface.h) plus one
+#     Java_<class>_<method> per `native` method of the compiled Java classes (javap)
+#
+# Usage: scripts/android-verify.sh SO ABI [API] [CLASSES_DIR]
+#   CLASSES_DIR defaults to build/java/classes (built by java/build.sh if missing).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+so="${1:?usage: $0 SO ABI [API] [CLASSES_DIR]}"
+abi="${2:?usage: $0 SO ABI [API] [CLASSES_DIR]}"
+api="${3:-21}"
+classes="${4:-$root/build/java/classes}"
+case "$abi" in
+    arm64-v8a) col=5 ;; armeabi-v7a) col=6 ;; x86_64) col=7 ;; x86) col=8 ;;
+    *) echo "android-verify: unknown ABI $abi" >&2; exit 2 ;;
+esac
+fail=0
+bad() { echo "android-verify: $abi: $*" >&2; fail=1; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+llvm-readelf -dW "$so" >"$tmp/dynamic"
+llvm-readelf -lW "$so" >"$tmp/segments"
+llvm-readelf --dyn-syms -W "$so" >"$tmp/dynsyms"
+
+# SONAME and NEEDED.
+soname="$(sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p' "$tmp/dynamic")"
+[[ "$soname" == "libwxface.so" ]] || bad "SONAME is '$soname', not libwxface.so"
+needed="$(sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p' "$tmp/dynamic" | sort | tr '\n' ' ')"
+for n in $needed; do
+    case "$n" in libc.so | libdl.so | libm.so | liblog.so) ;; *) bad "NEEDED $n is not a bionic system library" ;; esac
+done
+
+# 16 KB LOAD alignment.
+aligns="$(awk '$1 == "LOAD" { print $NF }' "$tmp/segments")"
+[[ -n "$aligns" ]] || bad "no LOAD segments"
+nload=0
+for a in $aligns; do
+    nload=$((nload + 1))
+    (( a >= 0x4000 && a % 0x4000 == 0 )) || bad "LOAD segment aligned to $a, not 16 KB"
+done
+
+# TEXTREL.
+if grep -q 'TEXTREL' "$tmp/dynamic"; then bad "has text relocations (TEXTREL)"; fi
+
+# Undefined symbols against the symbol table at this API level.
+awk '$7 == "UND" && $8 != "" { print $5, $8 }' "$tmp/dynsyms" >"$tmp/undef"
+awk -F'\t' -v col="$col" -v api="$api" '
+    FNR == NR {
+        if ($0 ~ /^#/ || $col == "-" || $col + 0 > api) next
+        ver = ($3 != "-" && ($9 == "-" || $9 + 0 <= api)) ? $3 : ""
+        have[$1] = ver; lib[$1] = $2; next
+    }
+    {
+        split($0, f, " "); bind = f[1]; name = f[2]; ver = ""
+        if (index(name, "@")) { ver = substr(name, index(name, "@") + 1); name = substr(name, 1, index(name, "@") - 1) }
+        if (!(name in have)) {
+            if (bind == "WEAK" && ver == "") { print "weak\t" name; next }
+            print "missing\t" name (ver != "" ? "@" ver : ""); next
+        }
+        if (have[name] != ver) { print "version\t" name "@" ver " (API " api " has " (have[name] == "" ? "no version" : "@" have[name]) ")"; next }
+        print "ok\t" name "\t" lib[name]
+    }' "$root/android/symbols.tsv" "$tmp/undef" >"$tmp/undef-check"
+while IFS=$'\t' read -r what rest; do
+    case "$what" in
+        missing) bad "undefined symbol $rest does not exist on $abi at API $api" ;;
+        version) bad "undefined symbol $rest" ;;
+    esac
+done <"$tmp/undef-check"
+nund="$(grep -c '^ok' "$tmp/undef-check" || true)"
+weak="$(awk -F'\t' '$1 == "weak" { printf "%s ", $2 }' "$tmp/undef-check")"
+
+# Exports: the C API of the header plus every native method of the Java classes.
+if [[ ! -d "$classes/com" ]]; then bash "$root/java/build.sh" >/dev/null; fi
+grep -v '^\s*\*\|^\s*/\*\|^\s*//\|^#\|typedef' "$root/include/wxface.h" |
+    grep -oE '\bwxface_[a-z0-9_]+\(' | tr -d '(' | sort -u >"$tmp/want-c"
+mapfile -t classnames < <(cd "$classes" && find . -name '*.class' | sed 's|^\./||; s|\.class$||; s|/|.|g' | sort)
+javap -p -cp "$classes" "${classnames[@]}" | awk '
+    # JNI short names: "_" -> "_1", "$" -> "_00024", "." and "/" -> "_".
+    function mangle(s,   out, i, c) {
+        out = ""
+        for (i = 1; i <= length(s); i++) {
+            c = substr(s, i, 1)
+            if (c == "_") out = out "_1"; else if (c == "$") out = out "_00024"; else if (c == ".") out = out "_"; else out = out c
+        }
+        return out
+    }
+    /(class|interface|enum) [A-Za-z0-9_.$]+/ {
+        for (i = 1; i <= NF; i++) if ($(i - 1) ~ /^(class|interface|enum)$/) { cls = $i; sub(/<.*/, "", cls); break }
+    }
+    / native / {
+        m = $0; sub(/\(.*/, "", m); n = split(m, w, " "); name = w[n]
+        if (++seen[cls "." name] > 1) { print "overloaded native method " cls "." name > "/dev/stderr"; exit 1 }
+        print "Java_" mangle(cls) "_" mangle(name)
+    }' | sort -u >"$tmp/want-java"
+cat "$tmp/want-c" "$tmp/want-java" | sort >"$tmp/want"
+awk '$7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") && $8 != "" { n = $8; sub(/@.*/, "", n); print n }' \
+    "$tmp/dynsyms" | sort -u >"$tmp/have"
+while read -r s; do bad "exports $s, which is neither in include/wxface.h nor a Java native method"; done \
+    < <(comm -13 "$tmp/want" "$tmp/have")
+while read -r s; do bad "does not export $s"; done < <(comm -23 "$tmp/want" "$tmp/have")
+
+if ((fail)); then
+    echo "android-verify: $abi: FAILED ($so)" >&2
+    exit 1
+fi
+printf 'android-verify: %s OK: %s bytes; SONAME %s; NEEDED %s; %d LOAD segments aligned to 16 KB; no TEXTREL; %d undefined symbols present at API %s with their versions%s; exports %d C + %d JNI, exactly\n' \
+    "$abi" "$(stat -c %s "$so")" "$soname" "${needed% }" "$nload" "$nund" "$api" \
+    "${weak:+ (weak, resolved at run time if present: ${weak% })}" "$(wc -l <"$tmp/want-c")" "$(wc -l <"$tmp/want-java")"

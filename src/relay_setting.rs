@@ -1,0 +1,147 @@
+//! The relay-mode part of a configuration: the relay's URL and how the terminal authenticates
+//! (bearer token or client certificate), checked when the configuration is built. The calls
+//! themselves are in [`crate::relay`].
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// How the terminal proves who it is to the relay.
+#[derive(Clone)]
+pub(crate) enum RelayAuth {
+    /// `Authorization: Bearer <token>`.
+    Token(Zeroizing<String>),
+    /// A client certificate chain and its private key (mutual TLS).
+    ClientCert(ureq::tls::ClientCert),
+}
+
+/// The relay of a configuration. `Debug` never shows the token or the key.
+#[derive(Clone)]
+pub(crate) struct RelaySetting {
+    /// The validated base URL, without trailing slash.
+    pub(crate) url: String,
+    pub(crate) auth: RelayAuth,
+}
+
+impl RelaySetting {
+    /// The client certificate to present, with mutual TLS.
+    pub(crate) fn client_cert(&self) -> Option<ureq::tls::ClientCert> {
+        match &self.auth {
+            RelayAuth::ClientCert(c) => Some(c.clone()),
+            RelayAuth::Token(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for RelaySetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match self.auth {
+            RelayAuth::Token(_) => "bearer token ***",
+            RelayAuth::ClientCert(_) => "client certificate",
+        };
+        write!(f, "Relay({} with {auth})", self.url)
+    }
+}
+
+/// The relay setting of a configuration, checked: `None` in direct mode.
+pub(crate) fn setting(
+    url: Option<&str>,
+    token: Option<&Zeroizing<String>>,
+    cert: Option<&(Vec<u8>, Zeroizing<Vec<u8>>)>,
+    has_key: bool,
+) -> Result<Option<RelaySetting>> {
+    let Some(url) = url else {
+        if token.is_some() || cert.is_some() {
+            return Err(Error::invalid(
+                "relay_url",
+                "is not set, but relay credentials are",
+            ));
+        }
+        return Ok(None);
+    };
+    if has_key {
+        return Err(Error::invalid(
+            "api_key",
+            "must not be set in relay mode: the relay holds the key",
+        ));
+    }
+    let url = crate::endpoint::normalize_base_url("relay_url", url)?;
+    let auth = match (token, cert) {
+        (Some(t), None) => {
+            if !t.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(Error::invalid(
+                    "relay_token",
+                    "must be printable ASCII without spaces",
+                ));
+            }
+            RelayAuth::Token(t.clone())
+        }
+        (None, Some((c, k))) => RelayAuth::ClientCert(client_cert(c, k)?),
+        (None, None) => {
+            return Err(Error::invalid(
+                "relay_token",
+                "relay mode needs a bearer token or a client certificate",
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "relay_token",
+                "give a bearer token or a client certificate, not both",
+            ));
+        }
+    };
+    Ok(Some(RelaySetting { url, auth }))
+}
+
+/// Parses a client certificate chain and key (PEM) for mutual TLS.
+pub(crate) fn client_cert(cert_pem: &[u8], key_pem: &[u8]) -> Result<ureq::tls::ClientCert> {
+    let mut chain = Vec::new();
+    for item in ureq::tls::parse_pem(cert_pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => chain.push(c),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::invalid("relay_client_cert", format!("bad PEM: {e}")));
+            }
+        }
+    }
+    if chain.is_empty() {
+        return Err(Error::invalid(
+            "relay_client_cert",
+            "no CERTIFICATE block in the PEM",
+        ));
+    }
+    // Errors name the problem, never the key's bytes.
+    let key = ureq::tls::PrivateKey::from_pem(key_pem)
+        .map_err(|_| Error::invalid("relay_client_key", "not a PEM private key"))?;
+    check_pair(&chain, key_pem)?;
+    Ok(ureq::tls::ClientCert::new_with_certs(&chain, key))
+}
+
+/// Builds the TLS client identity once, as the transport will, so that an unusable key (or
+/// one that does not match the certificate) is refused here rather than at the first call.
+fn check_pair(chain: &[ureq::tls::Certificate<'_>], key_pem: &[u8]) -> Result<()> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = || {
+        Error::invalid(
+            "relay_client_key",
+            "not a usable private key for this certificate (RSA, ECDSA or Ed25519, PEM)",
+        )
+    };
+    let key_der = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| bad())?;
+    let certs: Vec<CertificateDer<'static>> = chain
+        .iter()
+        .map(|c| CertificateDer::from(c.der().to_vec()))
+        .collect();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_client_auth_cert(certs, key_der)
+        .map(|_| ())
+        .map_err(|_| bad())
+}
