@@ -104,11 +104,12 @@ def row(label, ours, floor=None, key=None, unit="µs", higher_better=False, fmt=
     cells += f"{fmt.format(floor):>9}{ours / floor:>7.2f}x" if floor else f"{'':>9}{'':>8}"
     for name in ("axios-plugin", "wechatpy"):
         v = peers[name].get(key) if key else None
+        width = 14 if name == "axios-plugin" else 11
         if v is None:
-            cells += f"{'':>14 if name == 'axios-plugin' else 11}{'':>9}"
+            cells += " " * (width + 9)
             continue
         ratio = ours / v if higher_better else v / ours
-        cells += f"{fmt.format(v):>{14 if name == 'axios-plugin' else 11}}{ratio:>8.1f}x"
+        cells += f"{fmt.format(v):>{width}}{ratio:>8.1f}x"
     print(cells + f"  {unit}")
 for st in ("MD5", "HMAC-SHA256"):
     req, resp, floor = crit(f"request_{st}"), crit(f"response_{st}"), crit(f"floor_{st}")
