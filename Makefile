@@ -8,7 +8,7 @@ DESTDIR ?=
 DIST_TARGETS ?=
 
 .PHONY: all demo test lib mock header java java-test android aar android-test cross-test fuzz size clean \
-	install uninstall dist dist-test ship-test cli cli-cross-test relay relay-bench
+	install uninstall dist dist-test ship-test cli cli-cross-test relay relay-bench bench
 
 all: lib
 
@@ -98,9 +98,16 @@ cli-cross-test:
 fuzz:
 	bash scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
-## Print the stripped size of the release shared library.
+## Stripped sizes: the host library, then the aarch64 one (no JNI) against its budget and
+## where its bytes go.
 size: lib
 	@stat -c '%s bytes  %n' build/lib/lib/libwxface.so.*.*.* build/lib/lib/libwxface.a
+	bash scripts/size.sh --breakdown
+
+## Benchmarks beside the peers (wechatpay-axios-plugin, wechatpy): one table; see
+## docs/benchmarks.md. Not part of `make test`.
+bench:
+	bash scripts/bench.sh
 
 ## Build the relay service (target/release/wxface-relay); see docs/relay.md.
 relay:

@@ -209,6 +209,10 @@ wxface_status wxface_config_add_fallback_base_url(wxface_config *config, const c
 // 0 (default) removes it.
 wxface_status wxface_config_set_attempt_timeout_ms(wxface_config *config, uint32_t ms);
 
+// Idle connections kept open per host for reuse (default 8, at most 256; 0 = the default):
+// at least the number of threads that call one client at once.
+wxface_status wxface_config_set_max_idle_connections(wxface_config *config, uint32_t connections);
+
 // Retries of transient failures (0 disables) and the backoff between them: the wait before
 // retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms).
 wxface_status wxface_config_set_retries(wxface_config *config,

@@ -34,6 +34,11 @@ pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// Default smallest refresh margin of the authinfo cache (the margin is 10 % of `expires_in`,
 /// at least this).
 pub const DEFAULT_REFRESH_MARGIN_MIN: Duration = Duration::from_secs(60);
+/// Default number of idle connections a client keeps open per host for reuse: as many threads
+/// as can share a client without one of them having to open a new connection.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: u32 = 8;
+/// Largest accepted `max_idle_connections`.
+const MAX_IDLE_CONNECTIONS: u32 = 256;
 /// Default most verbose level passed to the log callback.
 pub const DEFAULT_LOG_LEVEL: Level = Level::Info;
 
@@ -66,6 +71,7 @@ pub struct Config {
     pub(crate) timeout: Duration,
     pub(crate) fallback_urls: Vec<String>,
     pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) max_idle_connections: u32,
     pub(crate) retry: RetryPolicy,
     pub(crate) clock_skew_correction: bool,
     pub(crate) cache: CacheOptions,
@@ -195,6 +201,10 @@ impl Config {
     pub fn attempt_timeout(&self) -> Option<Duration> {
         self.attempt_timeout
     }
+    /// Idle connections kept per host for reuse.
+    pub fn max_idle_connections(&self) -> u32 {
+        self.max_idle_connections
+    }
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.retry
@@ -246,6 +256,7 @@ pub struct ConfigBuilder {
     timeout: Duration,
     fallback_urls: Vec<String>,
     attempt_timeout: Option<Duration>,
+    max_idle_connections: u32,
     retry: RetryPolicy,
     clock_skew_correction: bool,
     cache: CacheOptions,
@@ -312,6 +323,7 @@ impl ConfigBuilder {
             timeout: DEFAULT_TIMEOUT,
             fallback_urls: Vec::new(),
             attempt_timeout: None,
+            max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             retry: RetryPolicy::default(),
             clock_skew_correction: true,
             cache: CacheOptions::default(),
@@ -408,6 +420,18 @@ impl ConfigBuilder {
     /// hanging host give way to a retry or a fallback URL. `Duration::ZERO` removes the bound.
     pub fn attempt_timeout(mut self, v: Duration) -> Self {
         self.attempt_timeout = Some(v).filter(|d| !d.is_zero());
+        self
+    }
+    /// Idle connections the client keeps open per host, default
+    /// [`DEFAULT_MAX_IDLE_CONNECTIONS`] (8); 0 restores the default, at most 256. Set it to at
+    /// least the number of threads that call one client at once, or some calls open a new
+    /// connection (over TLS, a full handshake) while others are dropped from the pool.
+    pub fn max_idle_connections(mut self, v: u32) -> Self {
+        self.max_idle_connections = if v == 0 {
+            DEFAULT_MAX_IDLE_CONNECTIONS
+        } else {
+            v
+        };
         self
     }
     /// The whole retry policy at once.
@@ -643,6 +667,12 @@ impl ConfigBuilder {
                 return Err(Error::invalid(field, "must be at most 24 hours"));
             }
         }
+        if self.max_idle_connections > MAX_IDLE_CONNECTIONS {
+            return Err(Error::invalid(
+                "max_idle_connections",
+                format!("must be at most {MAX_IDLE_CONNECTIONS}"),
+            ));
+        }
         let proxy = build_proxy(
             self.proxy_url.as_deref().map(String::as_str),
             self.proxy_username.as_deref(),
@@ -698,6 +728,7 @@ impl ConfigBuilder {
             timeout: self.timeout,
             fallback_urls,
             attempt_timeout: self.attempt_timeout,
+            max_idle_connections: self.max_idle_connections,
             retry: self.retry,
             clock_skew_correction: self.clock_skew_correction,
             cache: self.cache,

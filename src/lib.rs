@@ -53,14 +53,36 @@ pub use authinfo::{Authinfo, AuthinfoRequest};
 pub use client::{AuthinfoResult, CallOptions, Client};
 pub use config::{
     CacheOptions, Config, ConfigBuilder, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX,
-    DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOG_LEVEL, DEFAULT_MAX_RETRIES,
-    DEFAULT_REFRESH_MARGIN_MIN, DEFAULT_TIMEOUT, RetryPolicy,
+    DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOG_LEVEL, DEFAULT_MAX_IDLE_CONNECTIONS,
+    DEFAULT_MAX_RETRIES, DEFAULT_REFRESH_MARGIN_MIN, DEFAULT_TIMEOUT, RetryPolicy,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
 pub use secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
 pub use trust::TrustStore;
+
+/// The pure work of one call, exactly as the client does it, for `benches/` (not a stable API).
+#[doc(hidden)]
+pub mod work {
+    use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo, xml};
+
+    /// The signed XML body of `request` (it must be valid), as the client sends it.
+    pub fn request_body(
+        config: &Config,
+        request: &AuthinfoRequest,
+        now: i64,
+        nonce: &str,
+    ) -> String {
+        let fields = authinfo::request_fields(config, request, now, nonce);
+        xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str())))
+    }
+
+    /// Decodes and verifies a response body, as the client does with a 200 answer.
+    pub fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
+        xml::decode(body).and_then(|fields| authinfo::parse_response(config, &fields))
+    }
+}
 
 /// The crate version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

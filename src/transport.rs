@@ -50,6 +50,13 @@ impl Transport {
             .timeout_connect(Some(config.connect_timeout))
             .http_status_as_error(false)
             .max_redirects(0)
+            // Enough idle connections per host for every thread sharing the client (ureq keeps
+            // 3 by default: a fourth thread's connection would be closed and reopened), and
+            // for each base URL.
+            .max_idle_connections_per_host(config.max_idle_connections as usize)
+            .max_idle_connections(
+                (config.max_idle_connections as usize) * (1 + config.fallback_urls.len()),
+            )
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
             .tls_config(
                 TlsConfig::builder()

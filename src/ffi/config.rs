@@ -231,6 +231,23 @@ pub unsafe extern "C" fn wxface_config_set_attempt_timeout_ms(
     unsafe { set(config, || Ok(millis(ms)), ConfigBuilder::attempt_timeout) }
 }
 
+/// Idle connections kept open per host for reuse (default 8, at most 256; 0 = the default):
+/// at least the number of threads that call one client at once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wxface_config_set_max_idle_connections(
+    config: *mut wxface_config,
+    connections: u32,
+) -> wxface_status {
+    // SAFETY: `config` is checked by `set`.
+    unsafe {
+        set(
+            config,
+            || Ok(connections),
+            ConfigBuilder::max_idle_connections,
+        )
+    }
+}
+
 /// Retries of transient failures (0 disables) and the backoff between them: the wait before
 /// retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms).
 #[unsafe(no_mangle)]

@@ -254,6 +254,10 @@ pub(super) fn read_config(
             let v = unsigned("max_retries", v.into())?;
             b = b.max_retries(u32::try_from(v).unwrap_or(u32::MAX));
         }
+        if let Some(v) = field_int(env, config, jni_str!("maxIdleConnections"))? {
+            let v = unsigned("max_idle_connections", v.into())?;
+            b = b.max_idle_connections(u32::try_from(v).unwrap_or(u32::MAX));
+        }
         let initial = field_long(env, config, jni_str!("backoffInitialMillis"))?;
         let max = field_long(env, config, jni_str!("backoffMaxMillis"))?;
         if let (Some(initial), Some(max)) = (initial, max) {

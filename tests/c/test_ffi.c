@@ -295,6 +295,8 @@ static void test_bad_config(const char *path) {
         else if (strcmp(option, "connect_timeout") == 0) st = wxface_config_set_timeouts(c, (uint32_t)atoi(value), 10000);
         else if (strcmp(option, "backoff") == 0 && second != NULL)
             st = wxface_config_set_retries(c, 2, (uint32_t)atoi(value), (uint32_t)atoi(second));
+        else if (strcmp(option, "max_idle_connections") == 0)
+            st = wxface_config_set_max_idle_connections(c, (uint32_t)atoi(value));
         else if (strcmp(option, "base_url") == 0) st = wxface_config_set_base_url(c, value);
         else if (strcmp(option, "fallback_base_url") == 0) st = wxface_config_add_fallback_base_url(c, value);
         else if (strcmp(option, "sub_mch_id") == 0) st = wxface_config_set_sub_mch_id(c, value);

@@ -41,6 +41,7 @@ public final class WxFaceConfig {
     private final Long timeoutMillis;
     private final Long attemptTimeoutMillis;
     private final Integer maxRetries;
+    private final Integer maxIdleConnections;
     private final Long backoffInitialMillis;
     private final Long backoffMaxMillis;
     private final Boolean clockSkewCorrection;
@@ -78,6 +79,7 @@ public final class WxFaceConfig {
         this.timeoutMillis = b.timeoutMillis;
         this.attemptTimeoutMillis = b.attemptTimeoutMillis;
         this.maxRetries = b.maxRetries;
+        this.maxIdleConnections = b.maxIdleConnections;
         this.backoffInitialMillis = b.backoffInitialMillis;
         this.backoffMaxMillis = b.backoffMaxMillis;
         this.clockSkewCorrection = b.clockSkewCorrection;
@@ -212,6 +214,7 @@ public final class WxFaceConfig {
         append(s, "timeoutMillis", timeoutMillis);
         append(s, "attemptTimeoutMillis", attemptTimeoutMillis);
         append(s, "maxRetries", maxRetries);
+        append(s, "maxIdleConnections", maxIdleConnections);
         append(s, "backoffInitialMillis", backoffInitialMillis);
         append(s, "backoffMaxMillis", backoffMaxMillis);
         append(s, "clockSkewCorrection", clockSkewCorrection);
@@ -279,6 +282,7 @@ public final class WxFaceConfig {
         private Long timeoutMillis;
         private Long attemptTimeoutMillis;
         private Integer maxRetries;
+        private Integer maxIdleConnections;
         private Long backoffInitialMillis;
         private Long backoffMaxMillis;
         private Boolean clockSkewCorrection;
@@ -415,6 +419,15 @@ public final class WxFaceConfig {
          */
         public Builder maxRetries(int retries) {
             this.maxRetries = retries;
+            return this;
+        }
+
+        /**
+         * Idle connections the client keeps open per host for reuse (default 8, at most 256;
+         * 0 means the default). Use at least the number of threads that share the client.
+         */
+        public Builder maxIdleConnections(int connections) {
+            this.maxIdleConnections = connections;
             return this;
         }
 

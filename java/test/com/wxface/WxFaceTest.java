@@ -672,6 +672,7 @@ public final class WxFaceTest {
                 case "timeout": b.timeoutMillis(Long.parseLong(v[0])); break;
                 case "connect_timeout": b.connectTimeoutMillis(Long.parseLong(v[0])); break;
                 case "backoff": b.backoff(Long.parseLong(v[0]), Long.parseLong(v[1])); break;
+                case "max_idle_connections": b.maxIdleConnections(Integer.parseInt(v[0])); break;
                 case "base_url": b.baseUrl(v[0]); break;
                 case "fallback_base_url": b.fallbackBaseUrl(v[0]); break;
                 case "sub_mch_id": b.subMchId(v[0]); break;

@@ -1,0 +1,152 @@
+//! A cache hit through the C ABI: `wxface_get_authinfo` + `wxface_authinfo_free` on a client
+//! whose cache already holds the authinfo, from 1, 2 and 4 threads on one client (same
+//! store/device). For N threads the figure is the aggregate time per call (wall time ÷ total
+//! calls), so perfect scaling divides it by N. The mock (in process) is only called once.
+
+// Each unsafe block below is a short sequence of C calls on the same live handles; its SAFETY
+// comment covers the whole sequence.
+#![allow(clippy::multiple_unsafe_ops_per_block)]
+
+mod common;
+
+use std::ffi::CString;
+use std::ptr;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use wxface::ffi::*;
+
+struct Handles {
+    client: *mut wxface_client,
+}
+// SAFETY: a wxface_client may be used by many threads at once (header contract).
+unsafe impl Sync for Handles {}
+
+fn c(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+fn ok(st: wxface_status) {
+    assert_eq!(st, WXFACE_OK, "status {st}");
+}
+
+fn new_request() -> *mut wxface_request {
+    let req = wxface_request_new();
+    // SAFETY: `req` is live and the strings are NUL-terminated for the duration of each call.
+    unsafe {
+        ok(wxface_request_set_store_id(
+            req,
+            c(common::STORE_ID).as_ptr(),
+        ));
+        ok(wxface_request_set_store_name(
+            req,
+            c(common::STORE_NAME).as_ptr(),
+        ));
+        ok(wxface_request_set_device_id(
+            req,
+            c(common::DEVICE_ID).as_ptr(),
+        ));
+        ok(wxface_request_set_rawdata(
+            req,
+            c(&common::rawdata()).as_ptr(),
+        ));
+    }
+    req
+}
+
+/// One cache hit; panics on anything else.
+fn hit(client: *const wxface_client, req: *const wxface_request) {
+    let mut info = ptr::null_mut();
+    // SAFETY: live client and request; `info` receives an object we free.
+    unsafe {
+        ok(wxface_get_authinfo(client, req, &mut info));
+        debug_assert!(wxface_authinfo_from_cache(info));
+        wxface_authinfo_free(info);
+    }
+}
+
+fn benches(cr: &mut Criterion) {
+    let server = wxface_mock::MockServer::start(Default::default()).unwrap();
+    let cfg = wxface_config_new();
+    let mut client = ptr::null_mut();
+    // SAFETY: `cfg` is live until freed below; strings live for each call.
+    unsafe {
+        ok(wxface_config_set_mch_id(cfg, c(common::MCH_ID).as_ptr()));
+        ok(wxface_config_set_appid(cfg, c(common::APPID).as_ptr()));
+        ok(wxface_config_set_key(cfg, c(common::KEY).as_ptr()));
+        ok(wxface_config_set_base_url(
+            cfg,
+            c(&server.base_url()).as_ptr(),
+        ));
+        ok(wxface_client_new(cfg, &mut client));
+        wxface_config_free(cfg);
+    }
+    let handles = Handles { client };
+    let req = new_request();
+    let mut info = ptr::null_mut();
+    // SAFETY: live client and request.
+    unsafe {
+        ok(wxface_get_authinfo(client, req, &mut info));
+        assert!(!wxface_authinfo_from_cache(info));
+        wxface_authinfo_free(info);
+        ok(wxface_get_authinfo(client, req, &mut info));
+        assert!(
+            wxface_authinfo_from_cache(info),
+            "the second call must be a cache hit"
+        );
+        wxface_authinfo_free(info);
+    }
+    let mut group = cr.benchmark_group("cache_hit");
+    group.bench_function("threads=1", |b| b.iter(|| hit(client, req)));
+    for threads in [2usize, 4] {
+        group.bench_function(format!("threads={threads}"), |b| {
+            b.iter_custom(|iters| {
+                let barrier = Barrier::new(threads + 1);
+                let handles = &handles;
+                std::thread::scope(|s| {
+                    let workers: Vec<_> = (0..threads)
+                        .map(|_| {
+                            let barrier = &barrier;
+                            s.spawn(move || {
+                                let req = new_request();
+                                barrier.wait();
+                                for _ in 0..iters {
+                                    hit(handles.client, req);
+                                }
+                                // SAFETY: made above, freed once.
+                                unsafe { wxface_request_free(req) };
+                            })
+                        })
+                        .collect();
+                    barrier.wait();
+                    let start = Instant::now();
+                    for w in workers {
+                        w.join().unwrap();
+                    }
+                    start.elapsed() / threads as u32
+                })
+            })
+        });
+    }
+    group.finish();
+    assert_eq!(
+        server.request_count(),
+        1,
+        "every benchmarked call was a cache hit"
+    );
+    // SAFETY: made above, freed once.
+    unsafe {
+        wxface_request_free(req);
+        wxface_client_free(client);
+    }
+}
+
+criterion_group! {
+    name = cache_hit;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = benches
+}
+criterion_main!(cache_hit);

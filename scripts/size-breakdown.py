@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Where the bytes of an unstripped libwxface.so go: symbol sizes summed by crate (from
+`nm -S -C`, the first path segment of each demangled name; C/assembly symbols by prefix), then
+the sections that hold no symbols (unwind tables, relocations). Usage: size-breakdown.py NM LIB"""
+import collections
+import re
+import subprocess
+import sys
+
+nm, lib = sys.argv[1], sys.argv[2]
+out = subprocess.run([nm, "-S", "-C", "--size-sort", lib], capture_output=True, text=True,
+                     check=True).stdout
+by_crate = collections.Counter()
+GROUPS = {
+    "gimli": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
+    "addr2line": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
+    "miniz_oxide": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
+    "rustc_demangle": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
+    "std": "std/core/alloc", "core": "std/core/alloc", "alloc": "std/core/alloc",
+    "hashbrown": "std/core/alloc", "std_detect": "std/core/alloc",
+    "webpki_roots": "webpki_roots (trust anchors)",
+    "webpki_root_certs": "webpki_root_certs (root certificates)",
+}
+for line in out.splitlines():
+    parts = line.split(None, 3)
+    if len(parts) < 4:
+        continue
+    size, kind, name = int(parts[1], 16), parts[2], parts[3]
+    if kind.lower() in ("u", "w"):
+        continue
+    n = name.lstrip("<&*")
+    n = re.sub(r"^(dyn |mut |const )+", "", n)
+    m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)::", n)
+    if m:
+        crate = m.group(1)
+    elif name.startswith(("ring_core", "GFp_", "ecp_nistz", "p256_", "p384_", "x25519", "ChaCha20",
+                          "aes_", "bn_", "gcm_", "sha256_block", "sha512_block", "LIMB", "LIMBS",
+                          "chacha20", "CRYPTO_", "OPENSSL_", "fiat_", "k25519", "_ring")):
+        crate = "ring (C/asm)"
+    elif name.startswith(("Java_", "JNI_")):
+        crate = "jni exports"
+    elif name.startswith("wxface_"):
+        crate = "wxface"
+    else:
+        crate = "other (" + ("data" if kind.lower() in "drb" else "code") + ")"
+    by_crate[GROUPS.get(crate, crate)] += size
+sections = subprocess.run([nm.replace("nm", "size"), "-A", lib], capture_output=True, text=True,
+                          check=True).stdout
+sec = {}
+for line in sections.splitlines()[2:]:
+    p = line.split()
+    if len(p) >= 2 and p[0].startswith("."):
+        sec[p[0]] = int(p[1])
+total = sum(by_crate.values())
+print(f"{'bytes':>10}  where (symbols by crate, then symbol-less sections)")
+for crate, size in by_crate.most_common():
+    if size >= 4096:
+        print(f"{size:>10}  {crate}")
+small = sum(s for s in by_crate.values() if s < 4096)
+print(f"{small:>10}  crates under 4 KB each")
+print(f"{total:>10}  = all symbols")
+for name in (".text", ".rodata", ".eh_frame", ".eh_frame_hdr", ".gcc_except_table", ".rela.dyn", ".dynsym", ".dynstr"):
+    if name in sec:
+        print(f"{sec[name]:>10}  {name} (section{', holds most symbols above' if name in ('.text', '.rodata') else ''})")

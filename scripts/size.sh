@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# make size: the stripped size of the aarch64 Linux library (the firmware target) without JNI,
+# against its budget. The library measured is the one that ships: scripts/stage.sh links it from
+# the staticlib (exports only wxface_*, symbol versions, stripped), here with Debian's aarch64
+# cross gcc. Installs the cross gcc (apt) and the Rust target when missing.
+#
+# Usage: scripts/size.sh [--check] [--breakdown] [--dist]
+#   --check       exit 1 when the rustls build is over WXFACE_SIZE_BUDGET bytes (default below),
+#                 printing the size and the budget
+#   --dist        measure the .so inside dist/wxface-*-aarch64-unknown-linux-gnu.tar.gz (made
+#                 by `make dist`; .ci/run has just built it) instead of building
+#   --breakdown   also build cargo's cdylib with symbols and print where the bytes go, by crate
+# Builds go to target/size and target/size-syms; nothing else is touched.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# The budget for the stripped aarch64 rustls build without JNI. The issue's target is 1.6 MB;
+# this is a ratchet at today's measured size plus 3 %, to be lowered as bytes are removed
+# (docs/benchmarks.md, "Size", says where they go).
+budget=${WXFACE_SIZE_BUDGET:-2240000}
+check=0
+breakdown=0
+dist=0
+for arg in "$@"; do
+    case "$arg" in
+        --check) check=1 ;;
+        --breakdown) breakdown=1 ;;
+        --dist) dist=1 ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+target=aarch64-unknown-linux-gnu
+report() { # $1: label, $2: bytes, $3: budget (optional)
+    if [ -n "${3:-}" ]; then
+        local verdict=within
+        [ "$2" -gt "$3" ] && verdict=OVER
+        printf '%-52s %9d B   budget %d B: %s\n' "$1" "$2" "$3" "$verdict"
+    else
+        printf '%-52s %9d B\n' "$1" "$2"
+    fi
+}
+
+if [ "$dist" = 1 ]; then
+    tarball=$(ls dist/wxface-*-"$target".tar.gz 2>/dev/null | head -n1)
+    [ -n "$tarball" ] || { echo "size.sh: no dist/wxface-*-$target.tar.gz (make dist first)" >&2; exit 1; }
+    size=$(tar -tvzf "$tarball" | awk '$6 ~ /\/lib\/libwxface\.so\.[0-9]+\.[0-9]+\.[0-9]+$/ { print $3 }')
+    [ -n "$size" ] || { echo "size.sh: no libwxface.so.X.Y.Z in $tarball" >&2; exit 1; }
+    report "aarch64 libwxface.so ($(basename "$tarball"))" "$size" "$budget"
+else
+    if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+        [ "$(id -u)" = 0 ] || { echo "need aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)" >&2; exit 1; }
+        echo "installing the aarch64 cross gcc..."
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu >/dev/null
+    fi
+    rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >/dev/null
+    export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+    stage() { # $1: name, $2...: extra stage.sh arguments
+        local name=$1
+        shift
+        bash scripts/stage.sh --out "target/size/$name" --target "$target" \
+            --target-dir "target/size/cargo-$name" "$@" >"target/size/$name.log" 2>&1 ||
+            { cat "target/size/$name.log" >&2; return 1; }
+        stat -c %s "target/size/$name"/lib/libwxface.so.*.*.*
+    }
+    mkdir -p target/size
+    size=$(stage rustls)
+    report "aarch64 libwxface.so (rustls, no JNI)" "$size" "$budget"
+    if grep -q '^tls-openssl' Cargo.toml; then
+        if ossl=$(stage openssl --features tls-openssl 2>/dev/null); then
+            report "aarch64 libwxface.so (OpenSSL, no JNI)" "$ossl"
+        else
+            echo "aarch64 OpenSSL build skipped: it needs libssl-dev:arm64 (Debian multiarch)"
+        fi
+    fi
+fi
+status=0
+[ "$size" -gt "$budget" ] && status=1
+if [ "$breakdown" = 1 ]; then
+    CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+        cargo build --quiet --release --lib -p wxface --target "$target" --target-dir target/size-syms
+    python3 scripts/size-breakdown.py aarch64-linux-gnu-nm \
+        "target/size-syms/$target/release/libwxface.so"
+fi
+if [ "$check" = 1 ] && [ "$status" != 0 ]; then
+    echo "size check failed: $size B > budget $budget B (see docs/benchmarks.md for where it goes)" >&2
+    exit 1
+fi
