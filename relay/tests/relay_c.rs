@@ -43,7 +43,11 @@ fn compile(work: &Path) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
+    // cargo test puts target/<profile> on LD_LIBRARY_PATH, which wins over the rpath and may
+    // hold an older libwxface.so.0.1: point the loader at the library under test (lib/ beside
+    // the program).
+    let lib_dir = Path::new(cmd.get_program()).parent().unwrap().join("lib");
+    let out = cmd.env("LD_LIBRARY_PATH", lib_dir).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
