@@ -1,24 +1,7 @@
 /*
  * wxface: the WeChat Pay face-SDK authinfo client, C ABI.
  *
- *   wxface_config *cfg = wxface_config_new();
- *   wxface_config_set_mch_id(cfg, "1900000109");
- *   wxface_config_set_appid(cfg, "wx2421b1c4370ec43b");
- *   wxface_config_set_key(cfg, key);                 // 32-char APIv2 key
- *   wxface_client *client = NULL;
- *   wxface_status st = wxface_client_new(cfg, &client);
- *   wxface_config_free(cfg);
- *   wxface_request *req = wxface_request_new();
- *   wxface_request_set_store_id(req, "1001");
- *   wxface_request_set_store_name(req, "深圳南山店");
- *   wxface_request_set_device_id(req, "POS-01");
- *   wxface_request_set_rawdata(req, rawdata);        // from the face SDK
- *   wxface_authinfo *info = NULL;
- *   st = wxface_get_authinfo(client, req, &info);
- *   if (st == WXFACE_OK) use(wxface_authinfo_value(info), wxface_authinfo_expires_in(info));
- *   else fprintf(stderr, "%s: %s
-", wxface_status_name(st), wxface_last_error_message());
- *   wxface_authinfo_free(info); wxface_request_free(req); wxface_client_free(client);
+ * A complete program is examples-c/get_authinfo.c; README.md explains each option.
  *
  * The contract, for every function below unless its comment says otherwise:
  *
@@ -209,8 +192,7 @@ wxface_status wxface_config_add_fallback_base_url(wxface_config *config, const c
 // 0 (default) removes it.
 wxface_status wxface_config_set_attempt_timeout_ms(wxface_config *config, uint32_t ms);
 
-// Idle connections kept open per host for reuse (default 8, at most 256; 0 = the default):
-// at least the number of threads that call one client at once.
+// Idle connections kept per host for reuse (0 = the default); at least the calling threads.
 wxface_status wxface_config_set_max_idle_connections(wxface_config *config, uint32_t connections);
 
 // Retries of transient failures (0 disables) and the backoff between them: the wait before
@@ -246,9 +228,7 @@ wxface_status wxface_config_add_ca_file(wxface_config *config, const char *path)
 // Whether the bundled Mozilla roots are trusted (default true).
 wxface_status wxface_config_set_builtin_roots(wxface_config *config, bool enabled);
 
-// Which roots verify the server besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default),
-// `WXFACE_TRUST_SYSTEM` or `WXFACE_TRUST_BOTH`. The system store is read when a client is
-// created.
+// Roots besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default), `_SYSTEM` or `_BOTH`.
 wxface_status wxface_config_set_trust_store(wxface_config *config, uint32_t store);
 
 // Reads the system store from `path` instead of the platform's location: a directory of PEM
@@ -270,19 +250,15 @@ wxface_status wxface_config_set_log_callback(wxface_config *config,
                                              void *user_data,
                                              uint32_t max_level);
 
-// Relay mode: get authinfos from this wxface-relay base URL ("https://", or "http://" for a
-// loopback host) instead of WeChat. No key may then be set; mch_id and appid are optional;
-// a relay token or client certificate is required. NULL or "" returns to direct mode.
+// Relay mode: ask this wxface-relay base URL instead of WeChat; no key may be set, a token or
+// client certificate is required (docs/relay.md). NULL or "" returns to direct mode.
 wxface_status wxface_config_set_relay_url(wxface_config *config, const char *url);
 
-// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped on
-// free, never printed. NULL or "" removes it.
+// Relay mode: the terminal's bearer token (`wxface-relay token add`); NULL or "" removes it.
 wxface_status wxface_config_set_relay_token(wxface_config *config, const char *token);
 
-// Relay mode: the terminal's client certificate chain (`cert_len` bytes of PEM) and private
-// key (`key_len` bytes of PEM) for mutual TLS; the relay takes the device id from the
-// certificate. The key is copied and wiped on free; both are checked when the client is
-// made. Both lengths 0 remove them.
+// Relay mode: client certificate chain and private key (PEM) for mutual TLS; the relay takes
+// the device id from the certificate. Both lengths 0 remove them.
 wxface_status wxface_config_set_relay_client_cert(wxface_config *config,
                                                   const uint8_t *cert_pem,
                                                   size_t cert_len,

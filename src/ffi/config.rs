@@ -231,8 +231,7 @@ pub unsafe extern "C" fn wxface_config_set_attempt_timeout_ms(
     unsafe { set(config, || Ok(millis(ms)), ConfigBuilder::attempt_timeout) }
 }
 
-/// Idle connections kept open per host for reuse (default 8, at most 256; 0 = the default):
-/// at least the number of threads that call one client at once.
+/// Idle connections kept per host for reuse (0 = the default); at least the calling threads.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_max_idle_connections(
     config: *mut wxface_config,
@@ -364,9 +363,7 @@ pub const WXFACE_TRUST_SYSTEM: u32 = 1;
 /// Trust both the bundled and the system roots.
 pub const WXFACE_TRUST_BOTH: u32 = 2;
 
-/// Which roots verify the server besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default),
-/// `WXFACE_TRUST_SYSTEM` or `WXFACE_TRUST_BOTH`. The system store is read when a client is
-/// created.
+/// Roots besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default), `_SYSTEM` or `_BOTH`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_trust_store(
     config: *mut wxface_config,
@@ -455,9 +452,8 @@ pub unsafe extern "C" fn wxface_config_set_log_callback(
     unsafe { set(config, convert, apply) }
 }
 
-/// Relay mode: get authinfos from this wxface-relay base URL ("https://", or "http://" for a
-/// loopback host) instead of WeChat. No key may then be set; mch_id and appid are optional;
-/// a relay token or client certificate is required. NULL or "" returns to direct mode.
+/// Relay mode: ask this wxface-relay base URL instead of WeChat; no key may be set, a token or
+/// client certificate is required (docs/relay.md). NULL or "" returns to direct mode.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_relay_url(
     config: *mut wxface_config,
@@ -467,8 +463,7 @@ pub unsafe extern "C" fn wxface_config_set_relay_url(
     unsafe { set_str(config, url, "relay_url", true, ConfigBuilder::relay_url) }
 }
 
-/// Relay mode: the terminal's bearer token (from `wxface-relay token add`). Copied, wiped on
-/// free, never printed. NULL or "" removes it.
+/// Relay mode: the terminal's bearer token (`wxface-relay token add`); NULL or "" removes it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_relay_token(
     config: *mut wxface_config,
@@ -486,10 +481,8 @@ pub unsafe extern "C" fn wxface_config_set_relay_token(
     }
 }
 
-/// Relay mode: the terminal's client certificate chain (`cert_len` bytes of PEM) and private
-/// key (`key_len` bytes of PEM) for mutual TLS; the relay takes the device id from the
-/// certificate. The key is copied and wiped on free; both are checked when the client is
-/// made. Both lengths 0 remove them.
+/// Relay mode: client certificate chain and private key (PEM) for mutual TLS; the relay takes
+/// the device id from the certificate. Both lengths 0 remove them.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_relay_client_cert(
     config: *mut wxface_config,
