@@ -492,6 +492,10 @@ pub unsafe extern "C" fn wxface_config_set_relay_client_cert(
     key_len: usize,
 ) -> wxface_status {
     let convert = || {
+        if cert_len == 0 && key_len == 0 {
+            // The documented removal: NULL pointers are fine with zero lengths.
+            return Ok((&[][..], &[][..]));
+        }
         // SAFETY: each is NULL or readable for its length (contract).
         let cert = unsafe { arg_bytes(cert_pem, cert_len, "relay_client_cert") }?;
         // SAFETY: as above.

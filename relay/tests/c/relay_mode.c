@@ -75,6 +75,21 @@ int main(int argc, char **argv) {
               WXFACE_ERR_INVALID_ARGUMENT,
           "NULL certificate");
     check(wxface_config_set_retries(cfg, 0, 100, 100) == WXFACE_OK, "no retries");
+    {
+        /* Both lengths 0 remove the certificate, NULL pointers included. */
+        wxface_config *scratch = wxface_config_new();
+        wxface_client *none = NULL;
+        check(wxface_config_set_relay_url(scratch, url) == WXFACE_OK &&
+                  wxface_config_set_relay_client_cert(scratch, (const uint8_t *)"x", 1,
+                                                      (const uint8_t *)"y", 1) == WXFACE_OK &&
+                  wxface_config_set_relay_client_cert(scratch, NULL, 0, NULL, 0) == WXFACE_OK,
+              "NULL with both lengths 0 accepted");
+        check(wxface_client_new(scratch, &none) == WXFACE_ERR_INVALID_ARGUMENT &&
+                  strstr(wxface_last_error_message(), "needs a bearer token or a client certificate") != NULL,
+              "the certificate was removed");
+        wxface_client_free(none);
+        wxface_config_free(scratch);
+    }
 
     wxface_client *client = NULL;
     check(wxface_client_new(cfg, &client) == WXFACE_OK && client != NULL,
