@@ -3,18 +3,33 @@
 //! failure), serve-stale (a failed refresh falls back to a still-valid entry), and
 //! refresh-ahead (an entry is refreshed once its remaining validity is within the margin).
 //! Expiry is measured on the injected monotonic [`Clock`].
+//!
+//! A hit takes no exclusive lock and writes no memory another thread's hit writes: the map is
+//! replicated in [`SHARDS`] read-write-locked copies, each on its own cache lines, and a thread
+//! reads the copy its index picks. In each copy an identity's current entry is published as
+//! that copy's own `Arc` (of a cheap-to-clone value: the client's is itself an `Arc`), so a hit
+//! is a read lock, a lookup, a freshness check and a reference-count increment, all on lines
+//! that other threads' hits do not touch (threads beyond [`SHARDS`] share copies). Writers
+//! (a new identity, a new entry, a clear) are rare and update every copy. Refreshes, waiting
+//! and the refresh bookkeeping use the identity's own mutex, as before; the published entry
+//! only changes while that mutex is held.
 
 use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::CacheOptions;
 use crate::error::Error;
 
-/// A value obtained by a refresh and when it stops being valid.
-#[derive(Clone, Debug)]
+/// Copies of the map, so concurrent hits on different threads do not contend for one lock.
+pub(crate) const SHARDS: usize = 8;
+
+/// A value obtained by a refresh and when it stops being valid. Aligned to 128 bytes so that the
+/// reference count of each copy's `Arc` has its cache lines to itself.
+#[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct Fetched<V> {
     pub value: V,
     /// When the request that obtained it was sent.
@@ -34,12 +49,19 @@ pub(crate) enum Origin {
     Stale(Error),
 }
 
-/// A value, when it expires and where it came from.
-#[derive(Clone, Debug)]
+/// An entry, shared with the cache (no copy of the value), and where it came from. Derefs to
+/// the entry, so `served.value` and `served.expires_at` read it.
+#[derive(Debug)]
 pub(crate) struct Served<V> {
-    pub value: V,
-    pub expires_at: Instant,
+    pub entry: Arc<Fetched<V>>,
     pub origin: Origin,
+}
+
+impl<V> std::ops::Deref for Served<V> {
+    type Target = Fetched<V>;
+    fn deref(&self) -> &Fetched<V> {
+        &self.entry
+    }
 }
 
 /// Whether the refresh replaces an entry (`Due`) or fills an empty slot (`Miss`).
@@ -49,9 +71,10 @@ pub(crate) enum Refresh {
     Due,
 }
 
-/// The state of one identity.
+/// The refresh bookkeeping of one identity, under its mutex.
 struct SlotState<V> {
-    entry: Option<Fetched<V>>,
+    /// The current entry (the same `Arc` the map publishes while this slot is in the map).
+    entry: Option<Arc<Fetched<V>>>,
     /// Generation of the refresh in flight, if any.
     in_flight: Option<u64>,
     /// Generations handed out so far.
@@ -71,38 +94,99 @@ impl<V> Slot<V> {
     }
 }
 
-/// Identity → slot. The map's lock is held only to find or clear slots, never across a
-/// refresh; a slot's lock is never held across a refresh either.
-pub(crate) struct Cache<K, V> {
-    slots: Mutex<HashMap<K, Arc<Slot<V>>>>,
+/// What the map holds for one identity: its slot and the entry hits read.
+struct Published<V> {
+    slot: Arc<Slot<V>>,
+    entry: Option<Arc<Fetched<V>>>,
+}
+
+/// One copy of the map, on cache lines of its own.
+#[repr(align(128))]
+struct Shard<V>(RwLock<HashMap<String, Published<V>>>);
+
+impl<V> Shard<V> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Published<V>>> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Published<V>>> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Hands each thread its shard index, round robin in order of first use.
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static MY_SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+}
+
+/// Identity → slot and published entry, in [`SHARDS`] identical copies. Write locks are held
+/// only to add or clear slots and to publish a new entry, never across a refresh; a slot's
+/// lock is never held across a refresh either. Writers hold `writers` while they update the
+/// copies one after the other. Lock order: a slot's mutex, `writers`, then the copies.
+pub(crate) struct Cache<V> {
+    shards: Box<[Shard<V>]>,
+    writers: Mutex<()>,
     options: CacheOptions,
     clock: Arc<dyn Clock>,
 }
 
-impl<K: Eq + Hash, V: Clone> Cache<K, V> {
+impl<V: Clone> Cache<V> {
     pub(crate) fn new(options: CacheOptions, clock: Arc<dyn Clock>) -> Self {
         Cache {
-            slots: Mutex::new(HashMap::new()),
+            shards: (0..SHARDS)
+                .map(|_| Shard(RwLock::new(HashMap::new())))
+                .collect(),
+            writers: Mutex::new(()),
             options,
             clock,
         }
+    }
+
+    /// The copy this thread reads.
+    fn my_shard(&self) -> &Shard<V> {
+        let i = MY_SHARD.try_with(|i| *i).unwrap_or(0);
+        &self.shards[i % self.shards.len()]
+    }
+
+    fn write_lock(&self) -> MutexGuard<'_, ()> {
+        self.writers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The cached value for `key` while it is fresh (unless `force`); otherwise runs `refresh`
     /// (at most one at a time per key: concurrent callers wait for it until `deadline` and share
     /// its outcome). A failed refresh serves the cached value while it is still valid, as
     /// [`Origin::Stale`]; once expired, the failure is returned. `on_wait` is called (with no
-    /// lock held) when this call starts waiting for a concurrent refresh.
+    /// lock held) when this call starts waiting for a concurrent refresh. `started` is when the
+    /// call started, on the cache's clock (the caller has read it already).
     pub(crate) fn get_or_refresh(
         &self,
-        key: K,
+        key: &str,
         force: bool,
+        started: Instant,
         deadline: Instant,
         refresh: impl FnOnce(Refresh) -> Result<Fetched<V>, Error>,
         on_wait: impl Fn(),
     ) -> Result<Served<V>, Error> {
-        let started = self.clock.now();
-        let slot = self.slot(key);
+        // A hit: this thread's copy of the map, read-locked; no copy of the value.
+        let slot = {
+            let slots = self.my_shard().read();
+            match slots.get(key) {
+                Some(p) => {
+                    if let Some(entry) = &p.entry
+                        && !force
+                        && self.is_fresh(entry, started)
+                    {
+                        return Ok(served(entry, Origin::Cached));
+                    }
+                    Arc::clone(&p.slot)
+                }
+                None => {
+                    drop(slots);
+                    self.slot(key)
+                }
+            }
+        };
         let mut state = slot.lock();
         // The refresh this call waited for, if any: its outcome is ours too.
         let mut waited_for: Option<u64> = None;
@@ -164,10 +248,14 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
         let mut state = slot.lock();
         let result = match outcome {
             Ok(fetched) => {
-                let result = served(&fetched, Origin::Refreshed);
-                state.entry = Some(fetched);
+                let entry = Arc::new(fetched);
+                self.publish(key, &slot, &entry);
+                state.entry = Some(Arc::clone(&entry));
                 state.last_error = None;
-                Ok(result)
+                Ok(Served {
+                    entry,
+                    origin: Origin::Refreshed,
+                })
             }
             Err(err) => {
                 state.last_error = Some((generation, err.clone()));
@@ -181,31 +269,72 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
 
     /// Forgets every entry. A refresh in flight finishes but its result is not kept.
     pub(crate) fn clear(&self) {
-        self.slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        let writers = self.write_lock();
+        for shard in &self.shards {
+            // Taken out first and dropped after the lock is released: dropping the last
+            // reference to an entry wipes it, which need not block readers.
+            let old = std::mem::take(&mut *shard.write());
+            drop(old);
+        }
+        drop(writers);
     }
 
     /// How many keys have an entry (fresh, due or expired).
     pub(crate) fn len(&self) -> usize {
-        let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        slots.values().filter(|s| s.lock().entry.is_some()).count()
+        let slots = self.shards[0].read();
+        slots.values().filter(|p| p.entry.is_some()).count()
     }
 
-    fn slot(&self, key: K) -> Arc<Slot<V>> {
-        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(slots.entry(key).or_insert_with(|| {
-            Arc::new(Slot {
-                state: Mutex::new(SlotState {
+    /// The slot of `key`, added to every copy of the map if it has none.
+    fn slot(&self, key: &str) -> Arc<Slot<V>> {
+        let writers = self.write_lock();
+        if let Some(p) = self.shards[0].read().get(key) {
+            return Arc::clone(&p.slot);
+        }
+        let slot = Arc::new(Slot {
+            state: Mutex::new(SlotState {
+                entry: None,
+                in_flight: None,
+                generation: 0,
+                last_error: None,
+            }),
+            done: Condvar::new(),
+        });
+        for shard in &self.shards {
+            shard.write().insert(
+                key.to_owned(),
+                Published {
+                    slot: Arc::clone(&slot),
                     entry: None,
-                    in_flight: None,
-                    generation: 0,
-                    last_error: None,
-                }),
-                done: Condvar::new(),
-            })
-        }))
+                },
+            );
+        }
+        drop(writers);
+        slot
+    }
+
+    /// Makes `entry` what hits on `key` read (each copy of the map gets its own `Arc` of a
+    /// clone of the value), unless the map no longer holds `slot` (cleared meanwhile: the
+    /// result is not kept). Called with the slot's mutex held.
+    fn publish(&self, key: &str, slot: &Arc<Slot<V>>, entry: &Arc<Fetched<V>>) {
+        let writers = self.write_lock();
+        let mut replaced = Vec::with_capacity(self.shards.len());
+        for shard in &self.shards {
+            let copy = Arc::new(Fetched {
+                value: entry.value.clone(),
+                obtained_at: entry.obtained_at,
+                expires_at: entry.expires_at,
+            });
+            if let Some(p) = shard.write().get_mut(key)
+                && Arc::ptr_eq(&p.slot, slot)
+            {
+                replaced.push(p.entry.replace(copy));
+            }
+        }
+        drop(writers);
+        // The previous entries are dropped (and, once no caller holds them, wiped) outside
+        // the locks.
+        drop(replaced);
     }
 
     /// Fresh while the remaining validity is above the refresh margin.
@@ -217,7 +346,7 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
     }
 
     /// The cached value marked stale if it is still valid, else the error.
-    fn stale_or(&self, entry: &Option<Fetched<V>>, err: Error) -> Result<Served<V>, Error> {
+    fn stale_or(&self, entry: &Option<Arc<Fetched<V>>>, err: Error) -> Result<Served<V>, Error> {
         match entry {
             Some(e) if self.clock.now() < e.expires_at => Ok(served(e, Origin::Stale(err))),
             _ => Err(err),
@@ -225,10 +354,9 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
     }
 }
 
-fn served<V: Clone>(entry: &Fetched<V>, origin: Origin) -> Served<V> {
+fn served<V>(entry: &Arc<Fetched<V>>, origin: Origin) -> Served<V> {
     Served {
-        value: entry.value.clone(),
-        expires_at: entry.expires_at,
+        entry: Arc::clone(entry),
         origin,
     }
 }
@@ -249,7 +377,6 @@ impl<V> Drop for FlightGuard<'_, V> {
         self.slot.done.notify_all();
     }
 }
-
 #[cfg(test)]
 mod tests {
     use std::sync::Barrier;
@@ -263,7 +390,7 @@ mod tests {
     /// Only a bound against hangs: nothing in these tests waits for it.
     const NO_HANG: Duration = Duration::from_secs(60);
 
-    fn cache(clock: &Arc<ManualClock>, margin: Option<Duration>) -> Cache<&'static str, u32> {
+    fn cache(clock: &Arc<ManualClock>, margin: Option<Duration>) -> Cache<u32> {
         let options = CacheOptions {
             enabled: true,
             refresh_margin: margin,
@@ -297,12 +424,19 @@ mod tests {
     }
 
     fn get(
-        c: &Cache<&'static str, u32>,
+        c: &Cache<u32>,
         clock: &ManualClock,
         force: bool,
         refresh: impl FnOnce(Refresh) -> Result<Fetched<u32>, Error>,
     ) -> Result<Served<u32>, Error> {
-        c.get_or_refresh("k", force, clock.now() + NO_HANG, refresh, || {})
+        c.get_or_refresh(
+            "k",
+            force,
+            clock.now(),
+            clock.now() + NO_HANG,
+            refresh,
+            || {},
+        )
     }
 
     #[test]
@@ -316,11 +450,11 @@ mod tests {
             ok(&clock, &calls, 1, HOUR)(k)
         })
         .unwrap();
-        assert_eq!((first.value, first.origin), (1, Origin::Refreshed));
+        assert_eq!((first.value, &first.origin), (1, &Origin::Refreshed));
         assert_eq!(first.expires_at, clock.now() + HOUR);
         clock.advance(Duration::from_secs(3000));
         let hit = get(&c, &clock, false, ok(&clock, &calls, 2, HOUR)).unwrap();
-        assert_eq!((hit.value, hit.origin), (1, Origin::Cached));
+        assert_eq!((hit.value, &hit.origin), (1, &Origin::Cached));
         assert_eq!(hit.expires_at, first.expires_at);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         let forced = get(&c, &clock, true, |k| {
@@ -434,7 +568,7 @@ mod tests {
                         let on_wait = || {
                             waits.fetch_add(1, Ordering::SeqCst);
                         };
-                        c.get_or_refresh("k", false, deadline, refresh, on_wait)
+                        c.get_or_refresh("k", false, clock.now(), deadline, refresh, on_wait)
                     })
                 })
                 .collect();
@@ -483,6 +617,7 @@ mod tests {
                 c.get_or_refresh(
                     "a",
                     false,
+                    clock.now(),
                     clock.now() + NO_HANG,
                     |_| {
                         let v = rx.recv_timeout(NO_HANG).expect("b was fetched meanwhile");
@@ -495,6 +630,7 @@ mod tests {
                 .get_or_refresh(
                     "b",
                     false,
+                    clock.now(),
                     clock.now() + NO_HANG,
                     ok(clock, calls, 2, HOUR),
                     || {},
@@ -525,7 +661,7 @@ mod tests {
             entered_rx.recv_timeout(NO_HANG).unwrap();
             // A caller whose deadline has passed does not wait for the refresh in flight.
             let err = c
-                .get_or_refresh("k", false, clock.now(), fail(calls), || {})
+                .get_or_refresh("k", false, clock.now(), clock.now(), fail(calls), || {})
                 .unwrap_err();
             assert!(matches!(err, Error::Timeout(_)), "{err:?}");
             release_tx.send(()).unwrap();

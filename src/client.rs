@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::authinfo::{self, Authinfo, AuthinfoRequest};
-use crate::cache::{Cache, Fetched, Origin, Refresh};
+use crate::authinfo::{self, Authinfo, AuthinfoRequest, Issued};
+use crate::cache::{Cache, Fetched, Origin, Refresh, Served};
 use crate::clock::{self, Clock};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -97,8 +97,9 @@ pub struct Client {
     config: Config,
     urls: Vec<String>,
     transport: Transport,
-    /// Cached authinfos are wiped when replaced, cleared or dropped.
-    cache: Cache<Key, Zeroizing<Authinfo>>,
+    /// Cached authinfos, by [`identity`]; wiped when the last reference goes (replaced,
+    /// cleared or dropped, and no C result still holds it).
+    cache: Cache<Arc<Issued>>,
     clock: Arc<dyn Clock>,
     /// Index in `urls` of the base URL that last worked.
     preferred: AtomicUsize,
@@ -113,16 +114,35 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// What identifies an authinfo: WeChat allows reusing one for the same terminal and
-/// parameters (not store_name, attach or rawdata).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Key {
-    appid: String,
-    mch_id: String,
-    sub_appid: Option<String>,
-    sub_mch_id: Option<String>,
-    store_id: String,
-    device_id: String,
+/// Runs `f` with the cache key of `request`. What identifies an authinfo: WeChat allows reusing
+/// one for the same terminal and parameters (appid, mch_id, sub_appid, sub_mch_id, store_id,
+/// device_id; not store_name, attach or rawdata). A client's cache holds one merchant
+/// configuration, so within it the key is `store_id` and `device_id`, joined by a newline
+/// (which neither may contain once validated), in a stack buffer: no allocation per call.
+fn with_identity<R>(request: &AuthinfoRequest, f: impl FnOnce(&str) -> R) -> R {
+    let (store, device) = (request.store_id.as_bytes(), request.device_id.as_bytes());
+    let mut buf = [0u8; 256];
+    let len = store.len() + 1 + device.len();
+    if let Some(dst) = buf.get_mut(..len) {
+        dst[..store.len()].copy_from_slice(store);
+        dst[store.len()] = b'\n';
+        dst[store.len() + 1..].copy_from_slice(device);
+        if let Ok(key) = std::str::from_utf8(dst) {
+            return f(key);
+        }
+    }
+    f(&format!("{}\n{}", request.store_id, request.device_id))
+}
+
+/// A call's result before it is copied for Rust callers: the authinfo is the cache's own
+/// (shared, not copied), which is what the C ABI hands out.
+pub(crate) struct SharedResult {
+    pub(crate) entry: Arc<Fetched<Arc<Issued>>>,
+    pub(crate) from_cache: bool,
+    pub(crate) refresh_error: Option<Error>,
+    pub(crate) clock_offset_secs: i64,
+    pub(crate) clock_corrected: bool,
+    pub(crate) attempts: u32,
 }
 
 /// What one call's requests did.
@@ -207,25 +227,62 @@ impl Client {
         request: &AuthinfoRequest,
         options: &CallOptions,
     ) -> Result<AuthinfoResult> {
+        let r = self.get_shared(request, options)?;
+        Ok(AuthinfoResult {
+            authinfo: r.entry.value.authinfo.clone(),
+            from_cache: r.from_cache,
+            stale: r.refresh_error.is_some(),
+            refresh_error: r.refresh_error,
+            expires_at: r.entry.expires_at,
+            clock_offset_secs: r.clock_offset_secs,
+            clock_corrected: r.clock_corrected,
+            attempts: r.attempts,
+        })
+    }
+
+    /// [`get_authinfo_with`](Client::get_authinfo_with) without copying the authinfo: the
+    /// result shares the cache's entry.
+    pub(crate) fn get_shared(
+        &self,
+        request: &AuthinfoRequest,
+        options: &CallOptions,
+    ) -> Result<SharedResult> {
         request.validate()?;
-        let deadline = self
-            .clock
-            .now()
+        let started = self.clock.now();
+        let deadline = started
             .checked_add(self.config.timeout)
             .ok_or_else(|| Error::invalid("timeout", "is too large for this platform's clock"))?;
         let trace = Trace::default();
         if !(self.config.cache.enabled && options.use_cache) {
             let fetched = self.fetch(request, deadline, &trace)?;
-            return Ok(self.result(
-                &fetched.value,
-                fetched.expires_at,
-                Origin::Refreshed,
-                &trace,
-            ));
+            let served = Served {
+                entry: Arc::new(fetched),
+                origin: Origin::Refreshed,
+            };
+            return Ok(self.result(served, &trace));
         }
-        let served = self.cache.get_or_refresh(
-            self.key(request),
+        let served = with_identity(request, |key| {
+            self.get_cached(key, request, options, (started, deadline), &trace)
+        })?;
+        if self.config.logger.enabled(Level::Debug) || matches!(served.origin, Origin::Stale(_)) {
+            self.log_served(&served, request);
+        }
+        Ok(self.result(served, &trace))
+    }
+
+    /// The cache's answer for `key`, refreshing it with `request` when needed.
+    fn get_cached(
+        &self,
+        key: &str,
+        request: &AuthinfoRequest,
+        options: &CallOptions,
+        (started, deadline): (Instant, Instant),
+        trace: &Trace,
+    ) -> Result<Served<Arc<Issued>>> {
+        self.cache.get_or_refresh(
+            key,
             options.force_refresh,
+            started,
             deadline,
             |kind| {
                 let what = if kind == Refresh::Miss {
@@ -240,7 +297,7 @@ impl Client {
                     request.store_id,
                     request.device_id
                 );
-                self.fetch(request, deadline, &trace)
+                self.fetch(request, deadline, trace)
             },
             || {
                 log!(
@@ -251,7 +308,10 @@ impl Client {
                     request.device_id
                 )
             },
-        )?;
+        )
+    }
+
+    fn log_served(&self, served: &Served<Arc<Issued>>, request: &AuthinfoRequest) {
         let left = served
             .expires_at
             .saturating_duration_since(self.clock.now())
@@ -273,7 +333,6 @@ impl Client {
                 request.device_id
             ),
         }
-        Ok(self.result(&served.value, served.expires_at, served.origin, &trace))
     }
 
     /// Forgets every cached authinfo: the next call for each identity asks WeChat.
@@ -293,35 +352,16 @@ impl Client {
         self.clock_offset.load(Ordering::Relaxed)
     }
 
-    fn key(&self, request: &AuthinfoRequest) -> Key {
-        Key {
-            appid: self.config.appid.clone(),
-            mch_id: self.config.mch_id.clone(),
-            sub_appid: self.config.sub_appid.clone(),
-            sub_mch_id: self.config.sub_mch_id.clone(),
-            store_id: request.store_id.clone(),
-            device_id: request.device_id.clone(),
-        }
-    }
-
-    fn result(
-        &self,
-        authinfo: &Authinfo,
-        expires_at: Instant,
-        origin: Origin,
-        trace: &Trace,
-    ) -> AuthinfoResult {
-        let (from_cache, refresh_error) = match origin {
+    fn result(&self, served: Served<Arc<Issued>>, trace: &Trace) -> SharedResult {
+        let (from_cache, refresh_error) = match served.origin {
             Origin::Refreshed => (false, None),
             Origin::Cached => (true, None),
             Origin::Stale(e) => (true, Some(e)),
         };
-        AuthinfoResult {
-            authinfo: authinfo.clone(),
+        SharedResult {
+            entry: served.entry,
             from_cache,
-            stale: refresh_error.is_some(),
             refresh_error,
-            expires_at,
             clock_offset_secs: self.clock_offset_secs(),
             clock_corrected: trace.corrected_offset.get().is_some(),
             attempts: trace.attempts.get(),
@@ -335,7 +375,7 @@ impl Client {
         request: &AuthinfoRequest,
         deadline: Instant,
         trace: &Trace,
-    ) -> Result<Fetched<Zeroizing<Authinfo>>> {
+    ) -> Result<Fetched<Arc<Issued>>> {
         let plan = Plan {
             policy: self.config.retry,
             clock: &*self.clock,
@@ -360,7 +400,7 @@ impl Client {
             "authinfo obtained from {} after {} attempt(s), expires in {} s: store_id={} device_id={}",
             self.urls[target],
             trace.attempts.get(),
-            fetched.value.expires_in,
+            fetched.value.authinfo.expires_in,
             request.store_id,
             request.device_id
         );
@@ -412,7 +452,7 @@ impl Client {
         a: &Attempt,
         deadline: Instant,
         trace: &Trace,
-    ) -> Result<Fetched<Zeroizing<Authinfo>>> {
+    ) -> Result<Fetched<Arc<Issued>>> {
         let url = &self.urls[a.target];
         let (error, date) = match self.attempt(url, request, a.timeout, trace) {
             Ok(f) => return Ok(f),
@@ -470,25 +510,13 @@ impl Client {
         request: &AuthinfoRequest,
         timeout: Duration,
         trace: &Trace,
-    ) -> std::result::Result<Fetched<Zeroizing<Authinfo>>, (Error, Option<SystemTime>)> {
+    ) -> std::result::Result<Fetched<Arc<Issued>>, (Error, Option<SystemTime>)> {
         if let Some(r) = &self.config.relay {
             trace.attempts.set(trace.attempts.get() + 1);
             let sent = self.clock.now();
             let authinfo =
                 relay::attempt(&self.transport, r, url, request, timeout).map_err(|e| (e, None))?;
-            let expires_at = sent
-                .checked_add(Duration::from_secs(authinfo.expires_in.into()))
-                .ok_or_else(|| {
-                    (
-                        Error::BadResponse("expires_in is out of range".into()),
-                        None,
-                    )
-                })?;
-            return Ok(Fetched {
-                value: Zeroizing::new(authinfo),
-                obtained_at: sent,
-                expires_at,
-            });
+            return fetched(sent, Issued::new(authinfo)).map_err(|e| (e, None));
         }
         let offset = trace
             .corrected_offset
@@ -526,23 +554,24 @@ impl Client {
         let date = response.date;
         let authinfo = xml::decode(&response.body)
             .and_then(|fields| authinfo::parse_response(&self.config, &Zeroizing::new(fields)))
-            .map(Zeroizing::new)
+            .map(Issued::new)
             .map_err(|e| (e, date))?;
         drop(response);
-        let expires_at = sent
-            .checked_add(Duration::from_secs(authinfo.expires_in.into()))
-            .ok_or_else(|| {
-                (
-                    Error::BadResponse("expires_in is out of range".into()),
-                    None,
-                )
-            })?;
-        Ok(Fetched {
-            value: authinfo,
-            obtained_at: sent,
-            expires_at,
-        })
+        fetched(sent, authinfo).map_err(|e| (e, None))
     }
+}
+
+/// An authinfo obtained by a request sent at `sent` (wiped on drop if refused here).
+fn fetched(sent: Instant, issued: Issued) -> Result<Fetched<Arc<Issued>>> {
+    let expires_in = Duration::from_secs(issued.authinfo.expires_in.into());
+    let expires_at = sent
+        .checked_add(expires_in)
+        .ok_or_else(|| Error::BadResponse("expires_in is out of range".into()))?;
+    Ok(Fetched {
+        value: Arc::new(issued),
+        obtained_at: sent,
+        expires_at,
+    })
 }
 
 /// The system clock in Unix seconds (may be before 2001 on a terminal without a real-time

@@ -1,66 +1,50 @@
 //! `wxface_authinfo`: a verified authinfo and how it was obtained. Strings returned by the
 //! getters are borrowed from the object.
 
-use std::ffi::{CString, c_char};
+use std::ffi::{CStr, CString, c_char};
 use std::ptr;
+use std::sync::Arc;
 use std::time::Instant;
-
-use zeroize::Zeroize;
 
 use super::convert::{arg_ref, free_raw, read};
 use super::error::wxface_status;
-use super::error::{Failure, c_secret, c_string, guard};
-use crate::AuthinfoResult;
+use super::error::{Failure, c_string, guard};
+use crate::authinfo::Issued;
+use crate::cache::Fetched;
+use crate::client::SharedResult;
 use crate::error::Error;
 
-/// A verified authinfo. Freeing it wipes the credential.
+/// A verified authinfo. It shares the client's entry (whose C strings were made once, when
+/// the authinfo was obtained), so a cache hit allocates only this object. The credential is
+/// wiped when the last holder lets go: this object, or the client's cache.
 pub struct wxface_authinfo {
-    authinfo: CString,
-    expires_in: u32,
-    appid: CString,
-    mch_id: CString,
-    sub_appid: CString,
-    sub_mch_id: CString,
+    entry: Arc<Fetched<Arc<Issued>>>,
     from_cache: bool,
     stale: bool,
     refresh_error_status: wxface_status,
-    refresh_error_message: CString,
-    expires_at: Instant,
+    /// `None` (read as "") unless stale.
+    refresh_error_message: Option<CString>,
     clock_offset_secs: i64,
     clock_corrected: bool,
     attempts: u32,
 }
 
 impl wxface_authinfo {
-    pub(super) fn new(r: AuthinfoResult) -> wxface_authinfo {
-        let mut a = r.authinfo;
-        let info = wxface_authinfo {
-            authinfo: c_secret(&a.authinfo),
-            expires_in: a.expires_in,
-            appid: c_string(&a.appid),
-            mch_id: c_string(&a.mch_id),
-            sub_appid: c_string(a.sub_appid.as_deref().unwrap_or_default()),
-            sub_mch_id: c_string(a.sub_mch_id.as_deref().unwrap_or_default()),
+    pub(super) fn new(r: SharedResult) -> wxface_authinfo {
+        wxface_authinfo {
+            entry: r.entry,
             from_cache: r.from_cache,
-            stale: r.stale,
+            stale: r.refresh_error.is_some(),
             refresh_error_status: r.refresh_error.as_ref().map_or(0, |e| e.kind().code()),
-            refresh_error_message: c_string(
-                &r.refresh_error.map(|e| e.to_string()).unwrap_or_default(),
-            ),
-            expires_at: r.expires_at,
+            refresh_error_message: r.refresh_error.map(|e| c_string(&e.to_string())),
             clock_offset_secs: r.clock_offset_secs,
             clock_corrected: r.clock_corrected,
             attempts: r.attempts,
-        };
-        // The core's copy of the credential is wiped once C has its own.
-        a.zeroize();
-        info
+        }
     }
-}
 
-impl Drop for wxface_authinfo {
-    fn drop(&mut self) {
-        std::mem::take(&mut self.authinfo).into_bytes().zeroize();
+    fn issued(&self) -> &Issued {
+        &self.entry.value
     }
 }
 
@@ -77,7 +61,7 @@ pub unsafe extern "C" fn wxface_authinfo_free(info: *mut wxface_authinfo) {
 /// `info` is NULL or a live result.
 unsafe fn string(
     info: *const wxface_authinfo,
-    get: fn(&wxface_authinfo) -> &CString,
+    get: fn(&wxface_authinfo) -> &CStr,
 ) -> *const c_char {
     // SAFETY: forwarded contract.
     unsafe { read(info, ptr::null(), |i| get(i).as_ptr()) }
@@ -87,42 +71,42 @@ unsafe fn string(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_value(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| &i.authinfo) }
+    unsafe { string(info, |i| i.issued().c_authinfo()) }
 }
 
 /// The appid WeChat echoed (the configured one).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_appid(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| &i.appid) }
+    unsafe { string(info, |i| i.issued().c_appid()) }
 }
 
 /// The mch_id WeChat echoed (the configured one).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_mch_id(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| &i.mch_id) }
+    unsafe { string(info, |i| i.issued().c_mch_id()) }
 }
 
 /// The sub_appid WeChat echoed; "" outside service-provider mode.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_sub_appid(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| &i.sub_appid) }
+    unsafe { string(info, |i| i.issued().c_sub_appid()) }
 }
 
 /// The sub_mch_id WeChat echoed; "" outside service-provider mode.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_sub_mch_id(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| &i.sub_mch_id) }
+    unsafe { string(info, |i| i.issued().c_sub_mch_id()) }
 }
 
 /// Validity in seconds from receipt (3600 in practice).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_expires_in(info: *const wxface_authinfo) -> u32 {
     // SAFETY: forwarded contract.
-    unsafe { read(info, 0, |i| i.expires_in) }
+    unsafe { read(info, 0, |i| i.issued().authinfo.expires_in) }
 }
 
 /// Copies the credential, NUL-terminated, into `buf` of `len` bytes; `*needed` (if not NULL)
@@ -138,7 +122,7 @@ pub unsafe extern "C" fn wxface_authinfo_copy(
     guard(|| {
         // SAFETY: NULL or a live result (contract).
         let info = unsafe { arg_ref(info, "info") }?;
-        let bytes = info.authinfo.as_bytes_with_nul();
+        let bytes = info.issued().c_authinfo().to_bytes_with_nul();
         // SAFETY: `needed` is NULL or writable (contract).
         if let Some(needed) = unsafe { needed.as_mut() } {
             *needed = bytes.len();
@@ -187,7 +171,11 @@ pub unsafe extern "C" fn wxface_authinfo_refresh_error_message(
     info: *const wxface_authinfo,
 ) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| &i.refresh_error_message) }
+    unsafe {
+        string(info, |i| {
+            i.refresh_error_message.as_deref().unwrap_or_default()
+        })
+    }
 }
 
 /// Seconds of validity left now, on the monotonic clock (0 once expired).
@@ -195,6 +183,7 @@ pub unsafe extern "C" fn wxface_authinfo_refresh_error_message(
 pub unsafe extern "C" fn wxface_authinfo_remaining_secs(info: *const wxface_authinfo) -> u32 {
     let left = |i: &wxface_authinfo| {
         let secs = i
+            .entry
             .expires_at
             .saturating_duration_since(Instant::now())
             .as_secs();

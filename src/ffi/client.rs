@@ -6,8 +6,9 @@ use super::convert::{arg_ref, clear_out, free_raw, into_raw, read};
 use super::error::wxface_status;
 use super::error::{Failure, guard};
 use super::request::wxface_request;
+use crate::client::SharedResult;
 use crate::error::Error;
-use crate::{AuthinfoResult, CallOptions, Client};
+use crate::{CallOptions, Client};
 
 /// A client: a validated configuration, its connections, its authinfo cache. Thread-safe.
 pub struct wxface_client {
@@ -50,7 +51,7 @@ pub unsafe extern "C" fn wxface_client_free(client: *mut wxface_client) {
 /// `out` is NULL or writable.
 unsafe fn call_into(
     out: *mut *mut wxface_authinfo,
-    call: impl FnOnce() -> Result<AuthinfoResult, Failure>,
+    call: impl FnOnce() -> Result<SharedResult, Failure>,
 ) -> wxface_status {
     guard(|| {
         // SAFETY: forwarded contract.
@@ -94,7 +95,7 @@ pub unsafe extern "C" fn wxface_get_authinfo_ex(
             force_refresh: flags & WXFACE_CALL_FORCE_REFRESH != 0,
             use_cache: flags & WXFACE_CALL_NO_CACHE == 0,
         };
-        Ok(client.client.get_authinfo_with(request.get(), &options)?)
+        Ok(client.client.get_shared(request.get(), &options)?)
     };
     // SAFETY: forwarded contract.
     unsafe { call_into(out, call) }
@@ -114,7 +115,7 @@ pub unsafe extern "C" fn wxface_get_authinfo_oneshot(
         // SAFETY: NULL or a live request (contract).
         let request = unsafe { arg_ref(request, "request") }?;
         let client = Client::new(config.build()?)?;
-        Ok(client.get_authinfo_with(request.get(), &CallOptions::default())?)
+        Ok(client.get_shared(request.get(), &CallOptions::default())?)
     };
     // SAFETY: forwarded contract.
     unsafe { call_into(out, call) }

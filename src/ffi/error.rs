@@ -71,16 +71,6 @@ pub(crate) fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
-/// A secret (the authinfo) for C, copied once, straight into the CString: no intermediate copy
-/// is left unwiped in freed memory. The core never produces a NUL in it; if one came, the
-/// refused bytes are wiped and the result is empty.
-pub(crate) fn c_secret(s: &str) -> CString {
-    CString::new(s.as_bytes().to_vec()).unwrap_or_else(|e| {
-        zeroize::Zeroize::zeroize(&mut e.into_vec());
-        CString::default()
-    })
-}
-
 fn set(last: Option<LastError>) -> wxface_status {
     let status = last.as_ref().map_or(WXFACE_OK, |l| l.status);
     LAST.with(|l| *l.borrow_mut() = last);
