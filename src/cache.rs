@@ -642,6 +642,37 @@ mod tests {
         assert_eq!(c.len(), 2);
     }
 
+    /// Readers do not block each other: while this thread holds read locks on every copy of
+    /// the map (as concurrent hits do), the writers' lock and the identity's own mutex, a hit on
+    /// another thread still completes. A hit that wanted any of them exclusively would wait
+    /// until the guard below gives up (and the test fails).
+    #[test]
+    fn a_hit_takes_no_exclusive_lock() {
+        let clock = ManualClock::new();
+        let c = cache(&clock, None);
+        let calls = AtomicUsize::new(0);
+        get(&c, &clock, false, ok(&clock, &calls, 1, HOUR)).unwrap();
+        let slot = Arc::clone(&c.shards[0].read().get("k").unwrap().slot);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (c, clock, calls) = (&c, &clock, &calls);
+        std::thread::scope(|s| {
+            // Inside the scope, so a failed assertion releases them before the scope joins.
+            let state = slot.lock();
+            let writers = c.write_lock();
+            let readers: Vec<_> = c.shards.iter().map(|s| s.read()).collect();
+            s.spawn(move || {
+                let r = get(c, clock, false, fail(calls));
+                tx.send(r.map(|r| (r.value, r.origin.clone()))).unwrap();
+            });
+            let got = rx
+                .recv_timeout(NO_HANG)
+                .expect("the hit waited for a lock another reader holds");
+            assert_eq!(got.unwrap(), (1, Origin::Cached));
+            drop((readers, writers, state));
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn a_waiter_gives_up_at_its_deadline() {
         let clock = ManualClock::new();
