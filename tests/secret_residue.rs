@@ -83,6 +83,70 @@ fn hits() -> Vec<(&'static str, usize, usize)> {
         .collect()
 }
 
+/// A C string of a secret, and a way to wipe the test's own copy before it is freed.
+fn c_secret(s: &str) -> std::ffi::CString {
+    // Room for the NUL from the start: growing would free a copy.
+    let mut v = Vec::with_capacity(s.len() + 1);
+    v.extend_from_slice(s.as_bytes());
+    std::ffi::CString::new(v).unwrap()
+}
+
+fn wipe(c: std::ffi::CString) {
+    zeroize::Zeroize::zeroize(&mut c.into_bytes());
+}
+
+// One SAFETY comment covers each short sequence of C calls on the same live handles.
+#[allow(clippy::multiple_unsafe_ops_per_block)]
+fn c_abi_calls(base: &str) {
+    use std::ffi::CString;
+    use std::ptr::null_mut;
+    use wxface::ffi::*;
+    let ok = |st: wxface_status| assert_eq!(st, WXFACE_OK, "status {st}");
+    let s = |v: &str| CString::new(v).unwrap();
+    let (key, rawdata) = (c_secret(KEY), c_secret(SECRET_RAWDATA));
+    let cfg = wxface_config_new();
+    let req = wxface_request_new();
+    let mut client = null_mut();
+    // SAFETY: live objects; every string lives for its call.
+    unsafe {
+        ok(wxface_config_set_mch_id(cfg, s(MCH_ID).as_ptr()));
+        ok(wxface_config_set_appid(cfg, s(APPID).as_ptr()));
+        ok(wxface_config_set_key(cfg, key.as_ptr()));
+        ok(wxface_config_set_base_url(cfg, s(base).as_ptr()));
+        ok(wxface_client_new(cfg, &mut client));
+        wxface_config_free(cfg);
+        ok(wxface_request_set_store_id(req, s("1001").as_ptr()));
+        ok(wxface_request_set_store_name(req, s("store").as_ptr()));
+        ok(wxface_request_set_device_id(req, s("POS-01").as_ptr()));
+        ok(wxface_request_set_rawdata(req, rawdata.as_ptr()));
+    }
+    wipe(key);
+    wipe(rawdata);
+    let call = |flags: u32| {
+        let mut info = null_mut();
+        // SAFETY: live client and request.
+        ok(unsafe { wxface_get_authinfo_ex(client, req, flags, &mut info) });
+        info
+    };
+    let miss = call(0);
+    let hit = call(0);
+    // SAFETY: live client; results freed once, in this order: a hit after its entry left the
+    // cache, a forced refresh's after the client is gone.
+    unsafe {
+        ok(wxface_client_clear_cache(client));
+        wxface_authinfo_free(miss);
+        let refreshed = call(0);
+        let forced = call(WXFACE_CALL_FORCE_REFRESH);
+        let uncached = call(WXFACE_CALL_NO_CACHE);
+        wxface_authinfo_free(hit);
+        wxface_authinfo_free(uncached);
+        wxface_authinfo_free(refreshed);
+        wxface_request_free(req);
+        wxface_client_free(client);
+        wxface_authinfo_free(forced);
+    }
+}
+
 #[test]
 fn secrets_are_wiped_before_their_memory_is_freed() {
     NEEDLES
@@ -139,6 +203,14 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
     }
     ARMED.with(|a| a.set(false));
     assert_eq!(server.request_count(), 4);
+
+    // The same through the C ABI, where results share the client's cached entry: a miss, hits
+    // whose results outlive a clear of the cache and the client itself, a forced refresh and
+    // an uncached call.
+    ARMED.with(|a| a.set(true));
+    c_abi_calls(&base);
+    ARMED.with(|a| a.set(false));
+    assert_eq!(server.request_count(), 8);
 
     // Through an HTTP CONNECT proxy with credentials, given separately and inline in the URL.
     let proxy = RawServer::start_raw(|stream, _| {
