@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sign;
 use crate::validate;
+use crate::xml;
 
 /// Path of the endpoint under the base URL.
 pub const PATH: &str = "/face/get_wxpayface_authinfo";
@@ -242,48 +243,66 @@ impl fmt::Debug for Authinfo {
     }
 }
 
-/// The request's fields, signed, ready for [`xml::encode`](crate::xml::encode).
-/// `request` must have been validated.
-/// Every value is wiped when the list is dropped (the rawdata is among them).
-pub(crate) fn request_fields(
+/// The signed XML body of `request` (which must have been validated), as sent: the fields in
+/// the byte order of their names, which is the order they are signed in, then `sign`. Values
+/// are borrowed from the request and the configuration, signed where they lie and written once
+/// into a body of exactly the right size: the body, which the caller's `Zeroizing` wipes, is
+/// the only copy of the rawdata made.
+pub(crate) fn request_body(
     config: &Config,
     request: &AuthinfoRequest,
     now: i64,
     nonce: &str,
-) -> Vec<(&'static str, Zeroizing<String>)> {
-    let now = now.to_string();
-    let mut fields: Vec<(&'static str, String)> = vec![
-        ("store_id", request.store_id.clone()),
-        ("store_name", request.store_name.clone()),
-        ("device_id", request.device_id.clone()),
-        ("rawdata", request.rawdata.clone()),
-        ("appid", config.appid.clone()),
-        ("mch_id", config.mch_id.clone()),
-        ("now", now),
-        ("version", "1".to_owned()),
-        ("sign_type", config.sign_type.as_str().to_owned()),
-        ("nonce_str", nonce.to_owned()),
+) -> Zeroizing<String> {
+    let mut now_digits = [0u8; 20];
+    let now = decimal(now, &mut now_digits);
+    // Sorted by name (asserted in debug builds by `sign_sorted`).
+    let named: [(&str, Option<&str>); 13] = [
+        ("appid", Some(&config.appid)),
+        ("attach", request.attach.as_deref()),
+        ("device_id", Some(&request.device_id)),
+        ("mch_id", Some(&config.mch_id)),
+        ("nonce_str", Some(nonce)),
+        ("now", Some(now)),
+        ("rawdata", Some(&request.rawdata)),
+        ("sign_type", Some(config.sign_type.as_str())),
+        ("store_id", Some(&request.store_id)),
+        ("store_name", Some(&request.store_name)),
+        ("sub_appid", config.sub_appid.as_deref()),
+        ("sub_mch_id", config.sub_mch_id.as_deref()),
+        ("version", Some("1")),
     ];
-    let optional = [
-        ("attach", &request.attach),
-        ("sub_appid", &config.sub_appid),
-        ("sub_mch_id", &config.sub_mch_id),
-    ];
-    for (name, value) in optional {
-        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-            fields.push((name, v.clone()));
+    let mut fields = [("", ""); 14];
+    let mut n = 0;
+    for (name, value) in named {
+        // Empty values are neither signed nor sent (a validated request has none but attach).
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            fields[n] = (name, value);
+            n += 1;
         }
     }
-    let signature = sign::sign(
-        fields.iter().map(|(k, v)| (*k, v.as_str())),
-        config.key(),
-        config.sign_type,
-    );
-    fields.push(("sign", signature));
-    fields
-        .into_iter()
-        .map(|(k, v)| (k, Zeroizing::new(v)))
-        .collect()
+    let signature = sign::sign_sorted(&fields[..n], config.key(), config.sign_type);
+    fields[n] = ("sign", signature.as_str());
+    Zeroizing::new(xml::encode_fields(&fields[..=n]))
+}
+
+/// `v` in decimal, written at the end of `buf`.
+fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
+    let mut u = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 /// Turns a decoded response into an [`Authinfo`] or the error it stands for.
@@ -571,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    fn request_fields_are_complete_and_signed() {
+    fn request_body_is_complete_sorted_and_signed() {
         let c = Config::builder(
             "1900000109",
             "wx2421b1c4370ec43b",
@@ -582,20 +601,69 @@ mod tests {
         .build()
         .unwrap();
         let req = AuthinfoRequest::new("1001", "深圳店 & <1>", "POS-1", "raw+data/=").attach("");
-        let f = request_fields(&c, &req, 1_700_000_000, "N".repeat(32).as_str());
-        let names: Vec<&str> = f.iter().map(|(k, _)| *k).collect();
-        assert!(
-            names.contains(&"sub_mch_id")
-                && !names.contains(&"attach")
-                && !names.contains(&"sub_appid")
+        let body = request_body(&c, &req, 1_700_000_000, "N".repeat(32).as_str());
+        let f = xml::decode(body.as_bytes()).unwrap();
+        let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "appid",
+                "device_id",
+                "mch_id",
+                "nonce_str",
+                "now",
+                "rawdata",
+                "sign_type",
+                "store_id",
+                "store_name",
+                "sub_mch_id",
+                "version",
+                "sign"
+            ]
         );
-        let as_pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let as_pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         sign::verify(as_pairs.iter().copied(), c.key()).unwrap();
         assert!(
             as_pairs.contains(&("now", "1700000000"))
                 && as_pairs.contains(&("version", "1"))
                 && as_pairs.contains(&("sign_type", "MD5"))
+                && as_pairs.contains(&("store_name", "深圳店 & <1>"))
+                && as_pairs.contains(&("rawdata", "raw+data/="))
         );
+        // The optional fields when set, in their places.
+        let c = Config::builder(
+            "1900000109",
+            "wx2421b1c4370ec43b",
+            ApiKey::new("0123456789abcdef0123456789abcdef").unwrap(),
+        )
+        .sub_appid("wxsub")
+        .sub_mch_id("1230000109")
+        .build()
+        .unwrap();
+        let body = request_body(&c, &req.clone().attach("{\"a\":1}"), 1, "n");
+        let f = xml::decode(body.as_bytes()).unwrap();
+        let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names[..2], ["appid", "attach"]);
+        assert_eq!(names[10..], ["sub_appid", "sub_mch_id", "version", "sign"]);
+        let as_pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        sign::verify(as_pairs.iter().copied(), c.key()).unwrap();
+        assert!(as_pairs.contains(&("now", "1")));
+    }
+
+    #[test]
+    fn decimal_digits() {
+        for v in [
+            0,
+            7,
+            10,
+            1_700_000_000,
+            9_999_999_999,
+            -5,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(decimal(v, &mut [0; 20]), v.to_string());
+        }
     }
 
     #[test]

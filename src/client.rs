@@ -533,9 +533,7 @@ impl Client {
                 .map_err(|e| (e, None))?,
         };
         let nonce = nonce_str().map_err(|e| (e, None))?;
-        let fields = authinfo::request_fields(&self.config, request, now, &nonce);
-        let body = Zeroizing::new(xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str()))));
-        drop(fields);
+        let body = authinfo::request_body(&self.config, request, now, &nonce);
         trace.attempts.set(trace.attempts.get() + 1);
         log!(
             self,

@@ -67,15 +67,15 @@ pub use trust::TrustStore;
 pub mod work {
     use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo, xml};
 
-    /// The signed XML body of `request` (it must be valid), as the client sends it.
+    /// The signed XML body of `request` (it must be valid), as the client sends it (and
+    /// wipes).
     pub fn request_body(
         config: &Config,
         request: &AuthinfoRequest,
         now: i64,
         nonce: &str,
-    ) -> String {
-        let fields = authinfo::request_fields(config, request, now, nonce);
-        xml::encode(fields.iter().map(|(k, v)| (*k, v.as_str())))
+    ) -> zeroize::Zeroizing<String> {
+        authinfo::request_body(config, request, now, nonce)
     }
 
     /// Decodes and verifies a response body, as the client does with a 200 answer.

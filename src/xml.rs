@@ -21,58 +21,143 @@ use crate::error::{Error, Result};
 /// ```
 pub fn encode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let fields: Vec<(&str, &str)> = fields.into_iter().collect();
-    // Allocated once at its largest possible size (every character escaped as `&apos;`), so
-    // growing never leaves partial copies of a value (the rawdata) in freed memory.
-    let capacity = fields.iter().fold("<xml></xml>".len(), |n, (name, value)| {
-        n + 2 * name.len() + "<></>".len() + "<![CDATA[]]>".len() + 6 * value.len()
-    });
+    encode_fields(&fields)
+}
+
+/// How a value is written: as is, in CDATA, or with character references.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Plain,
+    Cdata,
+    Escaped,
+}
+
+/// [`encode`] over a slice. The output is allocated once at its exact size (a first pass over
+/// the values measures it), so growing never leaves partial copies of a value (the rawdata) in
+/// freed memory, and nothing is allocated beyond what is returned.
+pub(crate) fn encode_fields(fields: &[(&str, &str)]) -> String {
+    // Each value's form, kept from the measuring pass (on the stack for the protocol's
+    // field counts).
+    let mut small = [Form::Plain; 16];
+    let mut large = Vec::new();
+    let forms: &mut [Form] = if fields.len() <= small.len() {
+        &mut small[..fields.len()]
+    } else {
+        large.resize(fields.len(), Form::Plain);
+        &mut large
+    };
+    let mut capacity = "<xml></xml>".len();
+    for ((name, value), form) in fields.iter().zip(forms.iter_mut()) {
+        let special = special_bytes(value.as_bytes());
+        *form = if special & CR != 0 {
+            // A parser turns a raw CR (even inside CDATA) into LF; only a character reference
+            // carries it through.
+            Form::Escaped
+        } else if special & MARKUP != 0 {
+            Form::Cdata
+        } else {
+            Form::Plain
+        };
+        capacity += 2 * name.len()
+            + "<></>".len()
+            + match form {
+                Form::Plain => value.len(),
+                Form::Cdata => {
+                    "<![CDATA[]]>".len()
+                        + value.len()
+                        + "]]]]><![CDATA[>".len().saturating_sub("]]>".len())
+                            * value.matches("]]>").count()
+                }
+                Form::Escaped => escaped_len(value),
+            };
+    }
     let mut out = String::with_capacity(capacity);
     out.push_str("<xml>");
-    for (name, value) in fields {
+    for ((name, value), form) in fields.iter().zip(forms.iter()) {
         debug_assert!(is_xml_name(name), "field name {name:?} is not an XML name");
         out.push('<');
         out.push_str(name);
         out.push('>');
-        if value.contains('\r') {
-            // A parser turns a raw CR (even inside CDATA) into LF; only a character reference
-            // carries it through.
-            push_escaped(&mut out, value);
-        } else if value.contains(['<', '>', '&', '"', '\'']) {
-            // `]]>` cannot appear inside a CDATA section: end the section between `]]` and `>`.
-            out.push_str("<![CDATA[");
-            let mut parts = value.split("]]>");
-            if let Some(first) = parts.next() {
-                out.push_str(first);
+        match form {
+            Form::Plain => out.push_str(value),
+            Form::Escaped => push_escaped(&mut out, value),
+            Form::Cdata => {
+                // `]]>` cannot appear inside a CDATA section: end the section between `]]`
+                // and `>`.
+                out.push_str("<![CDATA[");
+                let mut parts = value.split("]]>");
+                if let Some(first) = parts.next() {
+                    out.push_str(first);
+                }
+                for part in parts {
+                    out.push_str("]]]]><![CDATA[>");
+                    out.push_str(part);
+                }
+                out.push_str("]]>");
             }
-            for part in parts {
-                out.push_str("]]]]><![CDATA[>");
-                out.push_str(part);
-            }
-            out.push_str("]]>");
-        } else {
-            out.push_str(value);
         }
         out.push_str("</");
         out.push_str(name);
         out.push('>');
     }
     out.push_str("</xml>");
-    debug_assert!(out.len() <= capacity);
+    debug_assert_eq!(out.len(), capacity);
     out
 }
 
-fn push_escaped(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
+/// [`special_bytes`] flag: one of `<>&"'`.
+const MARKUP: u8 = 1;
+/// [`special_bytes`] flag: a carriage return.
+const CR: u8 = 2;
+
+/// Which kinds of bytes that need more than a copy occur in `bytes` ([`MARKUP`], [`CR`]).
+/// Branch-free over 16-byte chunks, so the compiler turns each chunk into a few vector
+/// comparisons.
+fn special_bytes(bytes: &[u8]) -> u8 {
+    let flags = |acc: u8, &b: &u8| {
+        let markup = (b == b'<') | (b == b'>') | (b == b'&') | (b == b'"') | (b == b'\'');
+        acc | u8::from(markup) | (u8::from(b == b'\r') << 1)
+    };
+    let mut chunks = bytes.chunks_exact(16);
+    let mut acc = 0u8;
+    for chunk in &mut chunks {
+        acc |= chunk.iter().fold(0u8, flags);
     }
+    chunks.remainder().iter().fold(acc, flags)
+}
+
+/// The length of `value` written by [`push_escaped`].
+fn escaped_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'<' | b'>' => "&lt;".len(),
+            b'&' => "&amp;".len(),
+            b'"' | b'\'' => "&quot;".len(),
+            b'\r' => "&#13;".len(),
+            _ => 1,
+        })
+        .sum()
+}
+
+fn push_escaped(out: &mut String, value: &str) {
+    let mut rest = value;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'' | b'\r'))
+    {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            _ => "&#13;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 fn is_xml_name(name: &str) -> bool {

@@ -91,7 +91,10 @@ fn setup(server: &MockServer) -> Handles {
     // SAFETY: `cfg` and `request` are live; every string lives for its call.
     unsafe {
         ok(wxface_config_set_mch_id(cfg, c("1900000109").as_ptr()));
-        ok(wxface_config_set_appid(cfg, c("wx2421b1c4370ec43b").as_ptr()));
+        ok(wxface_config_set_appid(
+            cfg,
+            c("wx2421b1c4370ec43b").as_ptr(),
+        ));
         ok(wxface_config_set_key(cfg, c(DEFAULT_KEY).as_ptr()));
         ok(wxface_config_set_base_url(
             cfg,
@@ -100,16 +103,25 @@ fn setup(server: &MockServer) -> Handles {
         ok(wxface_client_new(cfg, &mut client));
         wxface_config_free(cfg);
         ok(wxface_request_set_store_id(request, c("1001").as_ptr()));
-        ok(wxface_request_set_store_name(request, c("深圳南山科技园店").as_ptr()));
+        ok(wxface_request_set_store_name(
+            request,
+            c("深圳南山科技园店").as_ptr(),
+        ));
         ok(wxface_request_set_device_id(request, c("POS-01").as_ptr()));
-        ok(wxface_request_set_rawdata(request, c(&"Qm9v".repeat(128)).as_ptr()));
+        ok(wxface_request_set_rawdata(
+            request,
+            c(&"Qm9v".repeat(128)).as_ptr(),
+        ));
     }
     let handles = Handles { client, request };
     let mut info = ptr::null_mut();
     // SAFETY: live handles; the result is freed once.
     unsafe {
         ok(wxface_get_authinfo(client, request, &mut info));
-        assert!(!wxface_authinfo_from_cache(info), "the first call is a miss");
+        assert!(
+            !wxface_authinfo_from_cache(info),
+            "the first call is a miss"
+        );
         wxface_authinfo_free(info);
     }
     handles
@@ -149,7 +161,11 @@ fn a_hit_through_the_c_abi_allocates_only_its_result() {
         }
     });
     assert_eq!(n, CALLS, "allocations for {CALLS} cache hits");
-    assert_eq!(server.request_count(), 1, "every call after the first was a hit");
+    assert_eq!(
+        server.request_count(),
+        1,
+        "every call after the first was a hit"
+    );
 }
 
 #[test]
@@ -162,7 +178,10 @@ fn a_success_after_a_failure_allocates_nothing_to_reset_the_last_error() {
     assert_eq!(failed, WXFACE_ERR_INVALID_ARGUMENT);
     assert_eq!(wxface_last_error_status(), WXFACE_ERR_INVALID_ARGUMENT);
     let n = allocations(|| hit(&h));
-    assert_eq!(n, 1, "the hit's result only; the reset of the last error allocates nothing");
+    assert_eq!(
+        n, 1,
+        "the hit's result only; the reset of the last error allocates nothing"
+    );
     assert_eq!(wxface_last_error_status(), WXFACE_OK);
     // SAFETY: a static or thread-local NUL-terminated string.
     let message = unsafe { CStr::from_ptr(wxface_last_error_message()) };
