@@ -110,20 +110,13 @@ const MARKUP: u8 = 1;
 /// [`special_bytes`] flag: a carriage return.
 const CR: u8 = 2;
 
-/// Which kinds of bytes that need more than a copy occur in `bytes` ([`MARKUP`], [`CR`]).
-/// Branch-free over 16-byte chunks, so the compiler turns each chunk into a few vector
-/// comparisons.
+/// Which kinds of bytes that need more than a copy occur in `bytes` ([`MARKUP`], [`CR`]), by
+/// vectorized searches.
 fn special_bytes(bytes: &[u8]) -> u8 {
-    let flags = |acc: u8, &b: &u8| {
-        let markup = (b == b'<') | (b == b'>') | (b == b'&') | (b == b'"') | (b == b'\'');
-        acc | u8::from(markup) | (u8::from(b == b'\r') << 1)
-    };
-    let mut chunks = bytes.chunks_exact(16);
-    let mut acc = 0u8;
-    for chunk in &mut chunks {
-        acc |= chunk.iter().fold(0u8, flags);
-    }
-    chunks.remainder().iter().fold(acc, flags)
+    let markup = memchr::memchr3(b'<', b'>', b'&', bytes).is_some()
+        || memchr::memchr2(b'"', b'\'', bytes).is_some();
+    let cr = memchr::memchr(b'\r', bytes).is_some();
+    u8::from(markup) | (u8::from(cr) << 1)
 }
 
 /// The length of `value` written by [`push_escaped`].
