@@ -306,13 +306,12 @@ fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
 }
 
 /// Turns a decoded response into an [`Authinfo`] or the error it stands for.
-pub(crate) fn parse_response(config: &Config, fields: &[(String, String)]) -> Result<Authinfo> {
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+pub(crate) fn parse_response<K: AsRef<str>, V: AsRef<str>>(
+    config: &Config,
+    fields: &[(K, V)],
+) -> Result<Authinfo> {
+    let pairs = || fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
+    let get = |name: &str| pairs().find(|(k, _)| *k == name).map(|(_, v)| v);
     let return_code = get("return_code")
         .ok_or_else(|| Error::BadResponse("no return_code in the response".into()))?;
     if return_code != "SUCCESS" {
@@ -321,10 +320,7 @@ pub(crate) fn parse_response(config: &Config, fields: &[(String, String)]) -> Re
             return_msg: get("return_msg").unwrap_or_default().to_owned(),
         });
     }
-    sign::verify(
-        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        config.key(),
-    )?;
+    sign::verify(pairs(), config.key())?;
 
     if let Some(result_code) = get("result_code").filter(|c| *c != "SUCCESS") {
         // Not sent by this endpoint, but generic APIv2 answers put business failures here.
@@ -363,10 +359,15 @@ pub(crate) fn parse_response(config: &Config, fields: &[(String, String)]) -> Re
     let authinfo = get("authinfo")
         .filter(|a| !a.is_empty())
         .ok_or_else(|| Error::BadResponse("SUCCESS without an authinfo".into()))?;
+    // Printable ASCII without spaces is the usual form (base64), checked over bytes; anything
+    // else is checked character by character.
+    let plain = validate::printable_ascii(authinfo.as_bytes())
+        && memchr::memchr(b' ', authinfo.as_bytes()).is_none();
     if authinfo.len() > AUTHINFO_MAX
-        || authinfo
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace())
+        || (!plain
+            && authinfo
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace()))
     {
         return Err(Error::BadResponse(format!(
             "authinfo is malformed ({} bytes; expected at most {AUTHINFO_MAX} printable characters)",

@@ -16,7 +16,6 @@ use crate::relay;
 use crate::retry::{self, Attempt, Event, Plan};
 use crate::transport::Transport;
 use crate::xml;
-use zeroize::Zeroizing;
 
 /// Smallest clock offset change (seconds) worth a corrected retry: WeChat tolerates 300 s, so
 /// a smaller estimate cannot explain a `非法的Now参数`.
@@ -550,8 +549,8 @@ impl Client {
             .post_xml(url, &body, timeout)
             .map_err(|e| (e, None))?;
         let date = response.date;
-        let authinfo = xml::decode(&response.body)
-            .and_then(|fields| authinfo::parse_response(&self.config, &Zeroizing::new(fields)))
+        let authinfo = xml::decode_fields(&response.body)
+            .and_then(|fields| authinfo::parse_response(&self.config, &fields))
             .map(Issued::new)
             .map_err(|e| (e, date))?;
         drop(response);

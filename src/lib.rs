@@ -80,7 +80,7 @@ pub mod work {
 
     /// Decodes and verifies a response body, as the client does with a 200 answer.
     pub fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
-        xml::decode(body).and_then(|fields| authinfo::parse_response(config, &fields))
+        xml::decode_fields(body).and_then(|fields| authinfo::parse_response(config, &fields))
     }
 }
 

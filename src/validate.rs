@@ -64,7 +64,7 @@ pub(crate) fn optional_text(field: &'static str, value: &str, max: usize) -> Res
 /// refused when its high bit is set, when it is below 0x20, or when it is 0x7F (the classic
 /// "has a byte less than n" and "has a zero byte" word tests, exact for ASCII bytes; a
 /// non-ASCII byte is refused by its high bit anyway).
-fn printable_ascii(bytes: &[u8]) -> bool {
+pub(crate) fn printable_ascii(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut words = bytes.chunks_exact(8);

@@ -5,9 +5,13 @@
 //! entity-escaped text, whitespace between elements and unknown fields, and refuses DOCTYPE
 //! (so no entity or DTD is ever resolved), nested elements, duplicates and non-UTF-8 input.
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
+
+use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 
@@ -167,13 +171,63 @@ fn is_xml_name(name: &str) -> bool {
 /// assert!(wxface::xml::decode(b"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml><a>&e;</a></xml>").is_err());
 /// ```
 pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>> {
+    let fields = decode_fields(body)?;
+    Ok(fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// Decoded fields, borrowing from the body wherever a name or value is the body's own text
+/// (no entity, no CR to normalize, not split across CDATA sections). Values the decoder had to
+/// build are wiped when the fields are dropped; borrowed ones are the body's to wipe.
+pub(crate) struct Fields<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'a> std::ops::Deref for Fields<'a> {
+    type Target = [(Cow<'a, str>, Cow<'a, str>)];
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for Fields<'_> {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.0 {
+            if let Cow::Owned(v) = value {
+                v.zeroize();
+            }
+        }
+    }
+}
+
+/// `part` of `text` (which quick-xml reported by reference into it) as a borrow of `text`
+/// itself, so it outlives the event; a copy if it does not lie inside `text`.
+fn within<'a>(text: &'a str, part: &str) -> Cow<'a, str> {
+    let offset = part.as_ptr().addr().wrapping_sub(text.as_ptr().addr());
+    match text.get(offset..offset.wrapping_add(part.len())) {
+        Some(same) if same.as_ptr() == part.as_ptr() => Cow::Borrowed(same),
+        _ => Cow::Owned(part.to_owned()),
+    }
+}
+
+/// Appends `more` to a value, keeping it borrowed while it is a single piece.
+fn append<'a>(value: &mut Cow<'a, str>, more: Cow<'a, str>) {
+    if value.is_empty() {
+        *value = more;
+    } else {
+        value.to_mut().push_str(&more);
+    }
+}
+
+/// [`decode`] without copies: see [`Fields`].
+pub(crate) fn decode_fields(body: &[u8]) -> Result<Fields<'_>> {
     let text = std::str::from_utf8(body).map_err(|_| bad("body is not valid UTF-8"))?;
     let mut reader = Reader::from_str(text);
     let cfg = reader.config_mut();
     cfg.check_end_names = true;
     cfg.expand_empty_elements = true;
 
-    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut fields = Fields(Vec::with_capacity(16));
     // None: before the root; Some(None): inside the root between fields; Some(Some(i)): in field i.
     let mut state: Option<Option<usize>> = None;
     let mut root_closed = false;
@@ -202,15 +256,15 @@ pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>> {
                 }
                 None => return Err(bad("content after the root element")),
                 Some(None) => {
-                    let name = start.name().as_ref().to_owned();
+                    let name = within(text, start.name().as_ref());
                     if !is_xml_name(&name) {
                         return Err(bad(format!("{name:?} is not a field name")));
                     }
-                    if fields.iter().any(|(n, _)| *n == name) {
+                    if fields.0.iter().any(|(n, _)| *n == name) {
                         return Err(bad(format!("field <{name}> appears twice")));
                     }
-                    fields.push((name, String::new()));
-                    state = Some(Some(fields.len() - 1));
+                    fields.0.push((name, Cow::Borrowed("")));
+                    state = Some(Some(fields.0.len() - 1));
                 }
                 Some(Some(_)) => {
                     return Err(bad("nested elements are not accepted in a flat message"));
@@ -227,30 +281,31 @@ pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>> {
             Event::Text(t) => {
                 let content = t.xml10_content();
                 match state {
-                    Some(Some(i)) => fields[i].1.push_str(&content),
+                    Some(Some(i)) => append(&mut fields.0[i].1, content),
                     _ if content.trim().is_empty() => {}
                     _ => return Err(bad("text outside a field")),
                 }
             }
             Event::CData(c) => match state {
-                Some(Some(i)) => fields[i].1.push_str(&c.xml10_content()),
+                Some(Some(i)) => append(&mut fields.0[i].1, c.xml10_content()),
                 _ => return Err(bad("CDATA outside a field")),
             },
             Event::GeneralRef(r) => {
                 let Some(Some(i)) = state else {
                     return Err(bad("entity reference outside a field"));
                 };
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
+                let value = fields.0[i].1.to_mut();
+                match r.resolve_char_ref() {
+                    Ok(Some(c)) => value.push(c),
                     Ok(None) => {
                         let name = r.xml10_content();
-                        resolve_predefined_entity(&name)
-                            .ok_or_else(|| bad(format!("unknown entity &{name};")))?
-                            .to_owned()
+                        value.push_str(
+                            resolve_predefined_entity(&name)
+                                .ok_or_else(|| bad(format!("unknown entity &{name};")))?,
+                        );
                     }
                     Err(e) => return Err(bad(format!("bad character reference: {e}"))),
-                };
-                fields[i].1.push_str(&resolved);
+                }
             }
             Event::Empty(_) => unreachable!("expand_empty_elements is on"),
         }
