@@ -55,10 +55,12 @@ impl SignType {
 fn signed_fields<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Vec<(&'a str, &'a str)> {
-    let mut out: Vec<(&str, &str)> = fields
-        .into_iter()
-        .filter(|(k, v)| *k != "sign" && !v.is_empty())
-        .collect();
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(16);
+    out.extend(
+        fields
+            .into_iter()
+            .filter(|(k, v)| *k != "sign" && !v.is_empty()),
+    );
     out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     out
 }

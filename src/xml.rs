@@ -222,6 +222,90 @@ fn append<'a>(value: &mut Cow<'a, str>, more: Cow<'a, str>) {
 /// [`decode`] without copies: see [`Fields`].
 pub(crate) fn decode_fields(body: &[u8]) -> Result<Fields<'_>> {
     let text = std::str::from_utf8(body).map_err(|_| bad("body is not valid UTF-8"))?;
+    match decode_simple(text) {
+        Some(fields) => Ok(fields),
+        None => decode_general(text),
+    }
+}
+
+/// ASCII whitespace the simple path skips between elements (a CR is left to the general
+/// parser, which normalizes line ends).
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+/// The shape WeChat (and the mock) send, read with byte searches:
+/// `<xml>` (`<name>` text or one CDATA section `</name>`)* `</xml>`, with ASCII whitespace
+/// around elements, no declaration, comment, entity, attribute, empty-element tag or CR, and
+/// no `>` in text. Anything else gives `None` and [`decode_general`] decides, so this accepts
+/// only documents the general parser accepts, with the same fields (tested against it).
+fn decode_simple(text: &str) -> Option<Fields<'_>> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if !b[i..].starts_with(b"<xml>") {
+        return None;
+    }
+    i += "<xml>".len();
+    let mut fields = Fields(Vec::with_capacity(16));
+    loop {
+        i = skip_ws(b, i);
+        let rest = &b[i..];
+        if rest.starts_with(b"</xml>") {
+            i += "</xml>".len();
+            break;
+        }
+        if rest.first() != Some(&b'<') {
+            return None;
+        }
+        // `<` and `>` are ASCII, so the slices below fall on character boundaries.
+        let name_end = i + 1 + memchr::memchr(b'>', &rest[1..])?;
+        let name = &text[i + 1..name_end];
+        if !is_xml_name(name) || fields.0.iter().any(|(n, _)| n == name) {
+            return None;
+        }
+        i = name_end + 1;
+        let value = if b[i..].starts_with(b"<![CDATA[") {
+            let start = i + "<![CDATA[".len();
+            let mut end = start;
+            loop {
+                end += memchr::memchr(b']', &b[end..])?;
+                if b[end..].starts_with(b"]]>") {
+                    break;
+                }
+                end += 1;
+            }
+            i = end + "]]>".len();
+            &text[start..end]
+        } else {
+            let end = i + memchr::memchr(b'<', &b[i..])?;
+            let value = &text[i..end];
+            if memchr::memchr3(b'&', b'>', b'\r', value.as_bytes()).is_some() {
+                return None;
+            }
+            i = end;
+            value
+        };
+        if memchr::memchr(b'\r', value.as_bytes()).is_some() {
+            return None;
+        }
+        let close = &b[i..];
+        if !(close.starts_with(b"</")
+            && close[2..].starts_with(name.as_bytes())
+            && close.get(2 + name.len()) == Some(&b'>'))
+        {
+            return None;
+        }
+        i += "</>".len() + name.len();
+        fields.0.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+    }
+    (skip_ws(b, i) == b.len()).then_some(fields)
+}
+
+/// Any document, read with quick-xml's reader: the rules of [`decode`].
+fn decode_general(text: &str) -> Result<Fields<'_>> {
     let mut reader = Reader::from_str(text);
     let cfg = reader.config_mut();
     cfg.check_end_names = true;
@@ -369,6 +453,100 @@ mod tests {
         assert_eq!(f[0], ("return_code".into(), "SUCCESS".into()));
         assert_eq!(f[1], ("return_msg".into(), "请求成功".into()));
         assert_eq!(f[2], ("new_field".into(), "a <b> 中文".into()));
+    }
+
+    /// The simple path against the general parser: on random documents built from the pieces
+    /// both paths care about, whatever the simple path accepts the general parser accepts with
+    /// the same fields (it may leave any document to the general parser).
+    #[test]
+    fn the_simple_path_agrees_with_the_general_parser() {
+        const PIECES: [&str; 34] = [
+            "<xml>",
+            "</xml>",
+            "<a>",
+            "</a>",
+            "<b>",
+            "</b>",
+            "<a_1>",
+            "</a_1>",
+            "<![CDATA[",
+            "]]>",
+            "]]",
+            "]",
+            "x",
+            "中文",
+            "&amp;",
+            "&",
+            "\r",
+            "\n",
+            " ",
+            "\t",
+            ">",
+            "<",
+            "<!--c-->",
+            "<?xml version=\"1.0\"?>",
+            "\u{3000}",
+            "<a/>",
+            "<c d=\"1\">",
+            "\u{1}",
+            "</ a>",
+            "<a >",
+            "<xml/>",
+            "<!DOCTYPE x>",
+            "&#13;",
+            "\u{feff}",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut simple, mut total) = (0, 0);
+        for round in 0..40_000 {
+            let mut doc = String::new();
+            if round % 2 == 0 {
+                // Mostly well-formed: fields with random values, then random damage.
+                doc.push_str(["", " ", "\n"][next(3)]);
+                doc.push_str("<xml>");
+                for _ in 0..next(4) {
+                    let name = ["a", "b", "a_1", "c.d"][next(4)];
+                    doc.push_str(&format!("{}<{name}>", ["", "\n  ", " "][next(3)]));
+                    let cdata = next(2) == 0;
+                    if cdata {
+                        doc.push_str("<![CDATA[");
+                    }
+                    for _ in 0..next(3) {
+                        doc.push_str(PIECES[next(PIECES.len())]);
+                    }
+                    if cdata {
+                        doc.push_str("]]>");
+                    }
+                    doc.push_str(&format!("</{name}>"));
+                }
+                doc.push_str("</xml>");
+                if next(4) == 0 {
+                    let at = next(doc.len() + 1);
+                    if doc.is_char_boundary(at) {
+                        doc.insert_str(at, PIECES[next(PIECES.len())]);
+                    }
+                }
+            } else {
+                for _ in 0..next(12) {
+                    doc.push_str(PIECES[next(PIECES.len())]);
+                }
+            }
+            total += 1;
+            if let Some(fast) = decode_simple(&doc) {
+                simple += 1;
+                let general = decode_general(&doc)
+                    .unwrap_or_else(|e| panic!("the simple path accepted {doc:?}: {e}"));
+                assert_eq!(&*fast, &*general, "{doc:?}");
+            }
+        }
+        // The simple path is exercised, not always skipped.
+        assert!(simple > total / 20, "{simple} of {total}");
     }
 
     #[test]
