@@ -14,9 +14,10 @@ use crate::cache::Fetched;
 use crate::client::SharedResult;
 use crate::error::Error;
 
-/// A verified authinfo. It shares the client's entry (whose C strings were made once, when
-/// the authinfo was obtained), so a cache hit allocates only this object. The credential is
-/// wiped when the last holder lets go: this object, or the client's cache.
+// It shares the client's entry (whose C strings were made once, when the authinfo was
+// obtained), so a cache hit allocates only this object. The credential is wiped when the last
+// holder lets go: this object, or the client's cache.
+/// A verified authinfo. Freeing it wipes the credential.
 pub struct wxface_authinfo {
     entry: Arc<Fetched<Arc<Issued>>>,
     from_cache: bool,
