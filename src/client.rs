@@ -96,7 +96,7 @@ pub struct Client {
     config: Config,
     urls: Vec<String>,
     transport: Transport,
-    /// Cached authinfos, by [`identity`]; wiped when the last reference goes (replaced,
+    /// Cached authinfos, by [`with_identity`]; wiped when the last reference goes (replaced,
     /// cleared or dropped, and no C result still holds it).
     cache: Cache<Arc<Issued>>,
     clock: Arc<dyn Clock>,
