@@ -3,6 +3,10 @@
 //! store/device). For N threads the figure is the aggregate time per call (wall time ÷ total
 //! calls), so perfect scaling divides it by N. The mock (in process) is only called once.
 //!
+//! `cache_hit/own_client_threads=2` is the control: two threads, each hitting its own client, so
+//! the two share no data at all; if the shared client scales as well as this, nothing on the
+//! hit path makes threads wait for each other.
+//!
 //! `machine/threads=N` runs a loop of register arithmetic (no memory shared, nothing from
 //! wxface) the same way, so the table can show how much parallelism the machine gave this run:
 //! on a shared 2-core machine another process's load caps any 2-thread scaling, the cache
@@ -69,6 +73,30 @@ fn hit(client: *const wxface_client, req: *const wxface_request) {
         debug_assert!(wxface_authinfo_from_cache(info));
         wxface_authinfo_free(info);
     }
+}
+
+/// A client on `base_url` whose cache holds the authinfo.
+fn warm_client(base_url: &str) -> Handles {
+    let cfg = wxface_config_new();
+    let mut client = ptr::null_mut();
+    // SAFETY: `cfg` is live until freed below; strings live for each call.
+    unsafe {
+        ok(wxface_config_set_mch_id(cfg, c(common::MCH_ID).as_ptr()));
+        ok(wxface_config_set_appid(cfg, c(common::APPID).as_ptr()));
+        ok(wxface_config_set_key(cfg, c(common::KEY).as_ptr()));
+        ok(wxface_config_set_base_url(cfg, c(base_url).as_ptr()));
+        ok(wxface_client_new(cfg, &mut client));
+        wxface_config_free(cfg);
+    }
+    let req = new_request();
+    let mut info = ptr::null_mut();
+    // SAFETY: live client and request; the result and the request are freed once.
+    unsafe {
+        ok(wxface_get_authinfo(client, req, &mut info));
+        wxface_authinfo_free(info);
+        wxface_request_free(req);
+    }
+    Handles { client }
 }
 
 fn benches(cr: &mut Criterion) {
@@ -170,12 +198,48 @@ fn benches(cr: &mut Criterion) {
             })
         });
     }
+    let own = [
+        warm_client(&server.base_url()),
+        warm_client(&server.base_url()),
+    ];
+    group.bench_function("own_client_threads=2", |b| {
+        b.iter_custom(|iters| {
+            let barrier = Barrier::new(own.len() + 1);
+            std::thread::scope(|s| {
+                let workers: Vec<_> = own
+                    .iter()
+                    .map(|h| {
+                        let barrier = &barrier;
+                        s.spawn(move || {
+                            let req = new_request();
+                            barrier.wait();
+                            for _ in 0..iters {
+                                hit(h.client, req);
+                            }
+                            // SAFETY: made above, freed once.
+                            unsafe { wxface_request_free(req) };
+                        })
+                    })
+                    .collect();
+                barrier.wait();
+                let start = Instant::now();
+                for w in workers {
+                    w.join().unwrap();
+                }
+                start.elapsed() / own.len() as u32
+            })
+        })
+    });
     group.finish();
     assert_eq!(
         server.request_count(),
-        1,
+        1 + own.len(),
         "every benchmarked call was a cache hit"
     );
+    for h in own {
+        // SAFETY: made by warm_client, freed once.
+        unsafe { wxface_client_free(h.client) };
+    }
     // SAFETY: made above, freed once.
     unsafe {
         wxface_request_free(req);

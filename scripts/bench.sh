@@ -139,6 +139,7 @@ for t in (1, 2, 4):
     v = crit(f"cache_hit/threads={t}")
     row(f"cache hit C ABI, {t} thr (agg/call)", v)
 print(f"{'cache hit scaling 2 thr (x single)':<34}{one / crit('cache_hit/threads=2'):>11.2f}")
+print(f"{'  same, a client per thread':<34}{one / crit('cache_hit/own_client_threads=2'):>11.2f}")
 print(f"{'CPU-only loop scaling 2 thr':<34}{crit('machine/threads=1') / crit('machine/threads=2'):>11.2f}")
 for t in (1, 4):
     row(f"loopback calls/s, {t} thread(s)", w[f"e2e/threads={t}"], key=f"e2e/threads={t}",
