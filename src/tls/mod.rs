@@ -146,7 +146,12 @@ fn backend_describe(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         .map(self::rustls::describe)
 }
 
-#[cfg(not(feature = "tls-rustls"))]
+#[cfg(all(feature = "tls-openssl", not(feature = "tls-rustls")))]
+fn backend_describe(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    self::openssl::describe(e)
+}
+
+#[cfg(not(any(feature = "tls-rustls", feature = "tls-openssl")))]
 fn backend_describe(_: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
 }
