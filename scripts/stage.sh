@@ -30,7 +30,8 @@
 #   --target      a Rust target triple (default: the host, built natively)
 #   --zig GLIBC   build and link with cargo-zigbuild/zig against that glibc (e.g. 2.17)
 #   --zig musl    build a musl target with cargo-zigbuild
-#   --features    cargo features (Linux archives are built without jni)
+#   --features    cargo features (Linux archives are built without jni); `silent-deps` is
+#                 always added
 # Prints the native-static-libs line and the sizes of what it staged.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,8 +84,9 @@ if [[ -n "$zig" ]]; then
 elif [[ -n "$target" ]]; then
     cargo_target=(--target "$triple")
 fi
-feature_args=()
-[[ -n "$features" ]] && feature_args=(--features "$features")
+# `silent-deps`: the dependencies' `log` statements are compiled out (see Cargo.toml); nobody can
+# install a `log` logger through the C ABI.
+feature_args=(--features "${features:+$features,}silent-deps")
 # Extra cargo arguments (scripts/dist.sh: -Zbuild-std for a target without a prebuilt std).
 read -r -a extra_args <<<"${WXFACE_STAGE_CARGO_ARGS:-}"
 
