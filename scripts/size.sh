@@ -19,9 +19,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # The budget for the stripped aarch64 rustls build without JNI. The issue's target is 1.6 MB;
-# this is a ratchet at today's measured size (2,036,416 B, Debian cross gcc) plus 3 %, to be
-# lowered as bytes are removed (docs/benchmarks.md, "Size", says where they go).
-budget=${WXFACE_SIZE_BUDGET:-2097500}
+# this is a ratchet at today's measured size (1,970,824 B with Debian's cross gcc, 1,951,832 B in
+# the release archive) plus 3 %, to be lowered as bytes are removed (docs/benchmarks.md, "Size",
+# says where they go). GNU ld's 64 KiB page alignment makes the file grow in 64 KiB steps.
+budget=${WXFACE_SIZE_BUDGET:-2030000}
 # The OpenSSL build's target (issue 13), reported beside its size.
 openssl_target=1000000
 check=0
