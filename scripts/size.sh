@@ -13,7 +13,7 @@
 #   --dist        measure the .so inside dist/wxface-*-aarch64-unknown-linux-gnu.tar.gz (made
 #                 by `make dist`; .ci/run has just built it) instead of building
 #   --breakdown   also build cargo's cdylib with symbols and print where the bytes go, by crate
-# Builds go to target/size and target/size-syms; nothing else is touched.
+# Builds go to target/size, target/size-syms and target/size-syms-openssl; nothing else is touched.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -109,14 +109,15 @@ status=0
 [ "$size" -gt "$budget" ] && status=1
 if [ "$breakdown" = 1 ]; then
     CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-        cargo build --quiet --release --lib -p wxface --target "$target" --target-dir target/size-syms
+        cargo build --quiet --release --lib -p wxface --target "$target" --target-dir target/size-syms \
+        --features silent-deps
     echo "rustls build:"
     python3 scripts/size-breakdown.py aarch64-linux-gnu-nm \
         "target/size-syms/$target/release/libwxface.so"
     if [ -n "${ossl:-}" ]; then
         CARGO_PROFILE_RELEASE_STRIP=false cargo build --quiet --release --lib -p wxface \
             --target "$target" --target-dir target/size-syms-openssl --no-default-features \
-            --features tls-openssl
+            --features tls-openssl,silent-deps
         echo "OpenSSL build:"
         python3 scripts/size-breakdown.py aarch64-linux-gnu-nm \
             "target/size-syms-openssl/$target/release/libwxface.so"
