@@ -29,7 +29,7 @@ struct option_def {
 
 enum {
     OPT_MCH_ID, OPT_APPID, OPT_KEY, OPT_SUB_MCH_ID, OPT_SUB_APPID, OPT_BASE_URL, OPT_SIGN_TYPE,
-    OPT_TIMEOUT_MS, OPT_STORE_ID, OPT_STORE_NAME, OPT_DEVICE_ID, OPT_RAWDATA, OPT_ATTACH, OPT_COUNT
+    OPT_TIMEOUT_MS, OPT_CA_FILE, OPT_STORE_ID, OPT_STORE_NAME, OPT_DEVICE_ID, OPT_RAWDATA, OPT_ATTACH, OPT_COUNT
 };
 
 static struct option_def options[OPT_COUNT] = {
@@ -37,6 +37,7 @@ static struct option_def options[OPT_COUNT] = {
     {"--key", "WXFACE_KEY", NULL},               {"--sub-mch-id", "WXFACE_SUB_MCH_ID", NULL},
     {"--sub-appid", "WXFACE_SUB_APPID", NULL},   {"--base-url", "WXFACE_BASE_URL", NULL},
     {"--sign-type", "WXFACE_SIGN_TYPE", NULL},   {"--timeout-ms", "WXFACE_TIMEOUT_MS", NULL},
+    {"--ca-file", "WXFACE_CA_FILE", NULL},
     {"--store-id", "WXFACE_STORE_ID", NULL},     {"--store-name", "WXFACE_STORE_NAME", NULL},
     {"--device-id", "WXFACE_DEVICE_ID", NULL},   {"--rawdata", "WXFACE_RAWDATA", NULL},
     {"--attach", "WXFACE_ATTACH", NULL},
@@ -59,6 +60,8 @@ static void usage(FILE *to) {
           "  --base-url     WXFACE_BASE_URL     default https://payapp.weixin.qq.com\n"
           "  --sign-type    WXFACE_SIGN_TYPE    HMAC-SHA256 (default) or MD5\n"
           "  --timeout-ms   WXFACE_TIMEOUT_MS   overall timeout, default 10000\n"
+          "  --ca-file      WXFACE_CA_FILE      PEM file of a CA to trust besides the bundled\n"
+          "                                     roots (a private CA, a test server)\n"
           "  --store-id     WXFACE_STORE_ID     store number (required)\n"
           "  --store-name   WXFACE_STORE_NAME   store name, UTF-8 (required)\n"
           "  --device-id    WXFACE_DEVICE_ID    terminal number (required)\n"
@@ -137,7 +140,9 @@ int main(int argc, char **argv) {
         (st = wxface_config_set_key(config, options[OPT_KEY].value)) != WXFACE_OK ||
         (st = wxface_config_set_sub_mch_id(config, options[OPT_SUB_MCH_ID].value)) != WXFACE_OK ||
         (st = wxface_config_set_sub_appid(config, options[OPT_SUB_APPID].value)) != WXFACE_OK ||
-        (st = wxface_config_set_base_url(config, options[OPT_BASE_URL].value)) != WXFACE_OK) {
+        (st = wxface_config_set_base_url(config, options[OPT_BASE_URL].value)) != WXFACE_OK ||
+        (options[OPT_CA_FILE].value != NULL &&
+         (st = wxface_config_add_ca_file(config, options[OPT_CA_FILE].value)) != WXFACE_OK)) {
         rc = report("configuration", st);
         goto out;
     }

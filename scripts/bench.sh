@@ -29,6 +29,7 @@ echo "building (log: $out/build.log)..."
 } >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
 cc -std=c99 -O2 -Iinclude examples-c/get_authinfo.c -Ltarget/release -lwxface \
     -Wl,-rpath,"$PWD/target/release" -o "$out/get_authinfo"
+cc -std=c99 -O2 benches/peak_rss.c -o "$out/peak_rss"
 
 if [ ! -d build/peers/node/node_modules/wechatpay-axios-plugin ]; then
     command -v npm >/dev/null || { echo "the peers need node and npm (apt-get install nodejs npm)" >&2; exit 1; }
@@ -61,16 +62,28 @@ echo "peers..."
 NODE_PATH=build/peers/node/node_modules node benches/peers/axios_plugin.js "$out/inputs.json" "$url" "$secs" >"$out/axios_plugin.txt"
 PYTHONPATH=build/peers/py python3 benches/peers/wechatpy_peer.py "$out/inputs.json" "$url" "$secs" >"$out/wechatpy.txt"
 
-# Peak RSS of the C example for one call (ru_maxrss of the child, KiB).
-python3 - "$out/get_authinfo" "$url" >"$out/rss.txt" <<'PY'
-import os, resource, subprocess, sys
-env = dict(os.environ, WXFACE_MCH_ID="1900000109", WXFACE_APPID="wx2421b1c4370ec43b",
-           WXFACE_KEY="wxfacemock0123456789abcdefABCDEF", WXFACE_BASE_URL=sys.argv[2],
-           WXFACE_STORE_ID="1001", WXFACE_STORE_NAME="深圳南山科技园店", WXFACE_DEVICE_ID="POS-01",
-           WXFACE_RAWDATA="bench+rawdata")
-subprocess.run([sys.argv[1]], env=env, check=True, stdout=subprocess.DEVNULL)
-print("rss/c_example %d KiB" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
+# Peak RSS of the C example for one call, over plain HTTP and over TLS (a second mock with a
+# test CA). benches/peak_rss.c forks it from a small process: measured from Python, the child
+# would report Python's own high-water mark (Linux keeps the pre-exec one), about 13 MB.
+tls_dir=$out/tls
+rm -rf "$tls_dir"; mkdir -p "$tls_dir"
+target/release/wxface-mock --tls-dir "$tls_dir" --port-file "$tls_dir/port" >/dev/null 2>"$out/mock-tls.log" &
+tls_pid=$!
+trap 'kill "$mock_pid" "$tls_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$tls_dir/port" ] && break; sleep 0.1; done
+[ -s "$tls_dir/port" ] || { echo "the TLS mock did not start; see $out/mock-tls.log" >&2; exit 1; }
+export WXFACE_MCH_ID=1900000109 WXFACE_APPID=wx2421b1c4370ec43b \
+    WXFACE_KEY=wxfacemock0123456789abcdefABCDEF WXFACE_STORE_ID=1001 \
+    WXFACE_STORE_NAME="深圳南山科技园店" WXFACE_DEVICE_ID=POS-01 WXFACE_RAWDATA=bench+rawdata
+peak_rss() { # prints the C example's peak RSS in KiB; its own failure stops the bench
+    local kib
+    kib=$("$out/peak_rss" "$out/get_authinfo" 2>&1 >/dev/null) || { echo "C example failed: $kib" >&2; exit 1; }
+    echo "$kib"
+}
+rss_plain=$(WXFACE_BASE_URL=$url peak_rss)
+rss_tls=$(WXFACE_BASE_URL=https://localhost:$(cat "$tls_dir/port") WXFACE_CA_FILE=$tls_dir/ca.pem peak_rss)
+printf 'rss/c_example %s KiB\nrss/c_example_tls %s KiB\n' "$rss_plain" "$rss_tls" >"$out/rss.txt"
+unset WXFACE_KEY
 
 {
     echo "machine: $(uname -m), $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -134,6 +147,7 @@ row("client creation, bundled + CA", w["startup/client_new_bundled_plus_ca"])
 row("first call over TLS (new client)", w["startup/first_call_tls"])
 row("reused-connection call over TLS", w["startup/reused_call_tls"])
 print(f"{'peak RSS, C example, one call':<34}{rss['rss/c_example'] / 1024:>11.1f}  MB")
+print(f"{'peak RSS, C example, one TLS call':<34}{rss['rss/c_example_tls'] / 1024:>11.1f}  MB")
 print()
 def du(path):
     return int(subprocess.run(["du", "-sb", path], capture_output=True, text=True).stdout.split()[0])

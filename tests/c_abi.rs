@@ -352,6 +352,44 @@ fn example_reports_remote_failure_and_exit_code() {
     );
 }
 
+/// `--ca-file` (WXFACE_CA_FILE): a terminal behind a private CA, or the mock over TLS. Without
+/// it the mock's test CA is not trusted and the example reports a TLS failure.
+#[test]
+fn example_trusts_a_ca_file_over_tls() {
+    let ca = TestCa::new().unwrap();
+    let tls = MockServer::start(MockConfig {
+        tls: Some(ca.server_identity(&["localhost"]).unwrap()),
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let ca_file = env().work.join("example-ca.pem");
+    std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    let exe = compile_c(
+        &root().join("examples-c/get_authinfo.c"),
+        "get_authinfo_tls",
+        Mode::Plain,
+    );
+    let url = tls.base_url().replace("127.0.0.1", "localhost");
+    let untrusted = example_cmd(&mut Mode::Plain.command(&exe), &url, "rawdata");
+    assert_eq!(untrusted.status.code(), Some(1), "{}", text(&untrusted));
+    assert!(
+        text(&untrusted).contains("WXFACE_ERR_TLS"),
+        "{}",
+        text(&untrusted)
+    );
+    let trusted = example_cmd(
+        Mode::Plain.command(&exe).env("WXFACE_CA_FILE", &ca_file),
+        &url,
+        "rawdata",
+    );
+    assert!(trusted.status.success(), "{}", text(&trusted));
+    assert!(
+        text(&trusted).contains("authinfo: MOCKAUTHINFO"),
+        "{}",
+        text(&trusted)
+    );
+}
+
 #[test]
 fn static_link_works() {
     let exe = compile(
