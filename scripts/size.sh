@@ -3,7 +3,10 @@
 # against its budget: the rustls build (the default), then the tls-openssl build. The library
 # measured is the one that ships: scripts/stage.sh links it from the staticlib (exports only
 # wxface_*, symbol versions, stripped), here with Debian's aarch64 cross gcc. Installs the cross
-# gcc, the arm64 libssl-dev (Debian multiarch) and the Rust target when missing (apt, as root).
+# gcc (apt, as root) and the Rust target when missing; for the OpenSSL build, Debian's arm64
+# libssl-dev and libssl3 are downloaded and unpacked under target/size/arm64-ssl (apt-get with
+# its own lists there: nothing is installed, no foreign architecture is added, because a
+# multiarch arm64 libc would be picked up by qemu-aarch64 and break the cross tests).
 # Each size is followed by the padding GNU ld puts before the writable segment so that RELRO ends
 # on a 64 KiB page (aarch64 kernels may use 64 KiB pages): part of the file, not of the code.
 #
@@ -48,6 +51,31 @@ report() { # $1: label, $2: bytes, $3: budget (optional), $4: word for the budge
         printf '%-52s %9d B\n' "$1" "$2"
     fi
 }
+# Debian's arm64 libssl, unpacked under target/size/arm64-ssl; sets ssl_root and the variables
+# openssl-sys reads for the aarch64 target.
+ssl_root="$root/target/size/arm64-ssl"
+arm64_ssl() {
+    local apt_dir="$root/target/size/arm64-apt"
+    if [ ! -e "$ssl_root/usr/include/openssl/configuration.h" ]; then
+        echo "downloading Debian's arm64 libssl-dev and libssl3 into $ssl_root..." >&2
+        mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/debs"
+        local o=(-o APT::Architecture=arm64 -o APT::Architectures::=arm64
+            -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache"
+            -o Debug::NoLocking=1)
+        apt-get "${o[@]}" update -qq >&2 &&
+            (cd "$apt_dir/debs" && rm -f ./*.deb &&
+                apt-get "${o[@]}" download libssl-dev:arm64 libssl3:arm64 >/dev/null 2>&1) ||
+            return 1
+        rm -rf "$ssl_root"
+        mkdir -p "$ssl_root"
+        local deb
+        for deb in "$apt_dir"/debs/*.deb; do dpkg-deb -x "$deb" "$ssl_root"; done
+        # One include directory for openssl-sys: the arch-specific headers beside the others.
+        cp "$ssl_root"/usr/include/aarch64-linux-gnu/openssl/* "$ssl_root/usr/include/openssl/"
+    fi
+    export AARCH64_UNKNOWN_LINUX_GNU_OPENSSL_LIB_DIR="$ssl_root/usr/lib/aarch64-linux-gnu"
+    export AARCH64_UNKNOWN_LINUX_GNU_OPENSSL_INCLUDE_DIR="$ssl_root/usr/include"
+}
 padding() { # $1: a .so; prints the file bytes between the code and the writable segment
     local off fsz offs=() ends=()
     while read -r off fsz; do
@@ -70,18 +98,8 @@ else
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu >/dev/null
     fi
-    # The OpenSSL build links against the arm64 libssl (Debian multiarch), found by pkg-config.
-    if grep -q '^tls-openssl' Cargo.toml && ! dpkg -s libssl-dev:arm64 >/dev/null 2>&1 &&
-        [ "$(id -u)" = 0 ]; then
-        echo "installing libssl-dev:arm64 (multiarch)..."
-        dpkg --add-architecture arm64
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev:arm64 >/dev/null
-    fi
     rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >/dev/null
     export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-    export PKG_CONFIG_ALLOW_CROSS=1
-    export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
     stage() { # $1: name, $2...: extra stage.sh arguments
         local name=$1
         shift
@@ -96,12 +114,13 @@ else
     printf '%-52s %9d B\n' "  of which 64 KiB-page alignment padding" \
         "$(padding target/size/rustls/lib/libwxface.so.*.*.*)"
     if grep -q '^tls-openssl' Cargo.toml; then
-        if ossl=$(WXFACE_STAGE_CARGO_ARGS=--no-default-features stage openssl --features tls-openssl); then
+        if arm64_ssl && ossl=$(WXFACE_STAGE_CARGO_ARGS=--no-default-features \
+            WXFACE_STAGE_LDFLAGS="-L$ssl_root/usr/lib/aarch64-linux-gnu" stage openssl --features tls-openssl); then
             report "aarch64 libwxface.so (OpenSSL, no JNI)" "$ossl" "$openssl_target" target
             printf '%-52s %9d B\n' "  of which 64 KiB-page alignment padding" \
                 "$(padding target/size/openssl/lib/libwxface.so.*.*.*)"
         else
-            echo "aarch64 OpenSSL build failed: it needs libssl-dev:arm64 (Debian multiarch)"
+            echo "aarch64 OpenSSL build failed (see target/size/openssl.log)"
         fi
     fi
 fi

@@ -88,6 +88,8 @@ fi
 # install a `log` logger through the C ABI.
 feature_args=(--features "${features:+$features,}silent-deps")
 # Extra cargo arguments (scripts/dist.sh: -Zbuild-std for a target without a prebuilt std).
+# WXFACE_STAGE_LDFLAGS: extra flags for linking the shared library (scripts/size.sh: -L for the
+# arm64 libssl it unpacks).
 read -r -a extra_args <<<"${WXFACE_STAGE_CARGO_ARGS:-}"
 
 profile_dir="$target_dir/release"
@@ -156,7 +158,7 @@ if ((musl == 0)); then
     "${link_cc[@]}" -shared -o "$out/lib/libwxface.so.$version" "$work/wxface.o" \
         -Wl,-soname,"$soname" -Wl,--version-script="$root/packaging/wxface.map" \
         -Wl,--gc-sections -Wl,--as-needed -Wl,-z,relro,-z,now -Wl,-z,noexecstack \
-        -Wl,--eh-frame-hdr -s $native_libs
+        -Wl,--eh-frame-hdr -s ${WXFACE_STAGE_LDFLAGS:-} $native_libs
     ln -sf "libwxface.so.$version" "$out/lib/$soname"
     ln -sf "$soname" "$out/lib/libwxface.so"
 fi
