@@ -2,7 +2,8 @@
 //! the custom CAs of `ca_pem` / `ca_file`.
 //!
 //! - [`TrustStore::Bundled`] (the default): Mozilla's roots, compiled into the library
-//!   (`webpki-root-certs`). Same on every device, updated with wxface releases.
+//!   as trust anchors (`webpki-roots`). Same on every device, updated with wxface releases.
+//!   Not available in a `tls-openssl` build, whose default is `System`.
 //! - [`TrustStore::System`]: the device's own store, read when the configuration is built. On
 //!   Android the directory of PEM files Conscrypt uses (`/apex/com.android.conscrypt/cacerts` on
 //!   Android 14 and later, else `/system/etc/security/cacerts`; one certificate per file, named

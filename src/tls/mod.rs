@@ -1,10 +1,9 @@
 //! The TLS seam: what the rest of the library needs from a TLS library, and one module per
 //! backend behind it.
 //!
-//! - `tls-rustls` (the default): rustls with ring, one trust-anchor store
-//!   ([`rustls`](self::rustls)).
-//! - `tls-openssl`: the platform's libssl/libcrypto, dynamically linked
-//!   ([`openssl`](self::openssl)). It has no bundled roots: [`TrustStore::System`] is that
+//! - `tls-rustls` (the default): rustls with ring, one trust-anchor store (`tls/rustls.rs`).
+//! - `tls-openssl`: the platform's libssl/libcrypto, dynamically linked (`tls/openssl.rs`).
+//!   It has no bundled roots: [`TrustStore::System`] is that
 //!   build's default and [`TrustStore::Bundled`] / [`TrustStore::Both`] are refused when the
 //!   configuration is built.
 //!
