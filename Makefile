@@ -47,11 +47,13 @@ demo:
 	@bash scripts/demo.sh
 
 ## Every check: format, lints, Rust tests (unit, doc, mock, header drift, C ABI plain and under
-## valgrind), and the Java/JNI tests.
+## valgrind; the TLS tests again with the OpenSSL backend), and the Java/JNI tests.
 test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) test --workspace
+	$(CARGO) test -p wxface --no-default-features --features tls-openssl --lib --test tls --test secret_residue
+	$(CARGO) test -p wxface-relay --no-default-features --features tls-openssl --test relay_library client_certificate
 	@if [ -f java/test.sh ]; then bash java/test.sh; fi
 	bash scripts/ship-test.sh
 	bash relay/tests/java-relay.sh
@@ -98,8 +100,8 @@ cli-cross-test:
 fuzz:
 	bash scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
-## Stripped sizes: the host library, then the aarch64 one (no JNI) against its budget and
-## where its bytes go.
+## Stripped sizes: the host library, then the aarch64 one (no JNI) with rustls against its
+## budget and with OpenSSL against its target, and where their bytes go.
 size: lib
 	@stat -c '%s bytes  %n' build/lib/lib/libwxface.so.*.*.* build/lib/lib/libwxface.a
 	bash scripts/size.sh --breakdown

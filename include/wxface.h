@@ -229,6 +229,7 @@ wxface_status wxface_config_add_ca_file(wxface_config *config, const char *path)
 wxface_status wxface_config_set_builtin_roots(wxface_config *config, bool enabled);
 
 // Roots besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default), `_SYSTEM` or `_BOTH`.
+// A library built with OpenSSL (`tls-openssl`) has no bundled roots: `_SYSTEM` is its default.
 wxface_status wxface_config_set_trust_store(wxface_config *config, uint32_t store);
 
 // Reads the system store from `path` instead of the platform's location: a directory of PEM

@@ -154,8 +154,9 @@ print()
 def du(path):
     return int(subprocess.run(["du", "-sb", path], capture_output=True, text=True).stdout.split()[0])
 sizes = [(f"libwxface.so x86_64 ({lib_features})", os.path.getsize("target/release/libwxface.so"))]
-for name, path in (("libwxface.so aarch64 (rustls, no JNI)", "target/size/aarch64-unknown-linux-gnu/release/libwxface.so"),
-                   ("libwxface.so aarch64 (OpenSSL, no JNI)", "target/size-openssl/aarch64-unknown-linux-gnu/release/libwxface.so")):
+# What `make size` staged (scripts/size.sh: linked the way it ships, stripped).
+for name, path in (("libwxface.so aarch64 (rustls, no JNI)", "target/size/rustls/lib/libwxface.so"),
+                   ("libwxface.so aarch64 (OpenSSL, no JNI)", "target/size/openssl/lib/libwxface.so")):
     if os.path.exists(path):
         sizes.append((name, os.path.getsize(path)))
 sizes.append(("C example binary", os.path.getsize(f"{out}/get_authinfo")))

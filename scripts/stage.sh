@@ -30,7 +30,8 @@
 #   --target      a Rust target triple (default: the host, built natively)
 #   --zig GLIBC   build and link with cargo-zigbuild/zig against that glibc (e.g. 2.17)
 #   --zig musl    build a musl target with cargo-zigbuild
-#   --features    cargo features (Linux archives are built without jni)
+#   --features    cargo features (Linux archives are built without jni); `silent-deps` is
+#                 always added
 # Prints the native-static-libs line and the sizes of what it staged.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,9 +84,12 @@ if [[ -n "$zig" ]]; then
 elif [[ -n "$target" ]]; then
     cargo_target=(--target "$triple")
 fi
-feature_args=()
-[[ -n "$features" ]] && feature_args=(--features "$features")
+# `silent-deps`: the dependencies' `log` statements are compiled out (see Cargo.toml); nobody can
+# install a `log` logger through the C ABI.
+feature_args=(--features "${features:+$features,}silent-deps")
 # Extra cargo arguments (scripts/dist.sh: -Zbuild-std for a target without a prebuilt std).
+# WXFACE_STAGE_LDFLAGS: extra flags for linking the shared library (scripts/size.sh: -L for the
+# arm64 libssl it unpacks).
 read -r -a extra_args <<<"${WXFACE_STAGE_CARGO_ARGS:-}"
 
 profile_dir="$target_dir/release"
@@ -154,7 +158,7 @@ if ((musl == 0)); then
     "${link_cc[@]}" -shared -o "$out/lib/libwxface.so.$version" "$work/wxface.o" \
         -Wl,-soname,"$soname" -Wl,--version-script="$root/packaging/wxface.map" \
         -Wl,--gc-sections -Wl,--as-needed -Wl,-z,relro,-z,now -Wl,-z,noexecstack \
-        -Wl,--eh-frame-hdr -s $native_libs
+        -Wl,--eh-frame-hdr -s ${WXFACE_STAGE_LDFLAGS:-} $native_libs
     ln -sf "libwxface.so.$version" "$out/lib/$soname"
     ln -sf "$soname" "$out/lib/libwxface.so"
 fi

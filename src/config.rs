@@ -143,7 +143,7 @@ pub(crate) struct TrustSetting {
     /// Mozilla's roots, bundled.
     pub(crate) builtin: bool,
     /// Extra roots (DER), from `ca_pem` / `ca_file`.
-    pub(crate) extra: Arc<Vec<ureq::tls::Certificate<'static>>>,
+    pub(crate) extra: Arc<Vec<crate::tls::Certificate>>,
 }
 
 impl Config {
@@ -333,7 +333,7 @@ impl ConfigBuilder {
             proxy_password: None,
             ca_pems: Vec::new(),
             ca_files: Vec::new(),
-            trust_store: TrustStore::Bundled,
+            trust_store: TrustStore::default(),
             system_ca_path: None,
             user_cas: false,
             user_ca_path: None,
@@ -516,7 +516,9 @@ impl ConfigBuilder {
     /// Which roots verify the server besides the custom CAs: [`TrustStore::Bundled`] (default,
     /// Mozilla's roots in the library), [`TrustStore::System`] (the device's store, read by
     /// [`build`](ConfigBuilder::build): on Android the system CA directory, on Linux the
-    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::trust`].
+    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::trust`]. A `tls-openssl`
+    /// build has no bundled roots: its default is `System`, and `build()` refuses `Bundled`
+    /// and `Both`.
     pub fn trust_store(mut self, v: TrustStore) -> Self {
         self.trust_store = v;
         self
@@ -709,6 +711,13 @@ impl ConfigBuilder {
                 }
             }
         }
+        if self.trust_store.uses_bundled() && !crate::tls::HAS_BUNDLED_ROOTS {
+            return Err(Error::invalid(
+                "trust_store",
+                "this build uses the platform's OpenSSL and has no bundled roots: \
+                 use System (its default) and/or ca_pem / ca_file",
+            ));
+        }
         let trust_builtin = self.trust_builtin && self.trust_store.uses_bundled();
         if !trust_builtin && extra.is_empty() {
             return Err(Error::invalid(
@@ -760,15 +769,8 @@ fn build_proxy(
 }
 
 /// Every `CERTIFICATE` block of a PEM text.
-fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>> {
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(pem) {
-        match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-            Ok(_) => {}
-            Err(e) => return Err(Error::invalid(field, format!("bad PEM: {e}"))),
-        }
-    }
+fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<crate::tls::Certificate>> {
+    let certs = crate::tls::pem_certificates(pem).map_err(|e| Error::invalid(field, e))?;
     if certs.is_empty() {
         return Err(Error::invalid(field, "contains no PEM CERTIFICATE"));
     }

@@ -44,6 +44,7 @@ mod retry;
 mod secret;
 pub mod sign;
 mod test_hook;
+mod tls;
 mod transport;
 pub mod trust;
 mod validate;

@@ -7,6 +7,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::tls::{self, ClientIdentity};
 
 /// How the terminal proves who it is to the relay.
 #[derive(Clone)]
@@ -14,7 +15,7 @@ pub(crate) enum RelayAuth {
     /// `Authorization: Bearer <token>`.
     Token(Zeroizing<String>),
     /// A client certificate chain and its private key (mutual TLS).
-    ClientCert(ureq::tls::ClientCert),
+    ClientCert(ClientIdentity),
 }
 
 /// The relay of a configuration. `Debug` never shows the token or the key.
@@ -27,9 +28,9 @@ pub(crate) struct RelaySetting {
 
 impl RelaySetting {
     /// The client certificate to present, with mutual TLS.
-    pub(crate) fn client_cert(&self) -> Option<ureq::tls::ClientCert> {
+    pub(crate) fn client_identity(&self) -> Option<&ClientIdentity> {
         match &self.auth {
-            RelayAuth::ClientCert(c) => Some(c.clone()),
+            RelayAuth::ClientCert(c) => Some(c),
             RelayAuth::Token(_) => None,
         }
     }
@@ -95,53 +96,35 @@ pub(crate) fn setting(
     Ok(Some(RelaySetting { url, auth }))
 }
 
-/// Parses a client certificate chain and key (PEM) for mutual TLS.
-pub(crate) fn client_cert(cert_pem: &[u8], key_pem: &[u8]) -> Result<ureq::tls::ClientCert> {
-    let mut chain = Vec::new();
-    for item in ureq::tls::parse_pem(cert_pem) {
-        match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => chain.push(c),
-            Ok(_) => {}
-            Err(e) => {
-                return Err(Error::invalid("relay_client_cert", format!("bad PEM: {e}")));
-            }
-        }
-    }
+/// Parses a client certificate chain and key (PEM) for mutual TLS, and checks that the TLS
+/// backend can use them (the key parses, is RSA, ECDSA or Ed25519, and belongs to the
+/// certificate), so an unusable pair is refused here rather than at the first call. Errors
+/// name the problem, never the key's bytes.
+pub(crate) fn client_cert(cert_pem: &[u8], key_pem: &[u8]) -> Result<ClientIdentity> {
+    let chain =
+        tls::pem_certificates(cert_pem).map_err(|e| Error::invalid("relay_client_cert", e))?;
     if chain.is_empty() {
         return Err(Error::invalid(
             "relay_client_cert",
             "no CERTIFICATE block in the PEM",
         ));
     }
-    // Errors name the problem, never the key's bytes.
-    let key = ureq::tls::PrivateKey::from_pem(key_pem)
-        .map_err(|_| Error::invalid("relay_client_key", "not a PEM private key"))?;
-    check_pair(&chain, key_pem)?;
-    Ok(ureq::tls::ClientCert::new_with_certs(&chain, key))
-}
-
-/// Builds the TLS client identity once, as the transport will, so that an unusable key (or
-/// one that does not match the certificate) is refused here rather than at the first call.
-fn check_pair(chain: &[ureq::tls::Certificate<'_>], key_pem: &[u8]) -> Result<()> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let bad = || {
+    let identity = ClientIdentity {
+        chain,
+        key_pem: Zeroizing::new(key_pem.to_vec()),
+    };
+    {
+        use rustls_pki_types::PrivateKeyDer;
+        use rustls_pki_types::pem::PemObject;
+        // Parsed once to tell "not PEM" from "not usable"; the DER copy is dropped at once.
+        PrivateKeyDer::from_pem_slice(key_pem)
+            .map_err(|_| Error::invalid("relay_client_key", "not a PEM private key"))?;
+    }
+    tls::backend::check_identity(&identity).map_err(|()| {
         Error::invalid(
             "relay_client_key",
             "not a usable private key for this certificate (RSA, ECDSA or Ed25519, PEM)",
         )
-    };
-    let key_der = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| bad())?;
-    let certs: Vec<CertificateDer<'static>> = chain
-        .iter()
-        .map(|c| CertificateDer::from(c.der().to_vec()))
-        .collect();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Tls(e.to_string()))?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_client_auth_cert(certs, key_der)
-        .map(|_| ())
-        .map_err(|_| bad())
+    })?;
+    Ok(identity)
 }

@@ -4,10 +4,8 @@
 use std::io::{self, Read};
 use std::time::{Duration, SystemTime};
 
-use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, NextTimeout, RustlsConnector, TcpConnector,
-    Transport as Conn,
+    Buffers, ConnectionDetails, Connector, NextTimeout, TcpConnector, Transport as Conn,
 };
 use zeroize::Zeroize;
 
@@ -18,6 +16,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::proxy::{ProxyHandshake, ProxyResolver};
+use crate::tls;
 
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
@@ -34,17 +33,14 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(config: &Config, max_body: u64) -> Transport {
-        let trust = &config.trust;
-        let roots = if trust.extra.is_empty() {
-            RootCerts::WebPki
-        } else if trust.builtin {
-            let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned());
-            RootCerts::from(bundled.chain(trust.extra.iter().cloned()))
-        } else {
-            RootCerts::new_with_certs(&trust.extra)
-        };
+        // One trust store and one TLS configuration for every connection of this client.
+        let tls = tls::backend::TlsConnector::new(
+            &tls::Roots {
+                bundled: config.trust.builtin,
+                extra: config.trust.extra.clone(),
+            },
+            config.relay.as_ref().and_then(|r| r.client_identity()),
+        );
         let mut builder = ureq::Agent::config_builder()
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout))
@@ -57,13 +53,7 @@ impl Transport {
             .max_idle_connections(
                 (config.max_idle_connections as usize) * (1 + config.fallback_urls.len()),
             )
-            .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")))
-            .tls_config(
-                TlsConfig::builder()
-                    .root_certs(roots)
-                    .client_cert(config.relay.as_ref().and_then(|r| r.client_cert()))
-                    .build(),
-            );
+            .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")));
         // No proxy for ureq itself: it would read the environment's proxy variables, and keep
         // the credentials in memory nobody wipes. The configured proxy is handled by
         // `crate::proxy` inside the connector chain instead.
@@ -76,7 +66,7 @@ impl Transport {
             ().chain(TcpConnector::default())
                 .chain(WipeBuffers)
                 .chain(ProxyHandshake(proxy.clone()))
-                .chain(RustlsConnector::default())
+                .chain(tls)
                 .chain(WipeBuffers);
         let agent = ureq::Agent::with_parts(builder.build(), connector, ProxyResolver::new(proxy));
         Transport { agent, max_body }
@@ -240,8 +230,6 @@ fn map_error(e: ureq::Error) -> Error {
         U::ConnectionFailed => Error::Network("connection failed".into()),
         U::Io(io) => map_io(io),
         U::Tls(m) => Error::Tls(m.to_owned()),
-        U::Rustls(e) => map_rustls(&e),
-        U::Pem(e) => Error::Tls(format!("bad PEM: {e}")),
         U::StatusCode(code) => Error::HttpStatus(code),
         U::BodyExceedsLimit(limit) => {
             Error::BadResponse(format!("the response body exceeds {limit} bytes"))
@@ -258,15 +246,11 @@ fn map_error(e: ureq::Error) -> Error {
     }
 }
 
-/// TLS failures by their type: rustls's error, wherever ureq wrapped it.
+/// TLS failures by their type (the TLS backend's error, wherever ureq wrapped it), then the
+/// I/O failures by their kind.
 fn map_io(e: io::Error) -> Error {
-    if let Some(inner) = e.get_ref() {
-        if let Some(r) = inner.downcast_ref::<rustls::Error>() {
-            return map_rustls(r);
-        }
-        if let Some(ureq::Error::Rustls(r)) = inner.downcast_ref::<ureq::Error>() {
-            return map_rustls(r);
-        }
+    if let Some(m) = e.get_ref().and_then(|inner| tls::describe(inner)) {
+        return Error::Tls(m);
     }
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
@@ -281,47 +265,6 @@ fn map_io(e: io::Error) -> Error {
         }
         _ => Error::Network(e.to_string()),
     }
-}
-
-/// A short message for each rustls failure (its `Display` can be a long debug dump).
-fn map_rustls(e: &rustls::Error) -> Error {
-    use rustls::CertificateError as C;
-    use rustls::Error as R;
-    let msg = match e {
-        R::InvalidCertificate(c) => format!(
-            "server certificate rejected: {}",
-            match c {
-                C::Expired | C::ExpiredContext { .. } => "expired (check the terminal clock)",
-                C::NotValidYet | C::NotValidYetContext { .. } => {
-                    "not valid yet (check the terminal clock)"
-                }
-                C::UnknownIssuer => "not issued by a trusted root",
-                C::NotValidForName | C::NotValidForNameContext { .. } => {
-                    "not valid for this host name"
-                }
-                C::BadSignature
-                | C::UnsupportedSignatureAlgorithmContext { .. }
-                | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-                    "bad or unsupported signature (e.g. SHA-1)"
-                }
-                C::Revoked => "revoked",
-                C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-                    "not valid for TLS server authentication"
-                }
-                C::BadEncoding => "badly encoded",
-                _ => "not acceptable",
-            }
-        ),
-        R::AlertReceived(alert) => {
-            format!("the server refused the handshake (alert {alert:?})")
-        }
-        R::PeerIncompatible(p) => {
-            format!("the server offers no TLS version or cipher suite we accept ({p:?})")
-        }
-        R::NoCertificatesPresented => "the server presented no certificate".to_owned(),
-        other => other.to_string(),
-    };
-    Error::Tls(msg)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! the custom CAs of `ca_pem` / `ca_file`.
 //!
 //! - [`TrustStore::Bundled`] (the default): Mozilla's roots, compiled into the library
-//!   (`webpki-root-certs`). Same on every device, updated with wxface releases.
+//!   as trust anchors (`webpki-roots`). Same on every device, updated with wxface releases.
+//!   Not available in a `tls-openssl` build, whose default is `System`.
 //! - [`TrustStore::System`]: the device's own store, read when the configuration is built. On
 //!   Android the directory of PEM files Conscrypt uses (`/apex/com.android.conscrypt/cacerts` on
 //!   Android 14 and later, else `/system/etc/security/cacerts`; one certificate per file, named
@@ -19,18 +20,31 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::tls::Certificate;
 
 /// Which root certificates verify the server (besides `ca_pem` / `ca_file`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TrustStore {
-    /// Mozilla's roots, bundled in the library (the default).
-    #[default]
+    /// Mozilla's roots, bundled in the library (the default). Not available in a `tls-openssl`
+    /// build, which has no bundled roots: there `build()` refuses it.
     Bundled,
     /// The device's own store (Android: the system CA directory; Linux: the distribution's
     /// bundle).
     System,
     /// Both the bundled and the system roots.
     Both,
+}
+
+impl Default for TrustStore {
+    /// [`TrustStore::Bundled`]; [`TrustStore::System`] in a `tls-openssl` build (no bundled
+    /// roots there).
+    fn default() -> TrustStore {
+        if crate::tls::HAS_BUNDLED_ROOTS {
+            TrustStore::Bundled
+        } else {
+            TrustStore::System
+        }
+    }
 }
 
 impl TrustStore {
@@ -120,10 +134,7 @@ pub(crate) fn default_user_location() -> Option<PathBuf> {
 /// every regular file of a directory (in name order; text around the blocks, as in Android's
 /// files, is ignored, and a file without a readable certificate is skipped). Fails when the
 /// path cannot be read or holds no certificate.
-pub(crate) fn load(
-    field: &'static str,
-    path: &Path,
-) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+pub(crate) fn load(field: &'static str, path: &Path) -> Result<Vec<Certificate>> {
     let unreadable =
         |e: std::io::Error| Error::invalid(field, format!("cannot read {}: {e}", path.display()));
     let mut certs = Vec::new();
@@ -152,13 +163,10 @@ pub(crate) fn load(
 }
 
 /// The `CERTIFICATE` blocks of one PEM text, stopping at the first malformed block.
-fn certificates_in(pem: &[u8]) -> Vec<ureq::tls::Certificate<'static>> {
-    ureq::tls::parse_pem(pem)
-        .map_while(|item| item.ok())
-        .filter_map(|item| match item {
-            ureq::tls::PemItem::Certificate(c) => Some(c),
-            _ => None,
-        })
+fn certificates_in(pem: &[u8]) -> Vec<Certificate> {
+    use rustls_pki_types::pem::PemObject;
+    Certificate::pem_slice_iter(pem)
+        .map_while(|c| c.ok())
         .collect()
 }
 
@@ -172,7 +180,12 @@ mod tests {
             assert_eq!(TrustStore::from_code(s.code()), Some(s));
         }
         assert_eq!(TrustStore::from_code(3), None);
-        assert_eq!(TrustStore::default(), TrustStore::Bundled);
+        let default = if cfg!(feature = "tls-rustls") {
+            TrustStore::Bundled
+        } else {
+            TrustStore::System
+        };
+        assert_eq!(TrustStore::default(), default);
     }
 
     #[test]

@@ -56,8 +56,22 @@ impl TestCa {
     /// A server identity signed by this CA for the given names: DNS names or IP addresses
     /// (e.g. `["localhost", "127.0.0.1"]`).
     pub fn server_identity(&self, names: &[&str]) -> Result<TlsIdentity, rcgen::Error> {
+        self.identity(names, false)
+    }
+
+    /// Like [`TestCa::server_identity`], but the certificate expired long ago (valid only
+    /// during the year 2000), to test how clients refuse it.
+    pub fn expired_server_identity(&self, names: &[&str]) -> Result<TlsIdentity, rcgen::Error> {
+        self.identity(names, true)
+    }
+
+    fn identity(&self, names: &[&str], expired: bool) -> Result<TlsIdentity, rcgen::Error> {
         let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
         let mut params = CertificateParams::new(names)?;
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        }
         params
             .distinguished_name
             .push(DnType::CommonName, "wxface-mock");

@@ -364,6 +364,7 @@ pub const WXFACE_TRUST_SYSTEM: u32 = 1;
 pub const WXFACE_TRUST_BOTH: u32 = 2;
 
 /// Roots besides the custom CAs: `WXFACE_TRUST_BUNDLED` (default), `_SYSTEM` or `_BOTH`.
+/// A library built with OpenSSL (`tls-openssl`) has no bundled roots: `_SYSTEM` is its default.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_trust_store(
     config: *mut wxface_config,
