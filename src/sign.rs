@@ -119,12 +119,13 @@ impl Signature {
 
 /// Signs fields that are already what [`signed_fields`] would make of them: no `sign`, no
 /// empty value, names in byte order (the request's fields are built that way, so nothing is
-/// collected or sorted).
+/// collected or sorted). A name may repeat (a hostile field list through [`sign`] or
+/// [`verify`]): each occurrence is signed, as before.
 pub(crate) fn sign_sorted(fields: &[(&str, &str)], key: &ApiKey, sign_type: SignType) -> Signature {
     debug_assert!(
         fields
             .windows(2)
-            .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes())
+            .all(|w| w[0].0.as_bytes() <= w[1].0.as_bytes())
     );
     debug_assert!(fields.iter().all(|(k, v)| *k != "sign" && !v.is_empty()));
     let key = key.expose();
@@ -284,6 +285,19 @@ mod tests {
         assert_eq!(sign(fields, &kat_key(), SignType::Md5), direct);
         let trimmed = [("store_name", "深圳 & <科技园> \"店\" 'x'"), ("a", "x=y&z")];
         assert_ne!(sign(trimmed, &kat_key(), SignType::Md5), direct);
+    }
+
+    #[test]
+    fn repeated_names_are_signed_not_refused() {
+        // Not sent by WeChat (decode refuses duplicates), but the public signer takes any list.
+        let f = [("a", "2"), ("b", "1"), ("a", "1")];
+        let text = string_to_sign(f);
+        assert!(text == "a=2&a=1&b=1" || text == "a=1&a=2&b=1", "{text}");
+        let keyed = format!("{text}&key=192006250b4c09247ec02edce69f6a2d");
+        let direct = upper_hex(&Md5::digest(keyed.as_bytes()))
+            .as_str()
+            .to_owned();
+        assert_eq!(sign(f, &kat_key(), SignType::Md5), direct);
     }
 
     #[test]
