@@ -29,12 +29,17 @@ fn only(ca: &TestCa, url: &str) -> wxface::ConfigBuilder {
 }
 
 /// A "system store" holding one unrelated CA, so that no test depends on the machine's store.
+/// Written once per test process: tests run in parallel, and one must not read the file while
+/// another is still writing it.
 fn decoy_store() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("wxface-tls-decoy-{}.pem", std::process::id()));
-    if !path.exists() {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path =
+            std::env::temp_dir().join(format!("wxface-tls-decoy-{}.pem", std::process::id()));
         std::fs::write(&path, TestCa::named("decoy").unwrap().ca_pem()).unwrap();
-    }
-    path
+        path
+    })
+    .clone()
 }
 
 fn tls_message(err: &Error) -> &str {
