@@ -84,7 +84,8 @@
 // Log level: each attempt and each cache hit.
 #define WXFACE_LOG_DEBUG 4
 
-// A verified authinfo. Freeing it wipes the credential.
+// A verified authinfo, shared with the client's cache: the credential is wiped once neither
+// this object nor the cache holds it.
 typedef struct wxface_authinfo wxface_authinfo;
 
 // A client: a validated configuration, its connections, its authinfo cache. Thread-safe.

@@ -15,9 +15,9 @@ use crate::client::SharedResult;
 use crate::error::Error;
 
 // It shares the client's entry (whose C strings were made once, when the authinfo was
-// obtained), so a cache hit allocates only this object. The credential is wiped when the last
-// holder lets go: this object, or the client's cache.
-/// A verified authinfo. Freeing it wipes the credential.
+// obtained), so a cache hit allocates only this object.
+/// A verified authinfo, shared with the client's cache: the credential is wiped once neither
+/// this object nor the cache holds it.
 pub struct wxface_authinfo {
     entry: Arc<Fetched<Arc<Issued>>>,
     from_cache: bool,
