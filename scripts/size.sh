@@ -7,8 +7,11 @@
 # libssl-dev and libssl3 are downloaded and unpacked under target/size/arm64-ssl (apt-get with
 # its own lists there: nothing is installed, no foreign architecture is added, because a
 # multiarch arm64 libc would be picked up by qemu-aarch64 and break the cross tests).
-# Each size is followed by the padding GNU ld puts before the writable segment so that RELRO ends
-# on a 64 KiB page (aarch64 kernels may use 64 KiB pages): part of the file, not of the code.
+# The library is linked with lld when `ld.lld` is installed, as the release archives are (zig's
+# lld): lld aligns the segments for 64 KiB pages without padding the file. Each size is followed
+# by the same build linked with GNU ld, which puts padding before the writable segment so that
+# RELRO ends on a 64 KiB page (aarch64 kernels may use 64 KiB pages): part of the file, not of
+# the code, so that file grows in 64 KiB steps.
 #
 # Usage: scripts/size.sh [--check] [--breakdown] [--dist]
 #   --check       exit 1 when the rustls build is over WXFACE_SIZE_BUDGET bytes (default below),
@@ -100,25 +103,39 @@ else
     fi
     rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >/dev/null
     export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-    stage() { # $1: name, $2...: extra stage.sh arguments
-        local name=$1
-        shift
-        bash scripts/stage.sh --out "target/size/$name" --target "$target" \
-            --target-dir "target/size/cargo-$name" "$@" >"target/size/$name.log" 2>&1 ||
-            { cat "target/size/$name.log" >&2; return 1; }
+    # lld through the cross gcc: `-B DIR` makes gcc take DIR/ld, a link to ld.lld.
+    lld_flags=""
+    if command -v ld.lld >/dev/null; then
+        mkdir -p target/size/lld-bin
+        ln -sf "$(command -v ld.lld)" target/size/lld-bin/ld
+        lld_flags="-B$root/target/size/lld-bin"
+    fi
+    stage() { # $1: name, $2: linker flags, $3...: extra stage.sh arguments; prints the size
+        local name=$1 ldflags=$2
+        shift 2
+        WXFACE_STAGE_LDFLAGS="$ldflags ${WXFACE_STAGE_LDFLAGS:-}" bash scripts/stage.sh \
+            --out "target/size/$name" --target "$target" --target-dir "target/size/cargo-${name%-gnu-ld}" \
+            "$@" >"target/size/$name.log" 2>&1 || { cat "target/size/$name.log" >&2; return 1; }
         stat -c %s "target/size/$name"/lib/libwxface.so.*.*.*
     }
+    gnu_ld_line() { # $1: name; the GNU ld figure of a build measured with lld
+        [ -n "$lld_flags" ] || return 0
+        local gnu
+        gnu=$(stage "$1-gnu-ld" "" "${@:2}")
+        printf '%-52s %9d B (of which 64 KiB-page padding %d B)\n' "  the same linked by GNU ld" \
+            "$gnu" "$(padding "target/size/$1-gnu-ld"/lib/libwxface.so.*.*.*)"
+    }
+    linker=$([ -n "$lld_flags" ] && echo lld || echo "GNU ld")
     mkdir -p target/size
-    size=$(stage rustls)
-    report "aarch64 libwxface.so (rustls, no JNI)" "$size" "$budget"
-    printf '%-52s %9d B\n' "  of which 64 KiB-page alignment padding" \
-        "$(padding target/size/rustls/lib/libwxface.so.*.*.*)"
+    size=$(stage rustls "$lld_flags")
+    report "aarch64 libwxface.so (rustls, no JNI, $linker)" "$size" "$budget"
+    gnu_ld_line rustls
     if grep -q '^tls-openssl' Cargo.toml; then
         if arm64_ssl && ossl=$(WXFACE_STAGE_CARGO_ARGS=--no-default-features \
-            WXFACE_STAGE_LDFLAGS="-L$ssl_root/usr/lib/aarch64-linux-gnu" stage openssl --features tls-openssl); then
-            report "aarch64 libwxface.so (OpenSSL, no JNI)" "$ossl" "$openssl_target" target
-            printf '%-52s %9d B\n' "  of which 64 KiB-page alignment padding" \
-                "$(padding target/size/openssl/lib/libwxface.so.*.*.*)"
+            WXFACE_STAGE_LDFLAGS="-L$ssl_root/usr/lib/aarch64-linux-gnu" stage openssl "$lld_flags" --features tls-openssl); then
+            report "aarch64 libwxface.so (OpenSSL, no JNI, $linker)" "$ossl" "$openssl_target" target
+            WXFACE_STAGE_CARGO_ARGS=--no-default-features \
+                WXFACE_STAGE_LDFLAGS="-L$ssl_root/usr/lib/aarch64-linux-gnu" gnu_ld_line openssl --features tls-openssl
         else
             echo "aarch64 OpenSSL build failed (see target/size/openssl.log)"
         fi
