@@ -27,7 +27,9 @@ cd "$root"
 out="${OUT:-$root/build/android/jniLibs}"
 api="${ANDROID_API:-21}"
 read -r -a abis <<<"${ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64 x86}"
-features=(--features jni)
+# `silent-deps`: the dependencies' `log` statements compiled out, as in the Linux C library
+# (the app cannot install a Rust `log` logger in this library; wxface's own logger is separate).
+features=(--features jni,silent-deps)
 
 triple() {
     case "$1" in
