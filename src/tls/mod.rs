@@ -21,12 +21,15 @@
 //! [`TrustStore::Both`]: crate::TrustStore::Both
 
 use std::fmt;
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use ureq::unversioned::transport::NextTimeout;
 use ureq::unversioned::transport::time::{Duration as UDuration, Instant as UInstant};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, LazyBuffers, NextTimeout, Transport, TransportAdapter,
+};
 use zeroize::Zeroizing;
 
 #[cfg(not(any(feature = "tls-rustls", feature = "tls-openssl")))]
@@ -98,6 +101,94 @@ pub(crate) fn handshake_timeout(
         t.after = UDuration::Exact(after.saturating_sub(now.saturating_duration_since(started)));
     }
     t
+}
+
+/// The host name (or IP address, without IPv6 brackets) the server's certificate must match.
+pub(crate) fn server_host<'a>(details: &'a ConnectionDetails) -> &'a str {
+    let host = details.uri.host().unwrap_or_default();
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// The connection below TLS, its timeout set for the handshake.
+pub(crate) fn handshake_adapter(
+    details: &ConnectionDetails,
+    below: Box<dyn Transport>,
+) -> TransportAdapter {
+    let mut adapter = TransportAdapter::new(below, details.current_time.clone());
+    adapter.set_timeout(handshake_timeout(
+        details.timeout,
+        details.now,
+        (details.current_time)(),
+    ));
+    adapter
+}
+
+/// A backend's TLS stream over the connection below: plaintext through `Read`/`Write`.
+pub(crate) trait TlsStream: Read + Write + Send + Sync + 'static {
+    fn below(&self) -> &TransportAdapter;
+    fn below_mut(&mut self) -> &mut TransportAdapter;
+}
+
+/// A TLS connection, whichever the backend: plaintext in `buffers`, records through `stream`.
+pub(crate) struct TlsTransport<S> {
+    buffers: LazyBuffers,
+    stream: S,
+}
+
+impl<S: TlsStream> TlsTransport<S> {
+    pub(crate) fn new(details: &ConnectionDetails, stream: S) -> TlsTransport<S> {
+        TlsTransport {
+            buffers: LazyBuffers::new(
+                details.config.input_buffer_size(),
+                details.config.output_buffer_size(),
+            ),
+            stream,
+        }
+    }
+}
+
+impl<S: TlsStream> fmt::Debug for TlsTransport<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsTransport")
+            .field("over", &self.stream.below().inner())
+            .finish()
+    }
+}
+
+impl<S: TlsStream> Transport for TlsTransport<S> {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.stream.below_mut().set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.below_mut().set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let amount = self.stream.read(input)?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.below_mut().get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
+/// A TLS failure described by one of our messages, as ureq carries it to `transport`.
+pub(crate) fn failure(message: String) -> ureq::Error {
+    ureq::Error::Io(io::Error::other(TlsFailure(message)))
 }
 
 /// A TLS failure as one short message (never a key, never a certificate dump).

@@ -8,7 +8,6 @@
 //! messages as rustls's ([`super::msg`]).
 
 use std::fmt;
-use std::io::{self, Read, Write};
 
 use openssl::error::ErrorStack;
 use openssl::pkey::PKey;
@@ -16,11 +15,12 @@ use openssl::ssl::{HandshakeError, SslConnector, SslMethod, SslStream, SslVerify
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
-    TransportAdapter,
+    ConnectionDetails, Connector, Either, Transport, TransportAdapter,
 };
 
-use super::{ClientIdentity, Roots, TlsFailure, handshake_timeout, msg};
+use super::{
+    ClientIdentity, Roots, TlsStream, TlsTransport, failure, handshake_adapter, msg, server_host,
+};
 
 /// TLS 1.2 suites: ECDHE with AES-GCM only, as the rustls backend offers.
 const TLS12_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
@@ -126,12 +126,8 @@ impl fmt::Debug for TlsConnector {
     }
 }
 
-fn failure(m: String) -> ureq::Error {
-    ureq::Error::Io(io::Error::other(TlsFailure(m)))
-}
-
 impl<In: Transport> Connector<In> for TlsConnector {
-    type Out = Either<In, TlsTransport>;
+    type Out = Either<In, TlsTransport<SslStream<TransportAdapter>>>;
 
     fn connect(
         &self,
@@ -145,29 +141,15 @@ impl<In: Transport> Connector<In> for TlsConnector {
             return Ok(Some(Either::A(transport)));
         }
         let connector = self.connector.as_ref().map_err(|m| failure(m.clone()))?;
-        let host = details.uri.host().unwrap_or_default();
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
-        sock.set_timeout(handshake_timeout(
-            details.timeout,
-            details.now,
-            (details.current_time)(),
-        ));
+        let sock = handshake_adapter(details, transport.boxed());
         // SNI (not for an IP address) and host name or IP address verification.
         let config = connector
             .configure()
             .map_err(|e| failure(setup_failed(&e)))?;
-        let stream = config.connect(host, sock).map_err(handshake_error)?;
-        Ok(Some(Either::B(TlsTransport {
-            buffers: LazyBuffers::new(
-                details.config.input_buffer_size(),
-                details.config.output_buffer_size(),
-            ),
-            stream,
-        })))
+        let stream = config
+            .connect(server_host(details), sock)
+            .map_err(handshake_error)?;
+        Ok(Some(Either::B(TlsTransport::new(details, stream))))
     }
 }
 
@@ -279,46 +261,12 @@ pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> Option<String> 
     e.downcast_ref::<openssl::ssl::Error>().map(describe_ssl)
 }
 
-/// A TLS connection: plaintext in `buffers`, records through OpenSSL to the transport below.
-pub(crate) struct TlsTransport {
-    buffers: LazyBuffers,
-    stream: SslStream<TransportAdapter>,
-}
-
-impl fmt::Debug for TlsTransport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsTransport")
-            .field("over", &self.stream.get_ref().inner())
-            .finish()
+impl TlsStream for SslStream<TransportAdapter> {
+    fn below(&self) -> &TransportAdapter {
+        self.get_ref()
     }
-}
-
-impl Transport for TlsTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        self.stream.get_mut().set_timeout(timeout);
-        let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output)?;
-        Ok(())
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.stream.get_mut().set_timeout(timeout);
-        let input = self.buffers.input_append_buf();
-        let amount = self.stream.read(input)?;
-        self.buffers.input_appended(amount);
-        Ok(amount > 0)
-    }
-
-    fn is_open(&mut self) -> bool {
-        self.stream.get_mut().get_mut().is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        true
+    fn below_mut(&mut self) -> &mut TransportAdapter {
+        self.get_mut()
     }
 }
 

@@ -10,7 +10,7 @@
 //! linker can drop the rest of ring and rustls.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
@@ -22,12 +22,13 @@ use rustls::pki_types::{PrivateKeyDer, ServerName};
 use rustls::sign::SigningKey;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, SignatureScheme, StreamOwned};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
-    TransportAdapter,
+    ConnectionDetails, Connector, Either, Transport, TransportAdapter,
 };
 use webpki::ring as alg;
 
-use super::{ClientIdentity, Roots, TlsFailure, handshake_timeout, msg};
+use super::{
+    ClientIdentity, Roots, TlsStream, TlsTransport, failure, handshake_adapter, msg, server_host,
+};
 
 /// Signature algorithms accepted in certificates and handshakes: ECDSA P-256/P-384 and RSA
 /// (PKCS#1 v1.5 and PSS, 2048-8192 bits) with SHA-256/384/512. That is every algorithm the
@@ -205,7 +206,7 @@ fn tls_error(e: rustls::Error) -> ureq::Error {
 }
 
 impl<In: Transport> Connector<In> for TlsConnector {
-    type Out = Either<In, TlsTransport>;
+    type Out = Either<In, TlsTransport<Stream>>;
 
     fn connect(
         &self,
@@ -218,75 +219,27 @@ impl<In: Transport> Connector<In> for TlsConnector {
         if !details.needs_tls() || transport.is_tls() {
             return Ok(Some(Either::A(transport)));
         }
-        let config = self
-            .config
-            .clone()
-            .map_err(|m| ureq::Error::Io(io::Error::other(TlsFailure(m))))?;
-        let host = details.uri.host().unwrap_or_default();
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        let name = ServerName::try_from(host.to_owned())
+        let config = self.config.clone().map_err(failure)?;
+        let name = ServerName::try_from(server_host(details).to_owned())
             .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
         let mut conn = ClientConnection::new(config, name).map_err(tls_error)?;
-        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
-        sock.set_timeout(handshake_timeout(
-            details.timeout,
-            details.now,
-            (details.current_time)(),
-        ));
+        let mut sock = handshake_adapter(details, transport.boxed());
         conn.complete_io(&mut sock)?;
-        Ok(Some(Either::B(TlsTransport {
-            buffers: LazyBuffers::new(
-                details.config.input_buffer_size(),
-                details.config.output_buffer_size(),
-            ),
-            stream: StreamOwned::new(conn, sock),
-        })))
+        Ok(Some(Either::B(TlsTransport::new(
+            details,
+            StreamOwned::new(conn, sock),
+        ))))
     }
 }
 
-/// A TLS connection: plaintext in `buffers`, records through rustls to the transport below.
-pub(crate) struct TlsTransport {
-    buffers: LazyBuffers,
-    stream: StreamOwned<ClientConnection, TransportAdapter>,
-}
+type Stream = StreamOwned<ClientConnection, TransportAdapter>;
 
-impl fmt::Debug for TlsTransport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsTransport")
-            .field("over", &self.stream.sock.inner())
-            .finish()
+impl TlsStream for Stream {
+    fn below(&self) -> &TransportAdapter {
+        &self.sock
     }
-}
-
-impl Transport for TlsTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        self.stream.sock.set_timeout(timeout);
-        let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output)?;
-        Ok(())
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.stream.sock.set_timeout(timeout);
-        let input = self.buffers.input_append_buf();
-        let amount = self.stream.read(input)?;
-        self.buffers.input_appended(amount);
-        Ok(amount > 0)
-    }
-
-    fn is_open(&mut self) -> bool {
-        self.stream.sock.get_mut().is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        true
+    fn below_mut(&mut self) -> &mut TransportAdapter {
+        &mut self.sock
     }
 }
 
