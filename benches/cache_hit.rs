@@ -99,34 +99,50 @@ fn warm_client(base_url: &str) -> Handles {
     Handles { client }
 }
 
+/// Runs `work(thread index)` on `threads` threads started together; the wall time from the
+/// start to the last thread's end, divided by `threads` (aggregate time per thread's work).
+fn in_parallel(threads: usize, work: impl Fn(usize) + Sync) -> Duration {
+    let barrier = Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|i| {
+                let (barrier, work) = (&barrier, &work);
+                s.spawn(move || {
+                    barrier.wait();
+                    work(i);
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for w in workers {
+            w.join().unwrap();
+        }
+        start.elapsed() / threads as u32
+    })
+}
+
+/// `iters` cache hits on `h`'s client with a request of this thread's own.
+fn hits(h: &Handles, iters: u64) {
+    let req = new_request();
+    for _ in 0..iters {
+        hit(h.client, req);
+    }
+    // SAFETY: made above, freed once.
+    unsafe { wxface_request_free(req) };
+}
+
 fn benches(cr: &mut Criterion) {
     let server = wxface_mock::MockServer::start(Default::default()).unwrap();
-    let cfg = wxface_config_new();
-    let mut client = ptr::null_mut();
-    // SAFETY: `cfg` is live until freed below; strings live for each call.
-    unsafe {
-        ok(wxface_config_set_mch_id(cfg, c(common::MCH_ID).as_ptr()));
-        ok(wxface_config_set_appid(cfg, c(common::APPID).as_ptr()));
-        ok(wxface_config_set_key(cfg, c(common::KEY).as_ptr()));
-        ok(wxface_config_set_base_url(
-            cfg,
-            c(&server.base_url()).as_ptr(),
-        ));
-        ok(wxface_client_new(cfg, &mut client));
-        wxface_config_free(cfg);
-    }
-    let handles = Handles { client };
+    let shared = warm_client(&server.base_url());
     let req = new_request();
     let mut info = ptr::null_mut();
-    // SAFETY: live client and request.
+    // SAFETY: live client and request; the result is freed once.
     unsafe {
-        ok(wxface_get_authinfo(client, req, &mut info));
-        assert!(!wxface_authinfo_from_cache(info));
-        wxface_authinfo_free(info);
-        ok(wxface_get_authinfo(client, req, &mut info));
+        ok(wxface_get_authinfo(shared.client, req, &mut info));
         assert!(
             wxface_authinfo_from_cache(info),
-            "the second call must be a cache hit"
+            "the call after warm_client must be a cache hit"
         );
         wxface_authinfo_free(info);
     }
@@ -134,68 +150,25 @@ fn benches(cr: &mut Criterion) {
     for threads in [1usize, 2] {
         machine.bench_function(format!("threads={threads}"), |b| {
             b.iter_custom(|iters| {
-                let barrier = Barrier::new(threads + 1);
-                std::thread::scope(|s| {
-                    let workers: Vec<_> = (0..threads)
-                        .map(|seed| {
-                            let barrier = &barrier;
-                            s.spawn(move || {
-                                barrier.wait();
-                                let mut x = seed as u64 + 1;
-                                for _ in 0..iters {
-                                    // A few hundred cycles (a cache hit is of that order), all in registers.
-                                    for _ in 0..200 {
-                                        x = x
-                                            .wrapping_mul(6_364_136_223_846_793_005)
-                                            .wrapping_add(1);
-                                    }
-                                    x = std::hint::black_box(x);
-                                }
-                                x
-                            })
-                        })
-                        .collect();
-                    barrier.wait();
-                    let start = Instant::now();
-                    for w in workers {
-                        w.join().unwrap();
+                in_parallel(threads, |seed| {
+                    let mut x = seed as u64 + 1;
+                    for _ in 0..iters {
+                        // A few hundred cycles (a cache hit is of that order), all in registers.
+                        for _ in 0..200 {
+                            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                        }
+                        x = std::hint::black_box(x);
                     }
-                    start.elapsed() / threads as u32
                 })
             })
         });
     }
     machine.finish();
     let mut group = cr.benchmark_group("cache_hit");
-    group.bench_function("threads=1", |b| b.iter(|| hit(client, req)));
+    group.bench_function("threads=1", |b| b.iter(|| hit(shared.client, req)));
     for threads in [2usize, 4] {
         group.bench_function(format!("threads={threads}"), |b| {
-            b.iter_custom(|iters| {
-                let barrier = Barrier::new(threads + 1);
-                let handles = &handles;
-                std::thread::scope(|s| {
-                    let workers: Vec<_> = (0..threads)
-                        .map(|_| {
-                            let barrier = &barrier;
-                            s.spawn(move || {
-                                let req = new_request();
-                                barrier.wait();
-                                for _ in 0..iters {
-                                    hit(handles.client, req);
-                                }
-                                // SAFETY: made above, freed once.
-                                unsafe { wxface_request_free(req) };
-                            })
-                        })
-                        .collect();
-                    barrier.wait();
-                    let start = Instant::now();
-                    for w in workers {
-                        w.join().unwrap();
-                    }
-                    start.elapsed() / threads as u32
-                })
-            })
+            b.iter_custom(|iters| in_parallel(threads, |_| hits(&shared, iters)))
         });
     }
     let own = [
@@ -203,32 +176,7 @@ fn benches(cr: &mut Criterion) {
         warm_client(&server.base_url()),
     ];
     group.bench_function("own_client_threads=2", |b| {
-        b.iter_custom(|iters| {
-            let barrier = Barrier::new(own.len() + 1);
-            std::thread::scope(|s| {
-                let workers: Vec<_> = own
-                    .iter()
-                    .map(|h| {
-                        let barrier = &barrier;
-                        s.spawn(move || {
-                            let req = new_request();
-                            barrier.wait();
-                            for _ in 0..iters {
-                                hit(h.client, req);
-                            }
-                            // SAFETY: made above, freed once.
-                            unsafe { wxface_request_free(req) };
-                        })
-                    })
-                    .collect();
-                barrier.wait();
-                let start = Instant::now();
-                for w in workers {
-                    w.join().unwrap();
-                }
-                start.elapsed() / own.len() as u32
-            })
-        })
+        b.iter_custom(|iters| in_parallel(own.len(), |i| hits(&own[i], iters)))
     });
     group.finish();
     assert_eq!(
@@ -236,14 +184,12 @@ fn benches(cr: &mut Criterion) {
         1 + own.len(),
         "every benchmarked call was a cache hit"
     );
-    for h in own {
-        // SAFETY: made by warm_client, freed once.
-        unsafe { wxface_client_free(h.client) };
-    }
-    // SAFETY: made above, freed once.
+    // SAFETY: made above or by warm_client, each freed once.
     unsafe {
         wxface_request_free(req);
-        wxface_client_free(client);
+        for h in own.iter().chain([&shared]) {
+            wxface_client_free(h.client);
+        }
     }
 }
 
