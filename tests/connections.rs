@@ -9,8 +9,9 @@ use wxface_mock::{DEFAULT_KEY, MockConfig, MockServer};
 const CALLS_PER_THREAD: usize = 150;
 
 /// Runs `threads` × [`CALLS_PER_THREAD`] calls (cache off, one device per thread, all threads
-/// released together).
-fn run_calls(threads: usize, client: &Client) {
+/// released together), then checks that every call reached the mock over at most `threads`
+/// TCP connections.
+fn calls_use_at_most_a_connection_per_thread(server: &MockServer, client: &Client, threads: usize) {
     let barrier = Barrier::new(threads);
     std::thread::scope(|s| {
         for t in 0..threads {
@@ -27,6 +28,12 @@ fn run_calls(threads: usize, client: &Client) {
             });
         }
     });
+    assert_eq!(server.request_count(), threads * CALLS_PER_THREAD);
+    let opened = server.connections_accepted();
+    assert!(
+        opened <= threads as u64,
+        "{opened} TCP connections for {threads} threads × {CALLS_PER_THREAD} calls"
+    );
 }
 
 fn config(server: &MockServer) -> wxface::ConfigBuilder {
@@ -44,13 +51,7 @@ fn four_threads_share_at_most_four_connections_by_default() {
     let server = MockServer::start(MockConfig::default()).unwrap();
     let client = Client::new(config(&server).build().unwrap()).unwrap();
     let threads = 4;
-    run_calls(threads, &client);
-    assert_eq!(server.request_count(), threads * CALLS_PER_THREAD);
-    let opened = server.connections_accepted();
-    assert!(
-        opened <= threads as u64,
-        "{opened} TCP connections for {threads} threads × {CALLS_PER_THREAD} calls"
-    );
+    calls_use_at_most_a_connection_per_thread(&server, &client, threads);
 }
 
 #[test]
@@ -64,11 +65,5 @@ fn more_threads_than_the_default_need_the_option() {
             .unwrap(),
     )
     .unwrap();
-    run_calls(threads, &client);
-    assert_eq!(server.request_count(), threads * CALLS_PER_THREAD);
-    let opened = server.connections_accepted();
-    assert!(
-        opened <= threads as u64,
-        "{opened} TCP connections for {threads} threads × {CALLS_PER_THREAD} calls"
-    );
+    calls_use_at_most_a_connection_per_thread(&server, &client, threads);
 }
