@@ -305,6 +305,11 @@ fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
+/// A 200 answer's body, decoded and verified: the [`Authinfo`] or the error it stands for.
+pub(crate) fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
+    xml::decode_fields(body).and_then(|fields| parse_response(config, &fields))
+}
+
 /// Turns a decoded response into an [`Authinfo`] or the error it stands for.
 pub(crate) fn parse_response<K: AsRef<str>, V: AsRef<str>>(
     config: &Config,

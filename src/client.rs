@@ -15,7 +15,6 @@ use crate::log::Level;
 use crate::relay;
 use crate::retry::{self, Attempt, Event, Plan};
 use crate::transport::Transport;
-use crate::xml;
 
 /// Smallest clock offset change (seconds) worth a corrected retry: WeChat tolerates 300 s, so
 /// a smaller estimate cannot explain a `非法的Now参数`.
@@ -549,8 +548,7 @@ impl Client {
             .post_xml(url, &body, timeout)
             .map_err(|e| (e, None))?;
         let date = response.date;
-        let authinfo = xml::decode_fields(&response.body)
-            .and_then(|fields| authinfo::parse_response(&self.config, &fields))
+        let authinfo = authinfo::response(&self.config, &response.body)
             .map(Issued::new)
             .map_err(|e| (e, date))?;
         drop(response);

@@ -66,7 +66,7 @@ pub use trust::TrustStore;
 /// The pure work of one call, exactly as the client does it, for `benches/` (not a stable API).
 #[doc(hidden)]
 pub mod work {
-    use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo, xml};
+    use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo};
 
     /// The signed XML body of `request` (it must be valid), as the client sends it (and
     /// wipes).
@@ -81,7 +81,7 @@ pub mod work {
 
     /// Decodes and verifies a response body, as the client does with a 200 answer.
     pub fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
-        xml::decode_fields(body).and_then(|fields| authinfo::parse_response(config, &fields))
+        authinfo::response(config, body)
     }
 }
 
