@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::authinfo::{self, Authinfo, AuthinfoRequest, Issued};
 use crate::cache::{Cache, Fetched, Origin, Refresh, Served};
 use crate::clock::{self, Clock};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::Level;
+use crate::net::transport::Transport;
+use crate::protocol::authinfo::{self, Authinfo, AuthinfoRequest, Issued};
 use crate::relay;
 use crate::retry::{self, Attempt, Event, Plan};
-use crate::transport::Transport;
 
 /// Smallest clock offset change (seconds) worth a corrected retry: WeChat tolerates 300 s, so
 /// a smaller estimate cannot explain a `非法的Now参数`.

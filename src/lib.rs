@@ -25,30 +25,27 @@
 
 #![deny(missing_docs)]
 
-pub mod authinfo;
+// Layers: `protocol/` is pure work over bytes (no I/O, nothing from `net/`; tests/module_graph.rs
+// enforces it), `net/` moves bytes, `relay/` speaks to a wxface-relay; the policies (client,
+// cache, retry, clock, config) sit at the root and use all three.
 mod cache;
 mod client;
 mod clock;
 mod config;
-mod endpoint;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
-pub mod json;
 pub mod log;
-mod proxy;
+mod net;
+mod protocol;
 mod relay;
-mod relay_setting;
 mod retry;
-mod secret;
-pub mod sign;
 mod test_hook;
-mod tls;
-mod transport;
-pub mod trust;
-mod validate;
-pub mod xml;
+
+pub use net::trust;
+pub use protocol::{authinfo, sign, xml};
+pub use relay::json;
 
 pub use authinfo::{Authinfo, AuthinfoRequest};
 pub use client::{AuthinfoResult, CallOptions, Client};
@@ -59,7 +56,7 @@ pub use config::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
-pub use secret::{API_KEY_LEN, ApiKey};
+pub use protocol::secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
 pub use trust::TrustStore;
 

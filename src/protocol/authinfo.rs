@@ -7,9 +7,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::sign;
-use crate::validate;
-use crate::xml;
+use crate::protocol::sign;
+use crate::protocol::validate;
+use crate::protocol::xml;
 
 /// Path of the endpoint under the base URL.
 pub const PATH: &str = "/face/get_wxpayface_authinfo";
@@ -430,8 +430,8 @@ pub(crate) fn parse_response<K: AsRef<str>, V: AsRef<str>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::ApiKey;
-    use crate::sign::SignType;
+    use crate::protocol::secret::ApiKey;
+    use crate::protocol::sign::SignType;
 
     fn sign_response(fields: &[(&str, &str)], config: &Config, st: SignType) -> String {
         sign::sign(fields.iter().copied(), config.key(), st)

@@ -2,7 +2,7 @@
 //! dynamically, for firmware that ships them anyway.
 //!
 //! It trusts exactly the roots it is given (custom CAs, the system or user store as read by
-//! [`crate::trust`]); OpenSSL's own default locations are not used, so `system_ca_path` and
+//! [`crate::net::trust`]); OpenSSL's own default locations are not used, so `system_ca_path` and
 //! `builtin_roots(false)` mean the same as with rustls. It has no bundled roots. Host names
 //! (and IP addresses) are checked by OpenSSL; verification failures are mapped to the same
 //! messages as rustls's ([`super::msg`]).

@@ -4,12 +4,15 @@
 //! [`Authinfo`] and [`Error`] kinds as a direct call: a relay's 502 with `return_code` becomes
 //! [`Error::Remote`] with WeChat's code and message.
 
+pub mod json;
+pub(crate) mod setting;
+
 use zeroize::Zeroizing;
 
-use crate::authinfo::{Authinfo, AuthinfoRequest};
 use crate::error::{Error, Result};
-use crate::json::{self, Value};
-use crate::relay_setting::{RelayAuth, RelaySetting};
+use crate::protocol::authinfo::{Authinfo, AuthinfoRequest};
+use json::Value;
+use setting::{RelayAuth, RelaySetting};
 
 /// The relay's endpoint path.
 pub(crate) const PATH: &str = "/v1/authinfo";
@@ -18,7 +21,7 @@ pub(crate) const MAX_RESPONSE_BYTES: u64 = 16 * 1024;
 
 /// One call to the relay: the authinfo, or the error its answer maps to.
 pub(crate) fn attempt(
-    transport: &crate::transport::Transport,
+    transport: &crate::net::transport::Transport,
     relay: &RelaySetting,
     url: &str,
     request: &AuthinfoRequest,

@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
-use crate::secret::ApiKey;
+use crate::protocol::secret::ApiKey;
 
 /// The signature algorithm named by the `sign_type` field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -12,7 +12,7 @@
 //!
 //! Each backend provides a [`Connector`](ureq::unversioned::transport::Connector) that wraps
 //! the connection below it (TCP, or the tunnel through a proxy) in TLS, and a check of the relay
-//! client identity for [`crate::relay_setting`]. Failures reach [`crate::transport`] as
+//! client identity for [`crate::relay::setting`]. Failures reach [`crate::net::transport`] as
 //! [`std::io::Error`]s carrying the backend's error, which `describe` turns into one short
 //! message per cause, the same for both backends.
 //!

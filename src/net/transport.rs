@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::proxy::{ProxyHandshake, ProxyResolver};
-use crate::tls;
+use crate::net::proxy::{ProxyHandshake, ProxyResolver};
+use crate::net::tls;
 
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
@@ -56,7 +56,7 @@ impl Transport {
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")));
         // No proxy for ureq itself: it would read the environment's proxy variables, and keep
         // the credentials in memory nobody wipes. The configured proxy is handled by
-        // `crate::proxy` inside the connector chain instead.
+        // `crate::net::proxy` inside the connector chain instead.
         builder = builder.proxy(None);
         let proxy = config.proxy.clone().map(Arc::new);
         // TCP (to the proxy when there is one), the proxy handshake, TLS; each layer's buffers
