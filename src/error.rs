@@ -45,6 +45,37 @@ impl ErrorKind {
         }
     }
 
+    /// Whether a failure of this kind may succeed when tried again, the one rule behind the
+    /// retry policy, `wxface_status_is_transient` and the CLI: connection, DNS, timeout, reset
+    /// or truncated body; an HTTP 5xx; WeChat's `SYSTEMERROR` (which the face SDK's docs class
+    /// as retryable). Invalid arguments, TLS and signature failures, bad answers, other HTTP
+    /// statuses, `PARAM_ERROR`, `ERROR` and every other answer are final. `http_status` and
+    /// `return_code` are the failure's details, where known.
+    pub fn is_transient(self, http_status: Option<u16>, return_code: Option<&str>) -> bool {
+        match self {
+            ErrorKind::Network | ErrorKind::Timeout => true,
+            ErrorKind::HttpStatus => http_status.is_some_and(|c| (500..600).contains(&c)),
+            ErrorKind::Remote => return_code == Some("SYSTEMERROR"),
+            _ => false,
+        }
+    }
+
+    /// The kind whose [`code`](ErrorKind::code) is `code`, if any (0 and the ABI-only codes
+    /// have none).
+    pub fn from_code(code: u32) -> Option<ErrorKind> {
+        Some(match code {
+            1 => ErrorKind::InvalidArgument,
+            2 => ErrorKind::Network,
+            3 => ErrorKind::Timeout,
+            4 => ErrorKind::Tls,
+            5 => ErrorKind::HttpStatus,
+            6 => ErrorKind::BadResponse,
+            7 => ErrorKind::Signature,
+            8 => ErrorKind::Remote,
+            _ => return None,
+        })
+    }
+
     /// A short stable name, e.g. `"WXFACE_ERR_REMOTE"`.
     pub fn name(self) -> &'static str {
         match self {
@@ -117,6 +148,21 @@ impl Error {
             } => Some((return_code, return_msg)),
             _ => None,
         }
+    }
+
+    /// The HTTP status of an [`Error::HttpStatus`] failure.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::HttpStatus(code) => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Whether another attempt may succeed: the rule the retry policy follows (see
+    /// [`ErrorKind::is_transient`]).
+    pub fn is_transient(&self) -> bool {
+        self.kind()
+            .is_transient(self.http_status(), self.remote().map(|(code, _)| code))
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
