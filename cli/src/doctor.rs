@@ -1,18 +1,20 @@
 //! `wxface doctor`: configuration → DNS → TCP → TLS → clock → signed probe, each step timed,
 //! with a verdict, a likely cause and a fix for every failure.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::net::{self, Target};
+use crate::out::{out, outln};
 use crate::settings::Settings;
 
-/// Exit codes, one per failed step (the first failure decides).
+/// Exit codes, one per failed step (the first failure decides); a refused configuration is an
+/// invalid argument, 11, as in every command.
 pub mod exit {
-    pub const CONFIG: u8 = 20;
+    pub const CONFIG: u8 = 11;
     pub const DNS: u8 = 21;
     pub const TCP: u8 = 22;
     pub const TLS: u8 = 23;
@@ -109,20 +111,33 @@ impl Outcome {
     }
 }
 
-/// Prints steps as they run (text mode) and collects them.
+/// Prints steps as they run (text mode) and collects them. Once standard output is closed the
+/// remaining steps are not run: the error ends the command.
 struct Runner {
     text: bool,
+    closed: Option<io::Error>,
     steps: Vec<Step>,
     deadline: Instant,
     budget: Duration,
 }
 
 impl Runner {
-    fn run(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Outcome) -> Status {
-        if self.text {
-            print!("[{}/{STEPS}] {name:<13} ", self.steps.len() + 1);
-            let _ = io::stdout().flush();
+    /// Prints (text mode) through `print`, remembering a failed write.
+    fn print(&mut self, print: impl FnOnce() -> io::Result<()>) {
+        if self.text
+            && self.closed.is_none()
+            && let Err(e) = print()
+        {
+            self.closed = Some(e);
         }
+    }
+
+    fn run(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Outcome) -> Status {
+        if self.closed.is_some() {
+            return Status::Skip;
+        }
+        let n = self.steps.len() + 1;
+        self.print(|| out!("[{n}/{STEPS}] {name:<13} "));
         let t0 = Instant::now();
         let mut out = if Instant::now() >= self.deadline {
             deadline_outcome(name, self.budget)
@@ -139,21 +154,22 @@ impl Runner {
             out.detail = format!("{detail} — {}", out.detail);
         }
         let ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if self.text {
-            let mark = match out.status {
-                Status::Pass => "✓",
-                Status::Fail => "✗",
-                Status::Skip => "–",
-            };
-            println!("{mark} {ms} ms");
-            println!("      {}", out.detail);
+        let mark = match out.status {
+            Status::Pass => "✓",
+            Status::Fail => "✗",
+            Status::Skip => "–",
+        };
+        self.print(|| {
+            outln!("{mark} {ms} ms")?;
+            outln!("      {}", out.detail)?;
             if let Some(c) = &out.cause {
-                println!("      cause: {c}");
+                outln!("      cause: {c}")?;
             }
             if let Some(f) = &out.fix {
-                println!("      fix: {f}");
+                outln!("      fix: {f}")?;
             }
-        }
+            Ok(())
+        });
         let status = out.status;
         self.steps.push(Step {
             name,
@@ -184,22 +200,24 @@ fn deadline_outcome(name: &str, budget: Duration) -> Outcome {
     )
 }
 
-/// Runs the checklist. Returns the report; the caller prints JSON or the summary.
-pub fn run(settings: &Settings, budget: Duration, text: bool) -> Report {
+/// Runs the checklist. Returns the report (the caller prints JSON), or the error of a write to
+/// standard output.
+pub fn run(settings: &Settings, budget: Duration, text: bool) -> io::Result<Report> {
     let deadline = Instant::now() + budget;
     let base_url = settings.base_url().to_owned();
-    if text {
-        println!(
-            "wxface doctor: {base_url} (deadline {:.1} s)",
-            budget.as_secs_f64()
-        );
-    }
     let mut r = Runner {
         text,
+        closed: None,
         steps: Vec::new(),
         deadline,
         budget,
     };
+    r.print(|| {
+        outln!(
+            "wxface doctor: {base_url} (deadline {:.1} s)",
+            budget.as_secs_f64()
+        )
+    });
     let mut config = None;
     let mut target = None;
     let mut proxy = None;
@@ -219,14 +237,15 @@ pub fn run(settings: &Settings, budget: Duration, text: bool) -> Report {
     let failed = r.steps.iter().find(|s| s.status == Status::Fail);
     let exit_code = failed.and_then(|s| s.exit_code).unwrap_or(0);
     let failed_step = failed.map(|s| s.name);
-    if text {
-        match failed_step {
-            None => println!("result: all checks passed (exit code 0)"),
-            Some(step) => println!("result: FAILED at {step} (exit code {exit_code})"),
-        }
+    r.print(|| match failed_step {
+        None => outln!("result: all checks passed (exit code 0)"),
+        Some(step) => outln!("result: FAILED at {step} (exit code {exit_code})"),
+    });
+    if let Some(e) = r.closed {
+        return Err(e);
     }
     let (return_code, return_msg) = remote.unzip();
-    Report {
+    Ok(Report {
         base_url,
         deadline_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
         ok: failed_step.is_none(),
@@ -236,7 +255,7 @@ pub fn run(settings: &Settings, budget: Duration, text: bool) -> Report {
         return_msg,
         steps: r.steps,
         warnings: settings.warnings.clone(),
-    }
+    })
 }
 
 fn is_digits(s: &str) -> bool {
