@@ -34,7 +34,7 @@ dist:
 dist-test:
 	bash scripts/dist-test.sh $(DIST_TARGETS)
 
-## Install layout, exports, symbol versions, static-archive isolation, README link lines.
+## Install layout, exports, symbol versions, static-archive isolation, the link lines of docs/c-api.md.
 ship-test:
 	bash scripts/ship-test.sh
 

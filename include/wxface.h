@@ -1,7 +1,7 @@
 /*
  * wxface: the WeChat Pay face-SDK authinfo client, C ABI.
  *
- * A complete program is examples-c/get_authinfo.c; README.md explains each option.
+ * A complete program is examples-c/get_authinfo.c; docs/field.md explains each option.
  *
  * The contract, for every function below unless its comment says otherwise:
  *
@@ -225,7 +225,7 @@ wxface_status wxface_config_set_retries(wxface_config *config,
                                         uint32_t backoff_initial_ms,
                                         uint32_t backoff_max_ms);
 
-// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see README.
+// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see docs/field.md.
 wxface_status wxface_config_set_clock_skew_correction(wxface_config *config, bool enabled);
 
 // The authinfo cache (default on) and its refresh margin in seconds.

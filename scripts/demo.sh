@@ -43,5 +43,5 @@ if [ "$rc" -ne 0 ]; then
 fi
 echo "4. The answer's signature was verified and its authinfo is valid for the expires_in"
 echo "   seconds shown; a face SDK would now use it."
-echo "Next: build/get_authinfo --help; README.md \"Using it from C\"; make install (pkg-config,"
-echo "CMake); docs/ for the protocol and platforms."
+echo "Next: build/get_authinfo --help; README.md \"Using it from C\"; docs/c-api.md (linking,"
+echo "make install, pkg-config, CMake); docs/ for the rest of the manual."

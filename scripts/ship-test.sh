@@ -2,7 +2,7 @@
 # make ship-test (part of make test): what a firmware integrator gets from `make lib`,
 # `make install` and a plain `cargo build`, checked the way they would use it.
 #
-#   readme-repo     the README's Linking block, pasted verbatim; every program it builds runs
+#   readme-repo     docs/c-api.md's Linking block, pasted verbatim; every program it builds runs
 #                   against the mock (authinfo + expires_in 3600)
 #   exports         the shared libraries (staged and cargo's) define only wxface_* (and Java_*,
 #                   JNI_On* with the jni feature), exactly the functions of include/wxface.h
@@ -12,7 +12,7 @@
 #   two-rust-libs   a C program links libwxface.a and a second Rust staticlib, and runs
 #   version-macros  WXFACE_VERSION_* of the header == wxface_version() of the library
 #   install         make install DESTDIR PREFIX=/usr: exactly the documented files; the
-#                   pkg-config line of the issue builds and runs; the README's sysroot block
+#                   pkg-config line of the issue builds and runs; docs/c-api.md's sysroot block
 #                   pasted verbatim; CMake find_package with wxface::wxface and
 #                   wxface::wxface_static; make uninstall leaves nothing behind
 #
@@ -98,29 +98,29 @@ run_example() {
     echo "$bin: $(tr '\n' ' ' <<<"$out")"
 }
 
-# readme_block MARKER: the lines of the fenced block after "<!-- ship-test: MARKER -->".
+# readme_block MARKER: the lines of the fenced block of docs/c-api.md after "<!-- ship-test: MARKER -->".
 readme_block() {
     awk -v m="<!-- ship-test: $1 -->" '
         $0 == m { armed = 1; next }
         armed && /^```/ { if (inside) exit; inside = 1; next }
-        inside { print }' README.md
+        inside { print }' docs/c-api.md
 }
 
-# Runs each line of a README block in bash (cwd and environment as given); after a `cc` line,
+# Runs each line of a docs/c-api.md block in bash (cwd and environment as given); after a `cc` line,
 # runs the program it wrote (-o) against the mock.
 run_block() { # marker dir [env...]
     local marker=$1 dir=$2 line out_bin count=0
     shift 2
     local lines
     mapfile -t lines < <(readme_block "$marker")
-    ((${#lines[@]} > 0)) || fail "README.md has no block marked <!-- ship-test: $marker -->"
+    ((${#lines[@]} > 0)) || fail "docs/c-api.md has no block marked <!-- ship-test: $marker -->"
     for line in "${lines[@]}"; do
         [[ -z "$line" || "$line" == \#* ]] && continue
         echo "\$ $line"
         # `make` lines are run in this repository, the others where the user's program is.
         local cwd=$dir
         [[ "$line" == make\ * ]] && cwd=$root
-        (cd "$cwd" && env "$@" bash -euo pipefail -c "$line") || fail "README line failed: $line"
+        (cd "$cwd" && env "$@" bash -euo pipefail -c "$line") || fail "docs/c-api.md line failed: $line"
         count=$((count + 1))
         if [[ "$line" == cc\ * ]]; then
             out_bin=$(sed -n 's/.* -o \([^ ]*\).*/\1/p' <<<"$line")
@@ -233,7 +233,7 @@ install_check() {
     cc "$work/app.c" $(PKG_CONFIG_SYSROOT_DIR=$tmp PKG_CONFIG_PATH=$tmp/usr/lib/pkgconfig pkg-config --cflags --libs wxface) -o "$work/app-issue"
     run_example "$work/app-issue" LD_LIBRARY_PATH="$sysroot/usr/lib"
 
-    # The README's sysroot block, verbatim, in a directory holding app.c.
+    # docs/c-api.md's sysroot block, verbatim, in a directory holding app.c.
     mkdir -p "$work/readme"
     cp examples-c/get_authinfo.c "$work/readme/app.c"
     run_block sysroot "$work/readme" SYSROOT="$sysroot" LD_LIBRARY_PATH="$sysroot/usr/lib"
@@ -251,7 +251,7 @@ install_check() {
     make --no-print-directory uninstall DESTDIR="$sysroot" PREFIX=/usr
     listed=$(cd "$sysroot" && find . \( -type f -o -type l \) | sed 's|^\./||')
     [[ -z "$listed" ]] || fail "left after make uninstall: $listed"
-    echo "summary: 8 files installed, pkg-config, README sysroot block and CMake (shared, static) ran, uninstall clean"
+    echo "summary: 8 files installed, pkg-config, docs/c-api.md sysroot block and CMake (shared, static) ran, uninstall clean"
 }
 
 check readme-repo readme_repo

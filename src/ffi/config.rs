@@ -1,7 +1,7 @@
 //! `wxface_config`: a [`ConfigBuilder`] behind an opaque pointer. Each setter converts its C
 //! arguments and calls the builder's setter of the same name; `wxface_client_new` (or
 //! `wxface_get_authinfo_oneshot`) builds and so validates, naming the field it refuses.
-//! Defaults and limits are the core's; README "Running in the field" lists them.
+//! Defaults and limits are the core's; docs/field.md lists them.
 
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
@@ -261,7 +261,7 @@ pub unsafe extern "C" fn wxface_config_set_retries(
     unsafe { set(config, convert, apply) }
 }
 
-/// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see README.
+/// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see docs/field.md.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_clock_skew_correction(
     config: *mut wxface_config,
