@@ -6,8 +6,12 @@
 //! number of requests: cache hits (after one warm-up call per terminal) and calls reaching the
 //! mock (`force_refresh`). Prints requests/s and p50/p99 latency per case.
 //!
+//! Then the Redis outage case: redis-server is paused (SIGSTOP), one round of requests meets the
+//! failure (each instance's first requests wait out `redis_timeout_ms`), and the next
+//! WXFACE_BENCH_OUTAGE requests per terminal show what an outage costs afterwards.
+//!
 //! Environment: WXFACE_BENCH_TERMINALS (default 32), WXFACE_BENCH_HITS (requests per terminal,
-//! default 200), WXFACE_BENCH_UPSTREAM (default 25).
+//! default 200), WXFACE_BENCH_UPSTREAM (default 25), WXFACE_BENCH_OUTAGE (default 20).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -116,6 +120,7 @@ fn main() {
     let terminals = env_usize("WXFACE_BENCH_TERMINALS", 32);
     let hits = env_usize("WXFACE_BENCH_HITS", 200);
     let upstream = env_usize("WXFACE_BENCH_UPSTREAM", 25);
+    let outage = env_usize("WXFACE_BENCH_OUTAGE", 20);
     let dir = std::env::temp_dir().join(format!("wxface-relay-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mock = MockServer::start(MockConfig::default()).unwrap();
@@ -207,6 +212,23 @@ fn main() {
         &drive(&urls, &tokens, upstream, true),
     );
     assert_eq!(mock.request_count() - before, terminals * upstream);
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &redis.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} redis-server");
+    };
+    signal("-STOP");
+    report(
+        "2 instances (Redis paused): first requests",
+        &drive(&urls, &tokens, 1, false),
+    );
+    report(
+        "2 instances (Redis paused): cache hits after",
+        &drive(&urls, &tokens, outage, false),
+    );
+    signal("-CONT");
     rt.block_on(a.stop());
     rt.block_on(b.stop());
     let _ = redis.kill();

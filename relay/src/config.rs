@@ -15,6 +15,12 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024;
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 8_000;
 /// Default bound on one Redis command, in milliseconds.
 pub const DEFAULT_REDIS_TIMEOUT_MS: u64 = 300;
+/// Default back-off of the Redis circuit breaker: after a failure, Redis is skipped and probed
+/// in the background this often, in milliseconds.
+pub const DEFAULT_REDIS_PROBE_INTERVAL_MS: u64 = 1_000;
+/// Default time a failed upstream call is shared with the other requests for the same
+/// identity (on every instance), in milliseconds.
+pub const DEFAULT_REDIS_FAILURE_SHARE_MS: u64 = 1_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +31,8 @@ struct RawConfig {
     redis_url: Option<String>,
     redis_prefix: Option<String>,
     redis_timeout_ms: Option<u64>,
+    redis_probe_interval_ms: Option<u64>,
+    redis_failure_share_ms: Option<u64>,
     audit_log: Option<PathBuf>,
     max_body_bytes: Option<usize>,
     upstream_timeout_ms: Option<u64>,
@@ -126,6 +134,10 @@ pub struct RelayConfig {
     pub redis_prefix: String,
     /// Bound on one Redis command.
     pub redis_timeout: Duration,
+    /// Circuit breaker back-off: while Redis is skipped, it is probed this often.
+    pub redis_probe_interval: Duration,
+    /// How long a failed upstream call is answered to the other requests for its identity.
+    pub redis_failure_share: Duration,
     /// Audit lines go to this file (appended); `None`: standard output.
     pub audit_log: Option<PathBuf>,
     /// Largest request body.
@@ -265,6 +277,20 @@ impl RelayConfig {
         {
             return Err("rate_limit: requests and window_secs must be positive".into());
         }
+        let redis_probe_interval = Duration::from_millis(
+            raw.redis_probe_interval_ms
+                .unwrap_or(DEFAULT_REDIS_PROBE_INTERVAL_MS),
+        );
+        if !(10..=60_000).contains(&redis_probe_interval.as_millis()) {
+            return Err("redis_probe_interval_ms must be 10 to 60000".into());
+        }
+        let redis_failure_share = Duration::from_millis(
+            raw.redis_failure_share_ms
+                .unwrap_or(DEFAULT_REDIS_FAILURE_SHARE_MS),
+        );
+        if !(100..=10_000).contains(&redis_failure_share.as_millis()) {
+            return Err("redis_failure_share_ms must be 100 to 10000".into());
+        }
         let tls = raw.tls.take().map(|t| TlsFiles {
             cert: rel(base, t.cert),
             key: rel(base, t.key),
@@ -282,6 +308,8 @@ impl RelayConfig {
             redis_timeout: Duration::from_millis(
                 raw.redis_timeout_ms.unwrap_or(DEFAULT_REDIS_TIMEOUT_MS),
             ),
+            redis_probe_interval,
+            redis_failure_share,
             audit_log: raw.audit_log.take().map(|p| rel(base, p)),
             max_body_bytes: raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             upstream_timeout,

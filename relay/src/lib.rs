@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod config;
 pub mod metrics;
+pub mod redis_link;
 pub mod server;
 pub mod state;
 pub mod tls;
@@ -39,12 +40,7 @@ impl Relay {
     pub async fn start(config: RelayConfig) -> Result<Relay, String> {
         let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
         let metrics = Arc::new(Metrics::new(config.redis_url.is_some()));
-        let state = state::SharedState::new(
-            config.redis_url.as_deref(),
-            &config.redis_prefix,
-            config.redis_timeout,
-            Arc::clone(&metrics),
-        )?;
+        let state = state::SharedState::new(&config, Arc::clone(&metrics))?;
         let mut clients = HashMap::new();
         for (name, m) in &config.merchants {
             let client = wxface::Client::new(m.config.clone())

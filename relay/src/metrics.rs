@@ -1,5 +1,5 @@
 //! Prometheus text metrics: requests by outcome, upstream latency histogram, cache hits,
-//! Redis availability.
+//! Redis availability and its circuit breaker, failures shared between concurrent calls.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,6 +19,13 @@ pub struct Metrics {
     upstream_sum_us: AtomicU64,
     cache_hits: AtomicU64,
     redis_up: AtomicI64,
+    redis_commands: AtomicU64,
+    redis_failures: AtomicU64,
+    redis_skipped: AtomicU64,
+    redis_trips: AtomicU64,
+    redis_probes_ok: AtomicU64,
+    redis_probes_failed: AtomicU64,
+    shared_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -58,11 +65,45 @@ impl Metrics {
         );
     }
 
-    /// Records whether the last Redis command succeeded (no-op without Redis).
+    /// Records whether Redis is in use (breaker closed) or skipped (breaker open); a change to
+    /// 0 counts as one trip of the breaker. No-op without Redis.
     pub fn set_redis_up(&self, up: bool) {
-        if self.redis_up.load(Ordering::Relaxed) >= 0 {
-            self.redis_up.store(i64::from(up), Ordering::Relaxed);
+        if self.redis_up.load(Ordering::Relaxed) >= 0
+            && self.redis_up.swap(i64::from(up), Ordering::Relaxed) == 1
+            && !up
+        {
+            self.redis_trips.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// One command sent to Redis on behalf of a request (probes are counted apart).
+    pub fn redis_command(&self) {
+        self.redis_commands.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One command that failed (refused, timed out, error reply).
+    pub fn redis_failure(&self) {
+        self.redis_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One command not sent because the breaker is open.
+    pub fn redis_skipped(&self) {
+        self.redis_skipped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One background probe of Redis while the breaker is open.
+    pub fn redis_probe(&self, ok: bool) {
+        if ok {
+            &self.redis_probes_ok
+        } else {
+            &self.redis_probes_failed
+        }
+        .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One request answered with the failure of another call's upstream request.
+    pub fn shared_failure(&self) {
+        self.shared_failures.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Upstream calls recorded so far.
@@ -112,8 +153,49 @@ impl Metrics {
         let _ = writeln!(s, "wxface_relay_upstream_seconds_count {count}");
         let up = self.redis_up.load(Ordering::Relaxed);
         if up >= 0 {
-            s.push_str("# HELP wxface_relay_redis_up 1 if the last Redis command succeeded.\n# TYPE wxface_relay_redis_up gauge\n");
+            s.push_str("# HELP wxface_relay_redis_up 1 while Redis is used, 0 while the circuit breaker skips it.\n# TYPE wxface_relay_redis_up gauge\n");
             let _ = writeln!(s, "wxface_relay_redis_up {up}");
+            let counters = [
+                (
+                    "redis_commands_total",
+                    "Commands sent to Redis for requests (probes excluded).",
+                    &self.redis_commands,
+                ),
+                (
+                    "redis_failures_total",
+                    "Redis commands that failed or timed out.",
+                    &self.redis_failures,
+                ),
+                (
+                    "redis_skipped_total",
+                    "Redis commands not sent because the circuit breaker was open.",
+                    &self.redis_skipped,
+                ),
+                (
+                    "redis_breaker_trips_total",
+                    "Times the circuit breaker opened.",
+                    &self.redis_trips,
+                ),
+                (
+                    "shared_failures_total",
+                    "Requests answered with the failure of a concurrent call's upstream request.",
+                    &self.shared_failures,
+                ),
+            ];
+            for (name, help, v) in counters {
+                let _ = writeln!(
+                    s,
+                    "# HELP wxface_relay_{name} {help}\n# TYPE wxface_relay_{name} counter\nwxface_relay_{name} {}",
+                    v.load(Ordering::Relaxed)
+                );
+            }
+            s.push_str("# HELP wxface_relay_redis_probes_total Background probes of Redis while the breaker was open.\n# TYPE wxface_relay_redis_probes_total counter\n");
+            let _ = writeln!(
+                s,
+                "wxface_relay_redis_probes_total{{result=\"ok\"}} {}\nwxface_relay_redis_probes_total{{result=\"failed\"}} {}",
+                self.redis_probes_ok.load(Ordering::Relaxed),
+                self.redis_probes_failed.load(Ordering::Relaxed)
+            );
         }
         s
     }

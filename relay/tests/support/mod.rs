@@ -66,21 +66,32 @@ impl RedisServer {
 
     /// Starts redis-server on `port` and returns once it logged that it accepts connections.
     pub fn start_on(port: u16) -> RedisServer {
+        Self::spawn(port, None, &[], "Ready to accept connections")
+    }
+
+    /// Starts `redis-server [CONF] --port PORT --bind 127.0.0.1 …` without persistence, then
+    /// the `extra` arguments, and returns once its log shows `ready`.
+    pub fn spawn(port: u16, conf: Option<&Path>, extra: &[&str], ready: &str) -> RedisServer {
+        let mut args: Vec<String> = conf.map(|c| c.display().to_string()).into_iter().collect();
+        for a in [
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--logfile",
+            "",
+        ] {
+            args.push(a.to_owned());
+        }
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let mut child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-                "--logfile",
-                "",
-            ])
+            .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -89,7 +100,7 @@ impl RedisServer {
         let mut lines = BufReader::new(out).lines();
         loop {
             match lines.next() {
-                Some(Ok(l)) if l.contains("Ready to accept connections") => break,
+                Some(Ok(l)) if l.contains(ready) => break,
                 Some(Ok(_)) => {}
                 _ => panic!("redis-server on port {port} exited before it was ready"),
             }
@@ -100,6 +111,18 @@ impl RedisServer {
             child: Some(child),
             port,
         }
+    }
+
+    /// Sends `signal` (e.g. `STOP`, `CONT`) to this server's process, by its pid.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id();
+        let ok = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{signal} {pid}");
     }
 
     pub fn url(&self) -> String {
@@ -119,6 +142,33 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `redis-cli -p PORT ARGS…` on loopback: its standard output.
+pub fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("redis-cli is installed (it comes with redis-server)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether `program` can be run (the Sentinel and Cluster tests skip without it).
+pub fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The value of the Prometheus sample `name` (exact name with labels) in `text`.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// A certificate authority for terminals (or for the relay's server certificate).
