@@ -408,39 +408,39 @@ pub(crate) fn issued(config: &Config, answer: &Issuance<'_>) -> Result<Authinfo>
         match (theirs.filter(|v| !v.is_empty()), ours) {
             (Some(theirs), Some(ours)) if theirs == ours => Ok(Some(ours)),
             (Some(_), Some(_)) => Err(Error::BadResponse(format!(
-                "the answer's {name} is not ours"
+                "the echoed {name} is not ours"
             ))),
             (None, Some(_)) if required => Err(Error::BadResponse(format!(
-                "the answer does not echo {name}"
+                "{name} is not echoed"
             ))),
             (Some(theirs), None) if relay_mode => {
                 validate::text(name, theirs, validate::ID_MAX).map_err(|e| match e {
                     Error::InvalidArgument { reason, .. } => {
-                        Error::BadResponse(format!("the answer's {name} {reason}"))
+                        Error::BadResponse(format!("the echoed {name} {reason}"))
                     }
                     other => other,
                 })?;
                 Ok(Some(theirs.to_owned()))
             }
             (Some(_), None) => Err(Error::BadResponse(format!(
-                "the answer carries a {name} we did not send"
+                "a {name} came back that we did not send"
             ))),
             (None, _) => Ok(None),
         }
     };
+    let authinfo = answer
+        .authinfo
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Error::BadResponse("authinfo is missing".into()))?;
+    let expires_in = answer
+        .expires_in
+        .ok_or_else(|| Error::BadResponse("expires_in is missing".into()))?;
     let appid = echoed("appid", answer.appid, ours(&config.appid), true)?.unwrap_or_default();
     let mch_id = echoed("mch_id", answer.mch_id, ours(&config.mch_id), true)?.unwrap_or_default();
     let sub_appid = echoed("sub_appid", answer.sub_appid, config.sub_appid.clone(), false)?;
     let sub_mch_id = echoed("sub_mch_id", answer.sub_mch_id, config.sub_mch_id.clone(), false)?;
 
-    let authinfo = answer
-        .authinfo
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| Error::BadResponse("the answer has no authinfo".into()))?;
     check_credential(authinfo)?;
-    let expires_in = answer
-        .expires_in
-        .ok_or_else(|| Error::BadResponse("the answer has no expires_in".into()))?;
     let expires_in = check_expires_in(expires_in)?;
     Ok(Authinfo {
         authinfo: authinfo.to_owned(),

@@ -148,7 +148,13 @@ pub(crate) fn parse_response(config: &Config, status: u16, body: &[u8]) -> Resul
         Some(4) => Err(Error::Tls(upstream(message))),
         Some(6) => Err(Error::BadResponse(upstream(message))),
         Some(7) => Err(Error::Signature(upstream(message))),
-        _ if status == 504 => Err(Error::Timeout(upstream(message))),
+        _ if status == 504 => Err(Error::Timeout(
+            "the relay or a gateway before it timed out".to_owned()
+                + &Some(message)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default(),
+        )),
         _ => Err(Error::HttpStatus(status)),
     }
 }
