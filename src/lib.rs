@@ -60,7 +60,8 @@ pub use protocol::secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
 pub use trust::TrustStore;
 
-/// The pure work of one call, exactly as the client does it, for `benches/` (not a stable API).
+/// The pure work of one call, exactly as the client does it, for `benches/` and `fuzz/` (not a
+/// stable API).
 #[doc(hidden)]
 pub mod work {
     use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo};
@@ -79,6 +80,12 @@ pub mod work {
     /// Decodes and verifies a response body, as the client does with a 200 answer.
     pub fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
         authinfo::response(config, body)
+    }
+
+    /// Reads a relay's answer (HTTP status and body) as the client does in relay mode
+    /// (`config` must be a relay-mode configuration), for `fuzz/`.
+    pub fn relay_response(config: &Config, status: u16, body: &[u8]) -> Result<Authinfo> {
+        crate::relay::parse_response(config, status, body)
     }
 }
 

@@ -507,11 +507,11 @@ fn hostile_relay_table() {
             _ => false,
         };
         if !ok {
-            failures.push(format!(
-                "{name}: {:?} (cached: {})",
-                result.as_ref().map(|r| &r.authinfo).map_err(|e| e.to_string()),
-                client.cached_count()
-            ));
+            let got = match &result {
+                Ok(info) => format!("Ok({:.40}…, {} bytes)", info.authinfo, info.authinfo.len()),
+                Err(e) => format!("Err({e})"),
+            };
+            failures.push(format!("{name}: {got} (cached: {})", client.cached_count()));
         }
         assert_eq!(server.request_count(), 1, "{name}: requests");
     }
