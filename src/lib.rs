@@ -89,5 +89,35 @@ pub mod work {
     }
 }
 
+/// The library's own proxy step for `wxface doctor` (not a stable API): the doctor opens its
+/// tunnel with the handshake every call uses, so its verdict on a proxy is the library's.
+#[doc(hidden)]
+pub mod doctor {
+    use std::io::{Read, Write};
+
+    use crate::{Config, Result};
+
+    /// The configured proxy as `("http" | "socks5", host, port)` (IPv6 host without brackets).
+    pub fn proxy(config: &Config) -> Option<(&'static str, &str, u16)> {
+        config.proxy.as_ref().map(|p| p.address())
+    }
+
+    /// Opens a tunnel to `host:port` through the configured proxy over `io`, a connection to
+    /// the proxy, with the client's own CONNECT or SOCKS5 handshake (credentials included);
+    /// a failure is the error a call would end with. Without a proxy there is nothing to do.
+    pub fn proxy_tunnel(
+        config: &Config,
+        io: &mut (impl Read + Write),
+        host: &str,
+        port: u16,
+    ) -> Result<()> {
+        match &config.proxy {
+            Some(proxy) => crate::net::proxy::tunnel(io, proxy, host, port)
+                .map_err(crate::net::transport::map_error),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The crate version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
