@@ -17,7 +17,8 @@ pub enum ErrorKind {
     Timeout,
     /// TLS handshake or certificate verification failed.
     Tls,
-    /// The server answered with an HTTP status other than 200.
+    /// The server answered with an HTTP status other than 200 (or an HTTP proxy refused
+    /// CONNECT with one, or a relay refused a field: the request was sent).
     HttpStatus,
     /// The body was not the flat, well-formed XML the endpoint sends, was too large, or lacked a
     /// field (or echoed an identifier that is not ours).
