@@ -312,7 +312,10 @@ const TABLE: &[(&str, Answer, Expect)] = &[
             body.extend_from_slice(br#"","expires_in":3600}"#);
             json(s, 200, "", &body)
         },
-        Expect::Err(ErrorKind::BadResponse, "bad response: relay answer: not UTF-8"),
+        Expect::Err(
+            ErrorKind::BadResponse,
+            "bad response: relay answer: not UTF-8",
+        ),
     ),
     (
         "lone surrogate",
@@ -363,7 +366,14 @@ const TABLE: &[(&str, Answer, Expect)] = &[
     ),
     (
         "200 with HTML",
-        |_, s| json(s, 200, "", b"<html><body>Welcome to the hotel Wi-Fi</body></html>"),
+        |_, s| {
+            json(
+                s,
+                200,
+                "",
+                b"<html><body>Welcome to the hotel Wi-Fi</body></html>",
+            )
+        },
         Expect::Err(
             ErrorKind::BadResponse,
             "bad response: relay answer: expected '{' at byte 1",
@@ -441,7 +451,10 @@ const TABLE: &[(&str, Answer, Expect)] = &[
                 "{\"error\":\"upstream_refused\",\"return_code\":\"ERROR\",\"return_msg\":\"无效的RawData数据\",\"status\":8}".as_bytes(),
             )
         },
-        Expect::Err(ErrorKind::Remote, "WeChat answered ERROR: 无效的RawData数据"),
+        Expect::Err(
+            ErrorKind::Remote,
+            "WeChat answered ERROR: 无效的RawData数据",
+        ),
     ),
     (
         "the relay's TLS to WeChat failed",
@@ -539,7 +552,11 @@ fn ids_the_terminal_leaves_to_the_relay_are_taken_from_it_if_valid() {
     });
     let info = bare(&server).get_authinfo(&request(RAWDATA)).unwrap();
     assert_eq!(
-        (info.appid.as_str(), info.mch_id.as_str(), info.sub_appid.as_deref()),
+        (
+            info.appid.as_str(),
+            info.mch_id.as_str(),
+            info.sub_appid.as_deref()
+        ),
         ("wxRELAY", "1900000999", Some("wxSUB"))
     );
     let server = RawServer::start(|_, s| {

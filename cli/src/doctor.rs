@@ -490,11 +490,7 @@ fn network_steps(
     r.run("probe", |_| probe_step(settings, deadline, remote));
 }
 
-fn dns_step(
-    (host, port): (&str, u16),
-    via_proxy: bool,
-    addrs: &mut Vec<SocketAddr>,
-) -> Outcome {
+fn dns_step((host, port): (&str, u16), via_proxy: bool, addrs: &mut Vec<SocketAddr>) -> Outcome {
     let what = if via_proxy { "the proxy " } else { "" };
     if host.parse::<std::net::IpAddr>().is_ok() {
         *addrs = net::resolve(host, port).unwrap_or_default();

@@ -219,8 +219,15 @@ fn client_certificate_from_another_ca_is_a_tls_error_every_time() {
         let e = uncached(&client, &request("POS-CERT", &"r".repeat(2048))).unwrap_err();
         kinds.push(e.to_string());
     }
-    let not_tls: Vec<_> = kinds.iter().filter(|m| !m.starts_with("TLS error: ")).collect();
-    assert!(not_tls.is_empty(), "{} of 20 not TLS: {not_tls:?}", not_tls.len());
+    let not_tls: Vec<_> = kinds
+        .iter()
+        .filter(|m| !m.starts_with("TLS error: "))
+        .collect();
+    assert!(
+        not_tls.is_empty(),
+        "{} of 20 not TLS: {not_tls:?}",
+        not_tls.len()
+    );
     assert!(
         kinds
             .iter()

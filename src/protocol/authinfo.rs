@@ -407,12 +407,8 @@ pub(crate) fn issued(config: &Config, answer: &Issuance<'_>) -> Result<Authinfo>
      -> Result<Option<String>> {
         match (theirs.filter(|v| !v.is_empty()), ours) {
             (Some(theirs), Some(ours)) if theirs == ours => Ok(Some(ours)),
-            (Some(_), Some(_)) => Err(Error::BadResponse(format!(
-                "the echoed {name} is not ours"
-            ))),
-            (None, Some(_)) if required => Err(Error::BadResponse(format!(
-                "{name} is not echoed"
-            ))),
+            (Some(_), Some(_)) => Err(Error::BadResponse(format!("the echoed {name} is not ours"))),
+            (None, Some(_)) if required => Err(Error::BadResponse(format!("{name} is not echoed"))),
             (Some(theirs), None) if relay_mode => {
                 validate::text(name, theirs, validate::ID_MAX).map_err(|e| match e {
                     Error::InvalidArgument { reason, .. } => {
@@ -437,8 +433,18 @@ pub(crate) fn issued(config: &Config, answer: &Issuance<'_>) -> Result<Authinfo>
         .ok_or_else(|| Error::BadResponse("expires_in is missing".into()))?;
     let appid = echoed("appid", answer.appid, ours(&config.appid), true)?.unwrap_or_default();
     let mch_id = echoed("mch_id", answer.mch_id, ours(&config.mch_id), true)?.unwrap_or_default();
-    let sub_appid = echoed("sub_appid", answer.sub_appid, config.sub_appid.clone(), false)?;
-    let sub_mch_id = echoed("sub_mch_id", answer.sub_mch_id, config.sub_mch_id.clone(), false)?;
+    let sub_appid = echoed(
+        "sub_appid",
+        answer.sub_appid,
+        config.sub_appid.clone(),
+        false,
+    )?;
+    let sub_mch_id = echoed(
+        "sub_mch_id",
+        answer.sub_mch_id,
+        config.sub_mch_id.clone(),
+        false,
+    )?;
 
     check_credential(authinfo)?;
     let expires_in = check_expires_in(expires_in)?;

@@ -9,8 +9,8 @@ pub(crate) mod setting;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
 use crate::config::Config;
+use crate::error::{Error, Result};
 use crate::protocol::authinfo::{self, Authinfo, AuthinfoRequest};
 use json::Value;
 use setting::{RelayAuth, RelaySetting};
@@ -216,7 +216,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.http_status(), Some(400), "{e:?}");
-        assert!(e.to_string().contains("the relay refused store_name"), "{e}");
+        assert!(
+            e.to_string().contains("the relay refused store_name"),
+            "{e}"
+        );
         let e = parse_response(502, br#"{"error":"upstream_error","status":7}"#).unwrap_err();
         assert!(matches!(e, Error::Signature(_)));
         for (status, body) in [
