@@ -146,10 +146,13 @@ typedef void (*wxface_log_fn)(void *user_data, uint32_t level, const char *messa
 // TLS handshake or certificate verification failed: check the clock, proxies and the CA.
 #define WXFACE_ERR_TLS 4
 
-// An HTTP status other than 200 (in the message). 5xx is transient.
+// An HTTP status other than 200 (in the message): the server's, an HTTP proxy's refusal of
+// CONNECT, or a relay's refusal of a field (the request was sent). 5xx is transient.
 #define WXFACE_ERR_HTTP_STATUS 5
 
-// Not the expected XML, too large, a field missing, or an echoed id that is not ours.
+// Not the expected XML (or relay JSON), too large, a field missing or malformed (an authinfo
+// that is not 1 to 4096 printable ASCII characters, `expires_in` outside 1 to 86400 s), or an
+// echoed id that is not ours. Never cached.
 #define WXFACE_ERR_BAD_RESPONSE 6
 
 // A SUCCESS answer whose signature is missing or wrong. Never use its content.

@@ -17,7 +17,8 @@ pub enum ErrorKind {
     Timeout,
     /// TLS handshake or certificate verification failed.
     Tls,
-    /// The server answered with an HTTP status other than 200.
+    /// The server answered with an HTTP status other than 200 (or an HTTP proxy refused
+    /// CONNECT with one, or a relay refused a field: the request was sent).
     HttpStatus,
     /// The body was not the flat, well-formed XML the endpoint sends, was too large, or lacked a
     /// field (or echoed an identifier that is not ours).
@@ -110,6 +111,14 @@ pub enum Error {
     Tls(String),
     /// The HTTP status code of a non-200 answer.
     HttpStatus(u16),
+    /// A non-200 answer that says why (kind [`ErrorKind::HttpStatus`]): a relay that refused a
+    /// request field by its own rules. The request was sent.
+    HttpRefused {
+        /// The HTTP status.
+        status: u16,
+        /// What the server refused, and its explanation.
+        reason: String,
+    },
     /// The response could not be accepted (not XML, too large, a field missing or malformed).
     BadResponse(String),
     /// The response signature is missing or wrong.
@@ -132,7 +141,7 @@ impl Error {
             Error::Network(_) => ErrorKind::Network,
             Error::Timeout(_) => ErrorKind::Timeout,
             Error::Tls(_) => ErrorKind::Tls,
-            Error::HttpStatus(_) => ErrorKind::HttpStatus,
+            Error::HttpStatus(_) | Error::HttpRefused { .. } => ErrorKind::HttpStatus,
             Error::BadResponse(_) => ErrorKind::BadResponse,
             Error::Signature(_) => ErrorKind::Signature,
             Error::Remote { .. } => ErrorKind::Remote,
@@ -150,10 +159,10 @@ impl Error {
         }
     }
 
-    /// The HTTP status of an [`Error::HttpStatus`] failure.
+    /// The HTTP status of an [`ErrorKind::HttpStatus`] failure.
     pub fn http_status(&self) -> Option<u16> {
         match self {
-            Error::HttpStatus(code) => Some(*code),
+            Error::HttpStatus(status) | Error::HttpRefused { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -187,6 +196,9 @@ impl fmt::Display for Error {
             Error::Timeout(m) => write!(f, "timed out: {}", s(m)),
             Error::Tls(m) => write!(f, "TLS error: {}", s(m)),
             Error::HttpStatus(code) => write!(f, "unexpected HTTP status {code}"),
+            Error::HttpRefused { status, reason } => {
+                write!(f, "unexpected HTTP status {status}: {}", s(reason))
+            }
             Error::BadResponse(m) => write!(f, "bad response: {}", s(m)),
             Error::Signature(m) => write!(f, "response signature rejected: {}", s(m)),
             Error::Remote {

@@ -60,7 +60,8 @@ pub use protocol::secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
 pub use trust::TrustStore;
 
-/// The pure work of one call, exactly as the client does it, for `benches/` (not a stable API).
+/// The pure work of one call, exactly as the client does it, for `benches/` and `fuzz/` (not a
+/// stable API).
 #[doc(hidden)]
 pub mod work {
     use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo};
@@ -79,6 +80,42 @@ pub mod work {
     /// Decodes and verifies a response body, as the client does with a 200 answer.
     pub fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
         authinfo::response(config, body)
+    }
+
+    /// Reads a relay's answer (HTTP status and body) as the client does in relay mode
+    /// (`config` must be a relay-mode configuration), for `fuzz/`.
+    pub fn relay_response(config: &Config, status: u16, body: &[u8]) -> Result<Authinfo> {
+        crate::relay::parse_response(config, status, body)
+    }
+}
+
+/// The library's own proxy step for `wxface doctor` (not a stable API): the doctor opens its
+/// tunnel with the handshake every call uses, so its verdict on a proxy is the library's.
+#[doc(hidden)]
+pub mod doctor {
+    use std::io::{Read, Write};
+
+    use crate::{Config, Result};
+
+    /// The configured proxy as `("http" | "socks5", host, port)` (IPv6 host without brackets).
+    pub fn proxy(config: &Config) -> Option<(&'static str, &str, u16)> {
+        config.proxy.as_ref().map(|p| p.address())
+    }
+
+    /// Opens a tunnel to `host:port` through the configured proxy over `io`, a connection to
+    /// the proxy, with the client's own CONNECT or SOCKS5 handshake (credentials included);
+    /// a failure is the error a call would end with. Without a proxy there is nothing to do.
+    pub fn proxy_tunnel(
+        config: &Config,
+        io: &mut (impl Read + Write),
+        host: &str,
+        port: u16,
+    ) -> Result<()> {
+        match &config.proxy {
+            Some(proxy) => crate::net::proxy::tunnel(io, proxy, host, port)
+                .map_err(crate::net::transport::map_error),
+            None => Ok(()),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::net::proxy::{ProxyHandshake, ProxyResolver};
+use crate::net::proxy::{ProxyHandshake, ProxyRefused, ProxyResolver};
 use crate::net::tls;
 
 /// A raw HTTP answer that reached us in full.
@@ -221,7 +221,7 @@ impl Transport {
     }
 }
 
-fn map_error(e: ureq::Error) -> Error {
+pub(crate) fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
     match e {
         U::Timeout(ureq::Timeout::Connect) => Error::Timeout("the connect timeout expired".into()),
@@ -251,6 +251,12 @@ fn map_error(e: ureq::Error) -> Error {
 fn map_io(e: io::Error) -> Error {
     if let Some(m) = e.get_ref().and_then(|inner| tls::describe(inner)) {
         return Error::Tls(m);
+    }
+    if let Some(r) = e.get_ref().and_then(|i| i.downcast_ref::<ProxyRefused>()) {
+        return Error::HttpRefused {
+            status: r.status,
+            reason: r.reason.to_owned(),
+        };
     }
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {

@@ -9,8 +9,9 @@ pub(crate) mod setting;
 
 use zeroize::Zeroizing;
 
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::protocol::authinfo::{Authinfo, AuthinfoRequest};
+use crate::protocol::authinfo::{self, Authinfo, AuthinfoRequest};
 use json::Value;
 use setting::{RelayAuth, RelaySetting};
 
@@ -19,22 +20,36 @@ pub(crate) const PATH: &str = "/v1/authinfo";
 /// Largest relay answer read, in bytes.
 pub(crate) const MAX_RESPONSE_BYTES: u64 = 16 * 1024;
 
-/// One call to the relay: the authinfo, or the error its answer maps to.
-pub(crate) fn attempt(
-    transport: &crate::net::transport::Transport,
-    relay: &RelaySetting,
-    url: &str,
-    request: &AuthinfoRequest,
-    timeout: std::time::Duration,
-) -> Result<Authinfo> {
-    let body = request_body(request);
-    let bearer = match &relay.auth {
-        RelayAuth::Token(t) => Some(t.as_str()),
-        RelayAuth::ClientCert(_) => None,
-    };
-    let (status, answer) = transport.post_json(url, &body, bearer, timeout)?;
-    let answer = Zeroizing::new(answer);
-    parse_response(status, &answer)
+/// The relay arm of a client's upstream (see `crate::client`'s `Upstream`): the relay of a
+/// configuration, borrowed for one attempt.
+pub(crate) struct Relay<'a> {
+    pub(crate) config: &'a Config,
+    pub(crate) setting: &'a RelaySetting,
+}
+
+impl Relay<'_> {
+    /// The relay's endpoint URL.
+    pub(crate) fn url(&self) -> String {
+        format!("{}{PATH}", self.setting.url)
+    }
+
+    /// One call to the relay at `url`: the authinfo, or the error its answer maps to.
+    pub(crate) fn attempt(
+        &self,
+        transport: &crate::net::transport::Transport,
+        url: &str,
+        request: &AuthinfoRequest,
+        timeout: std::time::Duration,
+    ) -> Result<Authinfo> {
+        let body = request_body(request);
+        let bearer = match &self.setting.auth {
+            RelayAuth::Token(t) => Some(t.as_str()),
+            RelayAuth::ClientCert(_) => None,
+        };
+        let (status, answer) = transport.post_json(url, &body, bearer, timeout)?;
+        let answer = Zeroizing::new(answer);
+        parse_response(self.config, status, &answer)
+    }
 }
 
 /// The JSON body for `request`.
@@ -62,39 +77,58 @@ pub(crate) fn request_body(request: &AuthinfoRequest) -> Zeroizing<String> {
 const FIELDS: [&str; 5] = ["store_id", "store_name", "device_id", "rawdata", "attach"];
 
 /// Turns the relay's answer (HTTP status and body) into an authinfo or the matching error.
-pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Authinfo> {
+///
+/// A 200 answer is held to the rules of a WeChat answer ([`authinfo::issued`]: the same
+/// credential, `expires_in` and echoed-id checks), after the JSON types are checked here: the
+/// strings must be JSON strings and `expires_in` a JSON number written as whole seconds. Any
+/// failure is [`Error::BadResponse`] naming the field.
+///
+/// A failure answer keeps each status's local meaning: WeChat's refusal forwarded by the relay
+/// is [`Error::Remote`]; the relay's own upstream failures keep their kind with a message
+/// saying they happened between the relay and WeChat; a field the relay refused is
+/// [`Error::HttpRefused`] (the request *was* sent, so it is not an invalid argument); anything
+/// else is [`Error::HttpStatus`].
+pub(crate) fn parse_response(config: &Config, status: u16, body: &[u8]) -> Result<Authinfo> {
     let object = json::parse_object(body);
     if status == 200 {
-        let o = object.map_err(|e| Error::BadResponse(format!("relay answer: {e}")))?;
-        let authinfo = o
-            .str("authinfo")
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| Error::BadResponse("relay answer without authinfo".into()))?;
-        let expires_in = o
-            .get("expires_in")
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| Error::BadResponse("relay answer without expires_in".into()))?;
-        let opt = |k: &str| o.str(k).filter(|v| !v.is_empty()).map(str::to_owned);
-        return Ok(Authinfo {
-            authinfo: authinfo.to_owned(),
+        let bad = |m: String| Error::BadResponse(format!("relay answer: {m}"));
+        let o = object.map_err(bad)?;
+        let text = |key: &'static str| -> Result<Option<&str>> {
+            match o.get(key) {
+                None => Ok(None),
+                Some(Value::Str(s)) => Ok(Some(s.as_str())),
+                Some(_) => Err(bad(format!("{key} is not a JSON string"))),
+            }
+        };
+        let expires_in = match o.get("expires_in") {
+            None => None,
+            Some(Value::Num(n)) => Some(n.as_str()),
+            Some(_) => return Err(bad("expires_in is not a JSON number".into())),
+        };
+        let answer = authinfo::Issuance {
+            authinfo: text("authinfo")?,
             expires_in,
-            appid: opt("appid").unwrap_or_default(),
-            mch_id: opt("mch_id").unwrap_or_default(),
-            sub_appid: opt("sub_appid"),
-            sub_mch_id: opt("sub_mch_id"),
+            appid: text("appid")?,
+            mch_id: text("mch_id")?,
+            sub_appid: text("sub_appid")?,
+            sub_mch_id: text("sub_mch_id")?,
+        };
+        return authinfo::issued(config, &answer).map_err(|e| match e {
+            Error::BadResponse(m) => bad(m),
+            other => other,
         });
     }
     let Ok(o) = object else {
         return Err(Error::HttpStatus(status));
     };
-    let message = o.str("message").unwrap_or_default().to_owned();
+    let message = o.str("message").unwrap_or_default();
     if let (Some(code), Some(msg)) = (o.str("return_code"), o.str("return_msg")) {
         return Err(Error::Remote {
             return_code: code.to_owned(),
             return_msg: msg.to_owned(),
         });
     }
+    let upstream = |what: &str| format!("the relay's call to WeChat failed: {what}");
     // The relay tells which wxface error kind its upstream call ended with.
     match o.get("status").and_then(Value::as_u64) {
         Some(1) => {
@@ -102,17 +136,25 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Authinfo> {
                 .str("field")
                 .and_then(|f| FIELDS.iter().find(|k| **k == f).copied())
                 .unwrap_or("request");
-            Err(Error::InvalidArgument {
-                field,
-                reason: format!("refused by the relay: {message}"),
+            Err(Error::HttpRefused {
+                status,
+                reason: format!(
+                    "the relay refused {field} (its rules differ from this library's): {message}"
+                ),
             })
         }
-        Some(2) => Err(Error::Network(format!("relay: {message}"))),
-        Some(3) => Err(Error::Timeout(format!("relay: {message}"))),
-        Some(4) => Err(Error::Tls(format!("relay: {message}"))),
-        Some(6) => Err(Error::BadResponse(format!("relay: {message}"))),
-        Some(7) => Err(Error::Signature(format!("relay: {message}"))),
-        _ if status == 504 => Err(Error::Timeout(format!("relay: {message}"))),
+        Some(2) => Err(Error::Network(upstream(message))),
+        Some(3) => Err(Error::Timeout(upstream(message))),
+        Some(4) => Err(Error::Tls(upstream(message))),
+        Some(6) => Err(Error::BadResponse(upstream(message))),
+        Some(7) => Err(Error::Signature(upstream(message))),
+        _ if status == 504 => Err(Error::Timeout(
+            "the relay or a gateway before it timed out".to_owned()
+                + &Some(message)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default(),
+        )),
         _ => Err(Error::HttpStatus(status)),
     }
 }
@@ -120,6 +162,18 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Authinfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config() -> Config {
+        crate::ConfigBuilder::new()
+            .relay_url("https://relay.example")
+            .relay_token("wxr_x")
+            .build()
+            .unwrap()
+    }
+
+    fn parse_response(status: u16, body: &[u8]) -> Result<Authinfo> {
+        super::parse_response(&config(), status, body)
+    }
 
     #[test]
     fn success_and_every_failure_shape() {
@@ -161,13 +215,11 @@ mod tests {
             br#"{"error":"invalid_field","field":"store_name","status":1}"#,
         )
         .unwrap_err();
-        assert!(matches!(
-            e,
-            Error::InvalidArgument {
-                field: "store_name",
-                ..
-            }
-        ));
+        assert_eq!(e.http_status(), Some(400), "{e:?}");
+        assert!(
+            e.to_string().contains("the relay refused store_name"),
+            "{e}"
+        );
         let e = parse_response(502, br#"{"error":"upstream_error","status":7}"#).unwrap_err();
         assert!(matches!(e, Error::Signature(_)));
         for (status, body) in [

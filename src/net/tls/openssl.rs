@@ -268,6 +268,14 @@ impl TlsStream for SslStream<TransportAdapter> {
     fn below_mut(&mut self) -> &mut TransportAdapter {
         self.get_mut()
     }
+    fn peer_alert(&mut self) -> Option<std::io::Error> {
+        // SSL_read processes the records that arrived (the alert among them); nothing is sent.
+        let mut byte = [0u8; 1];
+        match self.ssl_read(&mut byte) {
+            Err(e) if e.ssl_error().is_some() => Some(std::io::Error::other(e)),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
