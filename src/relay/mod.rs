@@ -1,8 +1,9 @@
 //! Relay mode: the terminal holds no API key and asks a `wxface-relay` (the merchant's own
 //! server, which holds the key) with `POST {relay_url}/v1/authinfo` and a small JSON body,
 //! authenticated by a bearer token or a client certificate. The answer maps onto the same
-//! [`Authinfo`] and [`Error`] kinds as a direct call: a relay's 502 with `return_code` becomes
-//! [`Error::Remote`] with WeChat's code and message.
+//! [`Authinfo`] and [`Error`] kinds as a direct call, and an authinfo is accepted only by the
+//! rules WeChat's answers are held to ([`authinfo::issued`]); a relay's 502 with `return_code`
+//! becomes [`Error::Remote`] with WeChat's code and message.
 
 pub mod json;
 pub(crate) mod setting;
