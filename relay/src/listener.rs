@@ -95,7 +95,10 @@ struct Conn {
     phase: AtomicU8,
     /// Milliseconds (on the listener's clock) when the phase began.
     since_ms: AtomicU64,
-    shed: Notify,
+    /// Set when the connection is chosen to make room.
+    shed: AtomicBool,
+    /// Wakes the watchdog: shed, or a new request began after an idle period.
+    wake: Notify,
 }
 
 impl Conn {
@@ -111,6 +114,8 @@ pub struct Connections {
     cap: usize,
     epoch: Instant,
     open: Mutex<HashMap<u64, Arc<Conn>>>,
+    /// Open connections told to close that have not closed yet.
+    shedding: AtomicUsize,
     next_id: AtomicU64,
     in_flight: AtomicUsize,
     quiet: Notify,
@@ -126,6 +131,7 @@ impl Connections {
             cap,
             epoch: Instant::now(),
             open: Mutex::new(HashMap::new()),
+            shedding: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             quiet: Notify::new(),
@@ -156,7 +162,8 @@ impl Connections {
         let conn = Arc::new(Conn {
             phase: AtomicU8::new(HEAD),
             since_ms: AtomicU64::new(self.now_ms()),
-            shed: Notify::new(),
+            shed: AtomicBool::new(false),
+            wake: Notify::new(),
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let n = {
@@ -171,14 +178,25 @@ impl Connections {
     fn unregister(&self, id: u64) {
         let n = {
             let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-            open.remove(&id);
+            if let Some(c) = open.remove(&id) {
+                self.unshed(&c);
+            }
             open.len()
         };
         self.metrics.set_connections(n);
     }
 
-    fn len(&self) -> usize {
-        self.open.lock().unwrap_or_else(|e| e.into_inner()).len()
+    /// Clears the shed mark of `c` (it closed, or it turned out to be serving a request).
+    fn unshed(&self, c: &Conn) {
+        if c.shed.swap(false, Ordering::AcqRel) {
+            self.shedding.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Open connections not already told to close.
+    fn staying(&self) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).len();
+        open.saturating_sub(self.shedding.load(Ordering::Acquire))
     }
 
     /// Tells up to `n` connections that are not serving a request, longest-idle first, to
@@ -187,7 +205,7 @@ impl Connections {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let mut idle: Vec<(u64, &Arc<Conn>)> = open
             .values()
-            .filter(|c| c.phase.load(Ordering::Acquire) != BUSY)
+            .filter(|c| c.phase.load(Ordering::Acquire) != BUSY && !c.shed.load(Ordering::Acquire))
             .map(|c| (c.since_ms.load(Ordering::Relaxed), c))
             .collect();
         let n = n.min(idle.len());
@@ -196,7 +214,10 @@ impl Connections {
         }
         idle.select_nth_unstable_by_key(n - 1, |(since, _)| *since);
         for (_, c) in &idle[..n] {
-            c.shed.notify_one();
+            if !c.shed.swap(true, Ordering::AcqRel) {
+                self.shedding.fetch_add(1, Ordering::AcqRel);
+            }
+            c.wake.notify_one();
         }
         n
     }
@@ -224,31 +245,39 @@ impl Connections {
 
     /// Closes the connection when its current phase outlives its timeout, or when it is shed
     /// while not serving a request. Returns why it closed.
+    ///
+    /// It sleeps until the deadline of the phase it saw. A phase that begins later has a later
+    /// deadline, except a header (after an idle period: the reader wakes it) and an idle
+    /// period that follows a header when the idle timeout is the shorter (it never sleeps
+    /// longer than the idle timeout).
     async fn watchdog(&self, conn: &Conn) -> Closed {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let (header, idle) = (
+            ms(self.limits.header_read_timeout),
+            ms(self.limits.idle_timeout),
+        );
         loop {
+            if conn.shed.load(Ordering::Acquire) {
+                if conn.phase.load(Ordering::Acquire) != BUSY {
+                    return Closed::Shed;
+                }
+                self.unshed(conn);
+            }
             let phase = conn.phase.load(Ordering::Acquire);
             let since = conn.since_ms.load(Ordering::Relaxed);
-            let (limit, reason) = match phase {
-                HEAD => (self.limits.header_read_timeout, Closed::HeaderTimeout),
-                IDLE => (self.limits.idle_timeout, Closed::IdleTimeout),
-                _ => (self.limits.idle_timeout, Closed::Normal),
-            };
-            let limit = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
             let now = self.now_ms();
-            let wake = if phase == BUSY {
-                now.saturating_add(limit)
-            } else if now >= since.saturating_add(limit) {
-                return reason;
-            } else {
-                since.saturating_add(limit)
+            let (deadline, reason) = match phase {
+                HEAD => (since.saturating_add(header), Closed::HeaderTimeout),
+                IDLE => (since.saturating_add(idle), Closed::IdleTimeout),
+                _ => (u64::MAX, Closed::Normal),
             };
+            if now >= deadline {
+                return reason;
+            }
+            let wake = deadline.min(now.saturating_add(idle));
             tokio::select! {
                 () = tokio::time::sleep_until(self.at(wake)) => {}
-                () = conn.shed.notified() => {
-                    if conn.phase.load(Ordering::Acquire) != BUSY {
-                        return Closed::Shed;
-                    }
-                }
+                () = conn.wake.notified() => {}
             }
         }
     }
@@ -287,6 +316,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before && self.conn.phase.load(Ordering::Acquire) == IDLE {
             self.conn.enter(HEAD, self.conns.now_ms());
+            self.conn.wake.notify_one();
         }
         polled
     }
@@ -355,14 +385,22 @@ pub(crate) async fn accept_loop(
         match accepted {
             Ok((tcp, addr)) => {
                 backoff = BACKOFF_MIN;
-                if conns.len() >= conns.cap && conns.shed(1) == 0 {
-                    // Every connection is serving a request: refuse this one.
-                    conns.metrics.closed(Closed::Refused);
-                    drop(tcp);
-                    continue;
+                if conns.staying() >= conns.cap {
+                    if conns.shed(1) == 0 {
+                        // Every connection is serving a request: refuse this one.
+                        conns.metrics.closed(Closed::Refused);
+                        drop(tcp);
+                        continue;
+                    }
+                    // Let the shed connection close (and free its descriptor) first.
+                    tokio::task::yield_now().await;
                 }
                 let _ = tcp.set_nodelay(true);
+                // Registered here, not in the task, so the next accept already counts it.
+                let (id, conn) = conns.register();
                 tasks.spawn(connection(
+                    id,
+                    conn,
                     tcp,
                     addr,
                     tls.clone(),
@@ -415,7 +453,10 @@ pub(crate) async fn accept_loop(
 
 /// One connection: the TLS handshake if any, then HTTP/1.1 until the client closes, a timeout
 /// or shedding closes it, or the drain ends it.
+#[allow(clippy::too_many_arguments)]
 async fn connection(
+    id: u64,
+    conn: Arc<Conn>,
     tcp: TcpStream,
     addr: SocketAddr,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -423,7 +464,6 @@ async fn connection(
     conns: Arc<Connections>,
     watcher: Watcher,
 ) {
-    let (id, conn) = conns.register();
     let io = Watched {
         inner: tcp,
         conn: Arc::clone(&conn),
