@@ -493,12 +493,15 @@ async fn connection(
             }
         }
     };
+    tokio::pin!(serve);
     let closed = tokio::select! {
-        () = serve => Closed::Normal,
+        () = &mut serve => Closed::Normal,
         reason = conns.watchdog(&conn) => reason,
     };
+    // Counted before the socket closes, so whoever sees it closed also sees it counted.
     conns.metrics.closed(closed);
     conns.unregister(id);
+    drop(serve);
 }
 
 async fn serve<S>(

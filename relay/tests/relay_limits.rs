@@ -236,3 +236,64 @@ fn a_full_relay_sheds_its_longest_idle_connection() {
         assert_eq!(raw_exchange(s, healthz).unwrap().status, 200);
     }
 }
+
+#[test]
+fn out_of_descriptors_with_nothing_to_shed_the_accept_loop_backs_off() {
+    use std::io::Write;
+    let dir = TempDir::new("busy");
+    let mock = mock(MockConfig::default());
+    load_config(
+        dir.path(),
+        &mock.base_url(),
+        "header_read_timeout_ms = 3000\nmax_connections = 1000",
+    );
+    let t1 = token(dir.path(), "POS-01");
+    let relay = RelayProcess::spawn(&dir.path().join("relay.toml"), Some(256));
+    // 300 authenticated requests whose body never comes: each connection is serving a
+    // request (nothing can be shed) until its body times out.
+    let head = format!(
+        "POST /v1/authinfo HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {t1}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    let mut busy: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = TcpStream::connect(relay.addr).unwrap();
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    let (t0, c0) = (Instant::now(), relay.cpu_time());
+    std::thread::sleep(Duration::from_secs(1));
+    let share = (relay.cpu_time() - c0).as_secs_f64() / t0.elapsed().as_secs_f64();
+    eprintln!(
+        "relay CPU with 300 busy connections at the descriptor limit: {:.0} % of a core",
+        share * 100.0
+    );
+    assert!(
+        share < 0.30,
+        "the relay burns {:.0} % of a core",
+        share * 100.0
+    );
+    // Every request gets its 408 and its connection closes; then the relay serves again.
+    for (i, s) in busy.iter_mut().enumerate() {
+        assert!(
+            closed_within(s, Duration::from_secs(60)),
+            "connection {i} is still open"
+        );
+    }
+    let (st, _) = get_text(&agent(), &format!("{}/healthz", relay.url));
+    assert_eq!(st, 200);
+    // accept did fail, and the loop paused after each failure: a loop retrying at once
+    // fails hundreds of thousands of times in these few seconds.
+    let errors = metric(&relay.url, "wxface_relay_accept_errors_total");
+    eprintln!("accept errors: {errors}");
+    assert!((1..1000).contains(&errors), "{errors} failed accepts");
+    let timed_out = metric(
+        &relay.url,
+        "wxface_relay_requests_total{status=\"408\",outcome=\"request_timeout\"}",
+    );
+    let shed = metric(
+        &relay.url,
+        "wxface_relay_connections_closed_total{reason=\"shed\"}",
+    );
+    assert!(timed_out + shed >= 300, "408: {timed_out}, shed {shed}");
+}
