@@ -56,9 +56,9 @@ impl Trail {
     pub fn set_cache_hit(&self, hit: bool) {
         self.with(|s| s.cache_hit = hit);
     }
-    /// A copy of what was recorded.
-    pub fn seen(&self) -> Seen {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// What was recorded (the trail is left empty).
+    pub fn take(&self) -> Seen {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 

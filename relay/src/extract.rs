@@ -123,8 +123,8 @@ pub struct AuthinfoBody {
 /// authenticated, configured terminal asking for itself, for a store it may use, within its
 /// rate limit.
 pub struct Grant {
-    /// The terminal's configuration (its merchant, its stores).
-    pub device: Device,
+    /// The name of the terminal's merchant.
+    pub merchant: String,
     /// The body.
     pub body: AuthinfoBody,
     /// The request's audit trail.
@@ -144,7 +144,7 @@ impl FromRequest<Arc<App>> for Grant {
         let device = allowed(app, &terminal, &body, &trail)?;
         rate_limit(app, &terminal).await?;
         Ok(Grant {
-            device: device.clone(),
+            merchant: device.merchant.clone(),
             body,
             trail,
         })

@@ -93,8 +93,8 @@ const IDLE: u8 = 2;
 /// One connection's state, shared by its reader, its service and its watchdog.
 struct Conn {
     phase: AtomicU8,
-    /// Milliseconds (on the listener's clock) when the phase began.
-    since_ms: AtomicU64,
+    /// Microseconds (on the listener's clock) when the phase began.
+    since_us: AtomicU64,
     /// Set when the connection is chosen to make room.
     shed: AtomicBool,
     /// Wakes the watchdog: shed, or a new request began after an idle period.
@@ -102,8 +102,8 @@ struct Conn {
 }
 
 impl Conn {
-    fn enter(&self, phase: u8, now_ms: u64) {
-        self.since_ms.store(now_ms, Ordering::Relaxed);
+    fn enter(&self, phase: u8, now_us: u64) {
+        self.since_us.store(now_us, Ordering::Relaxed);
         self.phase.store(phase, Ordering::Release);
     }
 }
@@ -150,18 +150,18 @@ impl Connections {
         self.draining.load(Ordering::Acquire)
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
-    fn at(&self, ms: u64) -> tokio::time::Instant {
-        tokio::time::Instant::from_std(self.epoch + Duration::from_millis(ms))
+    fn at(&self, us: u64) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.epoch + Duration::from_micros(us))
     }
 
     fn register(&self) -> (u64, Arc<Conn>) {
         let conn = Arc::new(Conn {
             phase: AtomicU8::new(HEAD),
-            since_ms: AtomicU64::new(self.now_ms()),
+            since_us: AtomicU64::new(self.now_us()),
             shed: AtomicBool::new(false),
             wake: Notify::new(),
         });
@@ -206,7 +206,7 @@ impl Connections {
         let mut idle: Vec<(u64, &Arc<Conn>)> = open
             .values()
             .filter(|c| c.phase.load(Ordering::Acquire) != BUSY && !c.shed.load(Ordering::Acquire))
-            .map(|c| (c.since_ms.load(Ordering::Relaxed), c))
+            .map(|c| (c.since_us.load(Ordering::Relaxed), c))
             .collect();
         let n = n.min(idle.len());
         if n == 0 {
@@ -225,7 +225,7 @@ impl Connections {
     /// A request began on `conn`.
     fn begin(self: &Arc<Self>, conn: &Arc<Conn>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        conn.enter(BUSY, self.now_ms());
+        conn.enter(BUSY, self.now_us());
         InFlight {
             conns: Arc::clone(self),
             conn: Arc::clone(conn),
@@ -251,10 +251,10 @@ impl Connections {
     /// period that follows a header when the idle timeout is the shorter (it never sleeps
     /// longer than the idle timeout).
     async fn watchdog(&self, conn: &Conn) -> Closed {
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         let (header, idle) = (
-            ms(self.limits.header_read_timeout),
-            ms(self.limits.idle_timeout),
+            us(self.limits.header_read_timeout),
+            us(self.limits.idle_timeout),
         );
         loop {
             if conn.shed.load(Ordering::Acquire) {
@@ -264,8 +264,8 @@ impl Connections {
                 self.unshed(conn);
             }
             let phase = conn.phase.load(Ordering::Acquire);
-            let since = conn.since_ms.load(Ordering::Relaxed);
-            let now = self.now_ms();
+            let since = conn.since_us.load(Ordering::Relaxed);
+            let now = self.now_us();
             let (deadline, reason) = match phase {
                 HEAD => (since.saturating_add(header), Closed::HeaderTimeout),
                 IDLE => (since.saturating_add(idle), Closed::IdleTimeout),
@@ -291,7 +291,7 @@ struct InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.conn.enter(IDLE, self.conns.now_ms());
+        self.conn.enter(IDLE, self.conns.now_us());
         if self.conns.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.conns.quiet.notify_waiters();
         }
@@ -315,7 +315,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before && self.conn.phase.load(Ordering::Acquire) == IDLE {
-            self.conn.enter(HEAD, self.conns.now_ms());
+            self.conn.enter(HEAD, self.conns.now_us());
             self.conn.wake.notify_one();
         }
         polled

@@ -139,7 +139,7 @@ async fn audited(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
         None if resp.status() == StatusCode::OK => ("ok", None),
         None => ("error", None),
     };
-    let seen = trail.seen();
+    let seen = trail.take();
     app.metrics.request(status, outcome, seen.cache_hit);
     app.audit.write(&Record {
         ts_ms: SystemTime::now()
@@ -201,7 +201,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 /// and the upstream call (or a cache) remain.
 async fn authinfo(State(app): State<Arc<App>>, grant: Grant) -> Result<Json<Value>, ApiError> {
     let Grant {
-        device,
+        merchant,
         body,
         trail,
     } = grant;
@@ -211,7 +211,7 @@ async fn authinfo(State(app): State<Arc<App>>, grant: Grant) -> Result<Json<Valu
         request = request.attach(a);
     }
     request.validate()?;
-    let client = Arc::clone(&app.clients[&device.merchant]);
+    let client = Arc::clone(&app.clients[&merchant]);
     let served = app
         .state
         .authinfo(Arc::clone(&client), request, body.force_refresh)

@@ -217,19 +217,32 @@ fn every_failure_has_its_status_and_code() {
     }
 }
 
+/// A relay serving HTTPS with a server certificate of its own CA and client certificates of a
+/// terminal CA; `tls_extra` goes into its `[tls]` table. Returns it and the two CAs.
+fn mtls_relay(
+    dir: &TempDir,
+    mock: &wxface_mock::MockServer,
+    tls_extra: &str,
+) -> (RunningRelay, Ca, Ca) {
+    let server_ca = Ca::new("relay server CA");
+    let (scert, skey) = server_ca.issue("relay", &["127.0.0.1", "localhost"]);
+    let terminal_ca = Ca::new("merchant terminal CA");
+    std::fs::write(dir.path().join("server.pem"), &scert).unwrap();
+    std::fs::write(dir.path().join("server.key"), &skey).unwrap();
+    std::fs::write(dir.path().join("terminals.pem"), terminal_ca.pem()).unwrap();
+    let extra = format!(
+        "[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"terminals.pem\"\n{tls_extra}"
+    );
+    let relay = RunningRelay::start(load_config(dir.path(), &mock.base_url(), &extra));
+    (relay, server_ca, terminal_ca)
+}
+
 #[test]
 fn mutual_tls_takes_the_device_id_from_the_certificate() {
     let dir = TempDir::new("mtls");
     let mock = mock(MockConfig::default());
-    let server_ca = Ca::new("relay server CA");
-    let (scert, skey) = server_ca.issue("relay", &["127.0.0.1", "localhost"]);
-    let terminal_ca = Ca::new("merchant terminal CA");
+    let (relay, server_ca, terminal_ca) = mtls_relay(&dir, &mock, "");
     let rogue_ca = Ca::new("rogue CA");
-    std::fs::write(dir.path().join("server.pem"), &scert).unwrap();
-    std::fs::write(dir.path().join("server.key"), &skey).unwrap();
-    std::fs::write(dir.path().join("terminals.pem"), terminal_ca.pem()).unwrap();
-    let extra = "[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"terminals.pem\"";
-    let relay = RunningRelay::start(load_config(dir.path(), &mock.base_url(), extra));
     assert!(relay.url.starts_with("https://"));
 
     let good = terminal_ca.issue("POS-CERT", &[]);
@@ -343,14 +356,7 @@ fn the_bearer_scheme_is_case_insensitive() {
 fn require_client_cert_refuses_the_handshake_without_one() {
     let dir = TempDir::new("reqcert");
     let mock = mock(MockConfig::default());
-    let server_ca = Ca::new("relay server CA");
-    let (scert, skey) = server_ca.issue("relay", &["127.0.0.1", "localhost"]);
-    let terminal_ca = Ca::new("merchant terminal CA");
-    std::fs::write(dir.path().join("server.pem"), &scert).unwrap();
-    std::fs::write(dir.path().join("server.key"), &skey).unwrap();
-    std::fs::write(dir.path().join("terminals.pem"), terminal_ca.pem()).unwrap();
-    let extra = "[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"terminals.pem\"\nrequire_client_cert = true";
-    let relay = RunningRelay::start(load_config(dir.path(), &mock.base_url(), extra));
+    let (relay, server_ca, terminal_ca) = mtls_relay(&dir, &mock, "require_client_cert = true");
     let t1 = token(dir.path(), "POS-01");
 
     // Without a certificate the handshake fails: even a valid token never reaches the relay.

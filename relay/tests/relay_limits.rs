@@ -76,27 +76,9 @@ fn idle_flood(extra: &str) -> (u64, u64) {
         authinfo.as_secs_f64() * 1e3
     );
 
-    // Its CPU stays near idle while the idle sockets are open (a measurement window).
-    let (t0, c0) = (Instant::now(), relay.cpu_time());
-    std::thread::sleep(Duration::from_secs(1));
-    let share = (relay.cpu_time() - c0).as_secs_f64() / t0.elapsed().as_secs_f64();
-    eprintln!(
-        "relay CPU with the idle sockets open: {:.0} % of a core",
-        share * 100.0
-    );
-    assert!(
-        share < 0.30,
-        "the relay burns {:.0} % of a core",
-        share * 100.0
-    );
-
-    // Every idle socket gets closed: shed, or by the header-read timeout.
-    for (i, s) in idle.iter_mut().enumerate() {
-        assert!(
-            closed_within(s, Duration::from_secs(30)),
-            "idle socket {i} is still open"
-        );
-    }
+    // Its CPU stays near idle while the idle sockets are open; then every one gets closed:
+    // shed, or by the header-read timeout.
+    near_idle_then_all_closed(&relay, "the idle sockets open", &mut idle);
     let shed = metric(
         &relay.url,
         "wxface_relay_connections_closed_total{reason=\"shed\"}",
@@ -113,6 +95,26 @@ fn idle_flood(extra: &str) -> (u64, u64) {
     let accept_errors = metric(&relay.url, "wxface_relay_accept_errors_total");
     eprintln!("shed {shed}, header timeouts {timed_out}, accept errors {accept_errors}");
     (shed, accept_errors)
+}
+
+/// The relay's CPU over one second (a measurement window) stays under 30 % of a core, and
+/// then the peer closes every one of `socks`.
+fn near_idle_then_all_closed(relay: &RelayProcess, with: &str, socks: &mut [TcpStream]) {
+    let (t0, c0) = (Instant::now(), relay.cpu_time());
+    std::thread::sleep(Duration::from_secs(1));
+    let share = (relay.cpu_time() - c0).as_secs_f64() / t0.elapsed().as_secs_f64();
+    eprintln!("relay CPU with {with}: {:.0} % of a core", share * 100.0);
+    assert!(
+        share < 0.30,
+        "the relay burns {:.0} % of a core",
+        share * 100.0
+    );
+    for (i, s) in socks.iter_mut().enumerate() {
+        assert!(
+            closed_within(s, Duration::from_secs(60)),
+            "connection {i} is still open"
+        );
+    }
 }
 
 fn agent_within(limit: Duration) -> ureq::Agent {
@@ -261,25 +263,8 @@ fn out_of_descriptors_with_nothing_to_shed_the_accept_loop_backs_off() {
             s
         })
         .collect();
-    let (t0, c0) = (Instant::now(), relay.cpu_time());
-    std::thread::sleep(Duration::from_secs(1));
-    let share = (relay.cpu_time() - c0).as_secs_f64() / t0.elapsed().as_secs_f64();
-    eprintln!(
-        "relay CPU with 300 busy connections at the descriptor limit: {:.0} % of a core",
-        share * 100.0
-    );
-    assert!(
-        share < 0.30,
-        "the relay burns {:.0} % of a core",
-        share * 100.0
-    );
-    // Every request gets its 408 and its connection closes; then the relay serves again.
-    for (i, s) in busy.iter_mut().enumerate() {
-        assert!(
-            closed_within(s, Duration::from_secs(60)),
-            "connection {i} is still open"
-        );
-    }
+    // Near idle; then every request gets its 408 and its connection closes.
+    near_idle_then_all_closed(&relay, "300 busy connections at the limit", &mut busy);
     let (st, _) = get_text(&agent(), &format!("{}/healthz", relay.url));
     assert_eq!(st, 200);
     // accept did fail, and the loop paused after each failure: a loop retrying at once
