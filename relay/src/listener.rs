@@ -501,7 +501,7 @@ async fn connection(
     // Counted before the socket closes, so whoever sees it closed also sees it counted.
     conns.metrics.closed(closed);
     conns.unregister(id);
-    drop(serve);
+    // `serve` (holding the socket) is dropped here, at the end of the scope.
 }
 
 async fn serve<S>(
