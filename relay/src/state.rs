@@ -91,13 +91,28 @@ fn millis(d: Duration) -> u64 {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum SharedFailure {
-    Network { message: String },
-    Timeout { message: String },
-    Tls { message: String },
-    HttpStatus { status: u16 },
-    BadResponse { message: String },
-    Signature { message: String },
-    Remote { return_code: String, return_msg: String },
+    Network {
+        message: String,
+    },
+    Timeout {
+        message: String,
+    },
+    Tls {
+        message: String,
+    },
+    HttpStatus {
+        status: u16,
+    },
+    BadResponse {
+        message: String,
+    },
+    Signature {
+        message: String,
+    },
+    Remote {
+        return_code: String,
+        return_msg: String,
+    },
 }
 
 impl SharedFailure {
@@ -106,12 +121,22 @@ impl SharedFailure {
     fn of(e: &Error) -> Option<SharedFailure> {
         let message = |m: &String| m.clone();
         Some(match e {
-            Error::Network(m) => SharedFailure::Network { message: message(m) },
-            Error::Timeout(m) => SharedFailure::Timeout { message: message(m) },
-            Error::Tls(m) => SharedFailure::Tls { message: message(m) },
+            Error::Network(m) => SharedFailure::Network {
+                message: message(m),
+            },
+            Error::Timeout(m) => SharedFailure::Timeout {
+                message: message(m),
+            },
+            Error::Tls(m) => SharedFailure::Tls {
+                message: message(m),
+            },
             Error::HttpStatus(status) => SharedFailure::HttpStatus { status: *status },
-            Error::BadResponse(m) => SharedFailure::BadResponse { message: message(m) },
-            Error::Signature(m) => SharedFailure::Signature { message: message(m) },
+            Error::BadResponse(m) => SharedFailure::BadResponse {
+                message: message(m),
+            },
+            Error::Signature(m) => SharedFailure::Signature {
+                message: message(m),
+            },
             Error::Remote {
                 return_code,
                 return_msg,
@@ -256,7 +281,10 @@ impl SharedState {
         force_refresh: bool,
     ) -> Result<(Served, u64), Error> {
         let started = Instant::now();
+        // The library's log lines of this call belong to the request's span (its request id).
+        let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
+            let _request = span.enter();
             let options = CallOptions {
                 force_refresh,
                 use_cache: true,
@@ -398,7 +426,11 @@ impl SharedState {
                 ("ok", text, ttl)
             }
             Err(e) => match SharedFailure::of(e) {
-                Some(f) => ("failed", serde_json::to_string(&f), millis(self.failure_share)),
+                Some(f) => (
+                    "failed",
+                    serde_json::to_string(&f),
+                    millis(self.failure_share),
+                ),
                 // Nothing to share: just release the lock.
                 None => ("none", Ok(String::new()), 0),
             },

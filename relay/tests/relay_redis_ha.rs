@@ -84,8 +84,11 @@ fn cluster_of_three_masters_two_relays_one_upstream_call() {
     assert!(out.contains("All 16384 slots covered"), "{out}");
     for p in &ports {
         assert!(
-            eventually(Duration::from_secs(30), || redis_cli(*p, &["cluster", "info"])
-                .contains("cluster_state:ok")),
+            eventually(Duration::from_secs(30), || redis_cli(
+                *p,
+                &["cluster", "info"]
+            )
+            .contains("cluster_state:ok")),
             "node {p} never reported cluster_state:ok"
         );
     }
