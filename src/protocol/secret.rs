@@ -1,4 +1,5 @@
-//! The merchant's APIv2 key: zeroized on drop, never printed.
+//! The merchant's APIv2 key: zeroized on drop, never printed; and the stack scrub that wipes
+//! what the code handling secrets left in its (dead) stack frames.
 
 use std::fmt;
 
@@ -62,6 +63,41 @@ impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(***)")
     }
+}
+
+/// Bytes of stack [`scrub_stack`] zeroes: more than the deepest chain of frames that holds
+/// secrets below the call that is scrubbed after (signing and verifying, whose hash states
+/// and blocks hold the key and the signed fields: measured at most 5 KiB in a debug build,
+/// less when optimized).
+pub(crate) const STACK_SCRUB_BYTES: usize = 16 * 1024;
+
+/// Runs `work` (code whose frames hold secrets: hash states, blocks, copies of fields) in
+/// frames of its own, then zeroes the stack those frames used, so that nothing of the
+/// secrets outlives the call in stack memory: not for a later scan of the thread's stack,
+/// and not as stale bytes that a later move copies into the heap as padding. `R` carries no
+/// secret (it is returned through the caller's frame).
+#[inline(never)]
+pub(crate) fn scrubbed<R>(work: impl FnOnce() -> R) -> R {
+    let result = in_own_frames(work);
+    scrub_stack();
+    result
+}
+
+/// `work`, in a frame below the caller's (never inlined into it): whatever `work` inlines
+/// lives in this frame, which [`scrub_stack`] then overwrites.
+#[inline(never)]
+fn in_own_frames<R>(work: impl FnOnce() -> R) -> R {
+    work()
+}
+
+/// Zeroes the [`STACK_SCRUB_BYTES`] of stack below the caller's frame, where the frames of
+/// the function it called before were. Volatile writes (`zeroize`): the stores cannot be
+/// elided although the array is never read.
+#[inline(never)]
+fn scrub_stack() {
+    let mut area = [0u64; STACK_SCRUB_BYTES / 8];
+    zeroize::Zeroize::zeroize(&mut area[..]);
+    std::hint::black_box(&area);
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::protocol::authinfo::{Authinfo, AuthinfoRequest};
+use crate::protocol::secret::scrubbed;
 use json::Value;
 use setting::{RelayAuth, RelaySetting};
 
@@ -27,14 +28,15 @@ pub(crate) fn attempt(
     request: &AuthinfoRequest,
     timeout: std::time::Duration,
 ) -> Result<Authinfo> {
-    let body = request_body(request);
+    // What encoding the rawdata and decoding the answer leave in stack frames is scrubbed.
+    let body = scrubbed(|| request_body(request));
     let bearer = match &relay.auth {
         RelayAuth::Token(t) => Some(t.as_str()),
         RelayAuth::ClientCert(_) => None,
     };
     let (status, answer) = transport.post_json(url, &body, bearer, timeout)?;
     let answer = Zeroizing::new(answer);
-    parse_response(status, &answer)
+    scrubbed(|| parse_response(status, &answer))
 }
 
 /// The JSON body for `request`.
