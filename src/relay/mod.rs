@@ -51,13 +51,8 @@ pub(crate) fn request_body(request: &AuthinfoRequest) -> Zeroizing<String> {
     if let Some(a) = request.attach.as_deref().filter(|a| !a.is_empty()) {
         fields.push(("attach", s(a)));
     }
-    let body = Zeroizing::new(json::write_object(fields.iter().map(|(k, v)| (*k, v))));
-    for (_, v) in &mut fields {
-        if let Value::Str(text) = v {
-            zeroize::Zeroize::zeroize(text);
-        }
-    }
-    body
+    // The copies in `fields` are wiped when dropped.
+    Zeroizing::new(json::write_object(fields.iter().map(|(k, v)| (*k, v))))
 }
 
 /// Field names the relay may name in an `invalid_field` answer.
