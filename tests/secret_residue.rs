@@ -16,7 +16,6 @@ mod field_support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -44,6 +43,7 @@ struct Needles {
 }
 
 static NEEDLES: OnceLock<Needles> = OnceLock::new();
+/// `WXFACE_RESIDUE_TRACE=1`: print a backtrace where each block holding a secret is freed.
 static TRACE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// Hits in freed blocks per needle since the last reset, and the size of the last block.
 static HITS: [AtomicUsize; 8] = [const { AtomicUsize::new(0) }; 8];
@@ -102,22 +102,106 @@ unsafe impl GlobalAlloc for Scanning {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let armed = ARMED.try_with(Cell::get).unwrap_or(false);
-        if armed && let Some(needles) = NEEDLES.get() {
-            // SAFETY: `ptr` is a live block of `layout.size()` bytes that we allocated.
-            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
-            needles.find(block, |i| {
-                if TRACE.load(Ordering::SeqCst) {
-                    ARMED.with(|a| a.set(false));
-                    eprintln!("TRACE {} size {}: {}", needles.names[i], layout.size(), std::backtrace::Backtrace::force_capture());
-                    ARMED.with(|a| a.set(true));
-                }
-                HITS[i].fetch_add(1, Ordering::SeqCst);
-                HIT_SIZE[i].store(layout.size(), Ordering::SeqCst);
-            });
-        }
+        // SAFETY: `ptr` is a live block of `layout.size()` bytes that we allocated.
+        scan_freed(unsafe { std::slice::from_raw_parts(ptr, layout.size()) });
         // SAFETY: forwarded unchanged.
         unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// Counts the secrets in a block about to be freed on an armed thread.
+fn scan_freed(block: &[u8]) {
+    let armed = ARMED.try_with(Cell::get).unwrap_or(false);
+    if armed && let Some(needles) = NEEDLES.get() {
+        needles.find(block, |i| {
+            if TRACE.load(Ordering::SeqCst) {
+                ARMED.with(|a| a.set(false));
+                eprintln!(
+                    "TRACE {} size {}: {}",
+                    needles.names[i],
+                    block.len(),
+                    std::backtrace::Backtrace::force_capture()
+                );
+                ARMED.with(|a| a.set(true));
+            }
+            HITS[i].fetch_add(1, Ordering::SeqCst);
+            HIT_SIZE[i].store(block.len(), Ordering::SeqCst);
+        });
+    }
+}
+
+/// The OpenSSL build: libcrypto's and libssl's own heap (its record buffers) is scanned too,
+/// through allocation functions installed before OpenSSL allocates anything.
+#[cfg(all(feature = "tls-openssl", not(feature = "tls-rustls")))]
+mod openssl_heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::ffi::{c_char, c_int, c_void};
+
+    /// Room before each block for its size.
+    const HEAD: usize = 16;
+
+    type Malloc = extern "C" fn(usize, *const c_char, c_int) -> *mut c_void;
+    type Realloc = extern "C" fn(*mut c_void, usize, *const c_char, c_int) -> *mut c_void;
+    type Free = extern "C" fn(*mut c_void, *const c_char, c_int);
+
+    unsafe extern "C" {
+        fn CRYPTO_set_mem_functions(m: Malloc, r: Realloc, f: Free) -> c_int;
+    }
+
+    fn layout(n: usize) -> Layout {
+        Layout::from_size_align(n + HEAD, HEAD).unwrap()
+    }
+
+    extern "C" fn malloc(n: usize, _: *const c_char, _: c_int) -> *mut c_void {
+        // SAFETY: a non-zero size.
+        let base = unsafe { System.alloc(layout(n)) };
+        if base.is_null() {
+            return base.cast();
+        }
+        // SAFETY: the block has HEAD bytes, aligned for a usize, before the caller's.
+        unsafe { base.cast::<usize>().write(n) };
+        // SAFETY: within the block.
+        unsafe { base.add(HEAD).cast() }
+    }
+
+    /// The size `malloc` stored before `p`.
+    ///
+    /// # Safety
+    /// `p` came from `malloc` and is live.
+    unsafe fn size(p: *mut c_void) -> usize {
+        // SAFETY: the caller's contract.
+        unsafe { p.cast::<u8>().sub(HEAD).cast::<usize>().read() }
+    }
+
+    extern "C" fn free(p: *mut c_void, _: *const c_char, _: c_int) {
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: OpenSSL frees what our `malloc` or `realloc` gave it, once.
+        let n = unsafe { size(p) };
+        // SAFETY: the live block of `n` bytes at `p`.
+        super::scan_freed(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) });
+        // SAFETY: allocated by `malloc` with this layout.
+        unsafe { System.dealloc(p.cast::<u8>().sub(HEAD), layout(n)) };
+    }
+
+    extern "C" fn realloc(p: *mut c_void, n: usize, file: *const c_char, line: c_int) -> *mut c_void {
+        if p.is_null() {
+            return malloc(n, file, line);
+        }
+        let q = malloc(n, file, line);
+        if !q.is_null() {
+            // SAFETY: both live; the old block has `size(p)` bytes, the new one `n`.
+            unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), q.cast::<u8>(), size(p).min(n)) };
+            free(p, file, line);
+        }
+        q
+    }
+
+    pub fn install() {
+        // SAFETY: three functions with OpenSSL's signatures; called before OpenSSL allocates.
+        let ok = unsafe { CRYPTO_set_mem_functions(malloc, realloc, free) };
+        assert_eq!(ok, 1, "OpenSSL allocated before the test could hook its heap");
     }
 }
 
@@ -201,18 +285,6 @@ fn scan_stack(phase: &'static str, top: usize, out: &mut Vec<Finding>) {
             });
         }
     }
-    if std::env::var_os("PROBE").is_some() {
-        let k = std::env::var("PROBE").unwrap();
-        let k = k.as_bytes();
-        for w in 0..1 {
-            for (at, win) in copy.windows(k.len()).enumerate() {
-                if win == &k[w..] {
-                    let lo = at.saturating_sub(80);
-                    eprintln!("PROBE {phase} depth {}: {:?}", copy.len() - at, String::from_utf8_lossy(&copy[lo..(at + 100).min(copy.len())]));
-                }
-            }
-        }
-    }
     zeroize::Zeroize::zeroize(&mut copy);
 }
 
@@ -225,25 +297,9 @@ fn run(name: &'static str, out: &mut Vec<Finding>, phase: impl FnOnce()) {
         HITS[i].store(0, Ordering::SeqCst);
         HIT_SIZE[i].store(0, Ordering::SeqCst);
     }
-    let depth_probe = std::env::var_os("DEPTH").is_some();
-    if depth_probe {
-        paint(top);
-    }
     ARMED.with(|a| a.set(true));
     phase();
     ARMED.with(|a| a.set(false));
-    if depth_probe {
-        let floor = top - 512 * 1024;
-        let mut lowest = top;
-        for a in floor..top - 2048 {
-            // SAFETY: probe
-            if unsafe { std::ptr::read_volatile(a as *const u8) } != 0xA5 {
-                lowest = a;
-                break;
-            }
-        }
-        eprintln!("DEPTH {name}: {} bytes used below run()", top - lowest);
-    }
     for (i, secret) in NEEDLES.get().unwrap().names.iter().enumerate() {
         let count = HITS[i].load(Ordering::SeqCst);
         if count > 0 {
@@ -257,17 +313,6 @@ fn run(name: &'static str, out: &mut Vec<Finding>, phase: impl FnOnce()) {
         }
     }
     scan_stack(name, top, out);
-}
-
-#[inline(never)]
-fn paint(top: usize) {
-    let here = 0u8;
-    let here = std::hint::black_box(&here) as *const u8 as usize - 1024;
-    let floor = top - 512 * 1024;
-    for a in floor..here {
-        // SAFETY: probe
-        unsafe { std::ptr::write_volatile(a as *mut u8, 0xA5) };
-    }
 }
 
 /// A C string of a secret, and a way to wipe the test's own copy before it is freed.
@@ -291,8 +336,13 @@ fn secret_request() -> AuthinfoRequest {
     AuthinfoRequest::new("1001", "store", "POS-01", String::from(secret_rawdata()))
 }
 
-/// A SUCCESS answer signed with [`KEY`].
+/// A SUCCESS answer signed with [`KEY`] (HMAC-SHA256).
 fn signed_answer(authinfo: &str) -> Vec<u8> {
+    signed_answer_with(authinfo, "HMAC-SHA256")
+}
+
+/// A SUCCESS answer signed with [`KEY`] and `sign_type` (`MD5` or `HMAC-SHA256`).
+fn signed_answer_with(authinfo: &str, sign_type: &str) -> Vec<u8> {
     let mut fields = pairs(&[
         ("return_code", "SUCCESS"),
         ("return_msg", "请求成功"),
@@ -302,7 +352,7 @@ fn signed_answer(authinfo: &str) -> Vec<u8> {
         ("expires_in", "3600"),
         ("nonce_str", "0123456789abcdef"),
     ]);
-    let sign = wxface_mock::sign(&fields, KEY, "HMAC-SHA256");
+    let sign = wxface_mock::sign(&fields, KEY, sign_type);
     fields.push(("sign".into(), sign));
     xml(&fields)
 }
@@ -424,9 +474,15 @@ fn read_head(stream: &mut std::net::TcpStream) -> bool {
 }
 
 /// The findings this build is known to leave, with the reason (see the README's threat
-/// model): none.
-fn known_limit(_f: &Finding) -> bool {
-    false
+/// model): with rustls, the answer decrypted over TLS in two buffers rustls owns and frees
+/// without wiping (its 4 KiB receive buffer, which it decrypts in place, and the queue of
+/// plaintext chunks it copies records into; measured: 2 blocks). Nothing else.
+fn known_limit(f: &Finding) -> bool {
+    cfg!(feature = "tls-rustls")
+        && f.phase == "direct, HTTPS through a proxy"
+        && f.place == "freed heap"
+        && f.secret == "authinfo over TLS"
+        && f.count <= 2
 }
 
 #[test]
@@ -442,8 +498,10 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
             ("authinfo over TLS", b"MOCKAUTHINFO".as_slice()),
         ])
     });
+    #[cfg(all(feature = "tls-openssl", not(feature = "tls-rustls")))]
+    openssl_heap::install();
     let mut found = Vec::new();
-    TRACE.store(std::env::var_os("TRACE").is_some(), Ordering::SeqCst);
+    TRACE.store(std::env::var_os("WXFACE_RESIDUE_TRACE").is_some(), Ordering::SeqCst);
 
     let server = RawServer::start(|_, s| respond(s, 200, "", &signed_answer(SECRET_AUTHINFO)));
     let base = server.base_url();
@@ -463,6 +521,16 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
         c_abi_calls(CTarget::Direct { base: &base }, false)
     });
     assert_eq!(server.request_count(), 9 + 4 + 5);
+    // MD5: its hash blocks are the signed text as it is (the key in clear).
+    let md5 = RawServer::start(|_, s| respond(s, 200, "", &signed_answer_with(SECRET_AUTHINFO, "MD5")));
+    run("direct, MD5", &mut found, || {
+        rust_calls(
+            Config::builder(MCH_ID, APPID, api_key())
+                .base_url(md5.base_url())
+                .sign_type(wxface::SignType::Md5),
+        )
+    });
+    assert_eq!(md5.request_count(), 4);
 
     // Through an HTTP CONNECT proxy with credentials, given separately and inline in the URL.
     let proxy = RawServer::start_raw(|stream, _| {
@@ -567,7 +635,8 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
             f.phase, f.place, f.secret, f.count, f.size
         );
     }
-    let (_known, left): (Vec<_>, Vec<_>) = found.into_iter().partition(known_limit);
+    let (known, left): (Vec<_>, Vec<_>) = found.into_iter().partition(known_limit);
+    eprintln!("known limits (not wiped by wxface): {known:?}");
     assert!(
         left.is_empty(),
         "secrets left in freed memory or on the stack: {left:?}"
