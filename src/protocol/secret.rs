@@ -66,9 +66,10 @@ impl fmt::Debug for ApiKey {
 }
 
 /// Bytes of stack [`scrub_stack`] zeroes: more than the deepest chain of frames that holds
-/// secrets below the call that is scrubbed after (signing and verifying, whose hash states
-/// and blocks hold the key and the signed fields: measured at most 5 KiB in a debug build,
-/// less when optimized).
+/// secrets below a [`scrubbed`] call. Measured on x86_64 (stack painted, then the lowest byte
+/// changed by the work): signing at most 8.7 KiB unoptimized (MD5), 1.4 KiB at the release
+/// profile's opt-level; encoding a request or decoding an answer (besides the signing they
+/// scrub themselves) at most 6.9 KiB unoptimized, 1.4 KiB optimized.
 pub(crate) const STACK_SCRUB_BYTES: usize = 16 * 1024;
 
 /// Runs `work` (code whose frames hold secrets: hash states, blocks, copies of fields) in
