@@ -83,7 +83,7 @@ impl Needles {
 
     /// Calls `hit(n)` once for each needle `n` with a fragment in `hay`. No allocation.
     fn find(&self, hay: &[u8], mut hit: impl FnMut(usize)) {
-            let mut found = [false; 8];
+        let mut found = [false; 8];
         self.positions(hay, |n, _| {
             if !found[n] {
                 found[n] = true;
@@ -169,8 +169,10 @@ mod openssl_heap {
     /// # Safety
     /// `p` came from `malloc` and is live.
     unsafe fn size(p: *mut c_void) -> usize {
-        // SAFETY: the caller's contract.
-        unsafe { p.cast::<u8>().sub(HEAD).cast::<usize>().read() }
+        // SAFETY: the caller's contract: `malloc` put the block's start HEAD bytes before `p`.
+        let base = unsafe { p.cast::<u8>().sub(HEAD) };
+        // SAFETY: `malloc` wrote the size there, aligned.
+        unsafe { base.cast::<usize>().read() }
     }
 
     extern "C" fn free(p: *mut c_void, _: *const c_char, _: c_int) {
@@ -181,18 +183,27 @@ mod openssl_heap {
         let n = unsafe { size(p) };
         // SAFETY: the live block of `n` bytes at `p`.
         super::scan_freed(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) });
+        // SAFETY: `malloc` returned HEAD bytes into its block.
+        let base = unsafe { p.cast::<u8>().sub(HEAD) };
         // SAFETY: allocated by `malloc` with this layout.
-        unsafe { System.dealloc(p.cast::<u8>().sub(HEAD), layout(n)) };
+        unsafe { System.dealloc(base, layout(n)) };
     }
 
-    extern "C" fn realloc(p: *mut c_void, n: usize, file: *const c_char, line: c_int) -> *mut c_void {
+    extern "C" fn realloc(
+        p: *mut c_void,
+        n: usize,
+        file: *const c_char,
+        line: c_int,
+    ) -> *mut c_void {
         if p.is_null() {
             return malloc(n, file, line);
         }
         let q = malloc(n, file, line);
         if !q.is_null() {
-            // SAFETY: both live; the old block has `size(p)` bytes, the new one `n`.
-            unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), q.cast::<u8>(), size(p).min(n)) };
+            // SAFETY: `p` is live and came from `malloc`.
+            let old = unsafe { size(p) };
+            // SAFETY: both live; the old block has `old` bytes, the new one `n`.
+            unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), q.cast::<u8>(), old.min(n)) };
             free(p, file, line);
         }
         q
@@ -201,7 +212,10 @@ mod openssl_heap {
     pub fn install() {
         // SAFETY: three functions with OpenSSL's signatures; called before OpenSSL allocates.
         let ok = unsafe { CRYPTO_set_mem_functions(malloc, realloc, free) };
-        assert_eq!(ok, 1, "OpenSSL allocated before the test could hook its heap");
+        assert_eq!(
+            ok, 1,
+            "OpenSSL allocated before the test could hook its heap"
+        );
     }
 }
 
@@ -501,7 +515,10 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
     #[cfg(all(feature = "tls-openssl", not(feature = "tls-rustls")))]
     openssl_heap::install();
     let mut found = Vec::new();
-    TRACE.store(std::env::var_os("WXFACE_RESIDUE_TRACE").is_some(), Ordering::SeqCst);
+    TRACE.store(
+        std::env::var_os("WXFACE_RESIDUE_TRACE").is_some(),
+        Ordering::SeqCst,
+    );
 
     let server = RawServer::start(|_, s| respond(s, 200, "", &signed_answer(SECRET_AUTHINFO)));
     let base = server.base_url();
@@ -522,7 +539,8 @@ fn secrets_are_wiped_before_their_memory_is_freed() {
     });
     assert_eq!(server.request_count(), 9 + 4 + 5);
     // MD5: its hash blocks are the signed text as it is (the key in clear).
-    let md5 = RawServer::start(|_, s| respond(s, 200, "", &signed_answer_with(SECRET_AUTHINFO, "MD5")));
+    let md5 =
+        RawServer::start(|_, s| respond(s, 200, "", &signed_answer_with(SECRET_AUTHINFO, "MD5")));
     run("direct, MD5", &mut found, || {
         rust_calls(
             Config::builder(MCH_ID, APPID, api_key())

@@ -7,9 +7,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::protocol::{secret, sign};
 use crate::protocol::validate;
 use crate::protocol::xml;
+use crate::protocol::{secret, sign};
 
 /// Path of the endpoint under the base URL.
 pub const PATH: &str = "/face/get_wxpayface_authinfo";

@@ -314,16 +314,20 @@ fn value_len(v: &Value) -> usize {
     match v {
         Value::Str(s) => str_len(s),
         Value::Num(n) => n.len(),
-        Value::Bool(b) => if *b { 4 } else { 5 },
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
         Value::Null => 4,
     }
 }
 
 /// A flat object of the given fields, in order, in a string allocated once at its full size
 /// (growing would free partial copies of the values).
-pub fn write_object<'a>(
-    fields: impl IntoIterator<Item = (&'a str, &'a Value)> + Clone,
-) -> String {
+pub fn write_object<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)> + Clone) -> String {
     let len = 2 + fields
         .clone()
         .into_iter()
