@@ -2,13 +2,16 @@
 //!
 //! A wrapping global allocator scans every block freed on the calling thread for fragments
 //! (any 16 bytes in a row) of the API key, the rawdata, the authinfo, the proxy password and
-//! the relay token; after each phase the calling thread's stack below the test's frame (the
-//! frames the library's calls used, now dead) is copied and scanned the same way. Phases:
-//! direct mode over plain HTTP (Rust API and C ABI, cache on and off), through an HTTP CONNECT
-//! proxy (password inline and separate), HTTPS through a tunnelling proxy (with the build's
-//! TLS backend: rustls, or OpenSSL with `--no-default-features --features tls-openssl`), and
-//! relay mode with a bearer token (Rust API and C ABI, cache on and off). The test's servers
-//! run on their own threads and are not scanned: they are the other side of the wire.
+//! the relay token (in the OpenSSL build, every block OpenSSL frees too); after each phase the
+//! calling thread's stack below the test's frame (the frames the library's calls used, now
+//! dead) is copied and scanned the same way. Phases: direct mode over plain HTTP (Rust API and
+//! C ABI, cache on and off: with it off, each result is a new heap entry, whose padding must
+//! not carry stale stack bytes; and MD5, whose hash blocks hold the key in clear), through an
+//! HTTP CONNECT proxy (password inline and separate), HTTPS through a tunnelling proxy (with
+//! the build's TLS backend: rustls, or OpenSSL with `--no-default-features --features
+//! tls-openssl`), and relay mode with a bearer token (Rust API and C ABI, cache on and off).
+//! The test's servers run on their own threads and are not scanned: they are the other side
+//! of the wire.
 //!
 //! One test per binary: the allocator and its counters are process-wide.
 
@@ -248,10 +251,10 @@ struct Finding {
     phase: &'static str,
     place: &'static str,
     secret: &'static str,
-    /// Freed blocks that held it (heap), or 1 (stack).
+    /// Freed blocks that held it (heap), or positions where a fragment starts (stack).
     count: usize,
-    /// Size of the last freed block that held it (heap), or its depth below the test's frame
-    /// (stack).
+    /// Size of the last freed block that held it (heap), or the depth of the shallowest
+    /// fragment below the test's frame (stack).
     size: usize,
 }
 
