@@ -106,14 +106,21 @@ unsafe impl GlobalAlloc for Scanning {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` is a live block of `layout.size()` bytes that we allocated.
-        scan_freed(unsafe { std::slice::from_raw_parts(ptr, layout.size()) });
+        scan_freed(unsafe { std::slice::from_raw_parts_mut(ptr, layout.size()) });
         // SAFETY: forwarded unchanged.
         unsafe { System.dealloc(ptr, layout) }
     }
 }
 
-/// Counts the secrets in a block about to be freed on an armed thread.
-fn scan_freed(block: &[u8]) {
+/// Counts the secrets in a block about to be freed on an armed thread, then zeroes the block
+/// (whatever thread frees it): a block the library is given later holds no stale secret of
+/// the test's servers (which do not wipe theirs) or of a block already counted.
+fn scan_freed(block: &mut [u8]) {
+    scan(block);
+    zeroize::Zeroize::zeroize(block);
+}
+
+fn scan(block: &[u8]) {
     let armed = ARMED.try_with(Cell::get).unwrap_or(false);
     if armed && let Some(needles) = NEEDLES.get() {
         needles.find(block, |i| {
@@ -185,7 +192,7 @@ mod openssl_heap {
         // SAFETY: OpenSSL frees what our `malloc` or `realloc` gave it, once.
         let n = unsafe { size(p) };
         // SAFETY: the live block of `n` bytes at `p`.
-        super::scan_freed(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) });
+        super::scan_freed(unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), n) });
         // SAFETY: `malloc` returned HEAD bytes into its block.
         let base = unsafe { p.cast::<u8>().sub(HEAD) };
         // SAFETY: allocated by `malloc` with this layout.
