@@ -70,13 +70,15 @@ impl fmt::Debug for ApiKey {
 /// changed by the work): signing at most 8.7 KiB unoptimized (MD5), 1.4 KiB at the release
 /// profile's opt-level; encoding a request or decoding an answer (besides the signing they
 /// scrub themselves) at most 6.9 KiB unoptimized, 1.4 KiB optimized.
-pub(crate) const STACK_SCRUB_BYTES: usize = 16 * 1024;
+const STACK_SCRUB_BYTES: usize = 16 * 1024;
 
 /// Runs `work` (code whose frames hold secrets: hash states, blocks, copies of fields) in
 /// frames of its own, then zeroes the stack those frames used, so that nothing of the
 /// secrets outlives the call in stack memory: not for a later scan of the thread's stack,
-/// and not as stale bytes that a later move copies into the heap as padding. `R` carries no
-/// secret (it is returned through the caller's frame).
+/// and not as stale bytes that a later move copies into the heap as padding. Signing,
+/// verifying, encoding a request and decoding an answer all run in it. `R`'s own bytes are
+/// returned through the caller's frame, so they must not be a secret (a secret it owns lives
+/// in the heap, behind a pointer).
 #[inline(never)]
 pub(crate) fn scrubbed<R>(work: impl FnOnce() -> R) -> R {
     let result = in_own_frames(work);
