@@ -36,8 +36,11 @@
  *   must not be modified by one thread while another uses it. The last error is per thread.
  * Panics. A bug inside the library never unwinds into C: it becomes WXFACE_ERR_PANIC (or NULL
  *   from a constructor) and the process goes on.
- * Secrets. The key, proxy password, rawdata and authinfo are wiped when their object is freed
- *   and never appear in a message or log line.
+ * Secrets. The key, proxy password, relay token, rawdata and authinfo are wiped when their
+ *   object is freed, and never appear in a message or log line. The library's own copies are
+ *   wiped before their memory is freed, and the stack it signed or parsed them on is zeroed
+ *   before the call returns. Not wiped: your buffers, and in the rustls build (the default)
+ *   two buffers inside rustls that hold each decrypted HTTPS answer (README, "Threat model").
  * ABI. Options arrive as new functions, so programs built against an older header keep
  *   working; wxface_abi_version() must equal WXFACE_ABI_VERSION.
  */

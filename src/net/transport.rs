@@ -213,11 +213,38 @@ impl Transport {
             .header("Content-Type", "application/json")
             .header("Accept", "application/json");
         if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
+            request = request.header("Authorization", bearer_header(token)?);
         }
         let mut response = request.send(body).map_err(map_error)?;
         let status = response.status().as_u16();
         Ok((status, self.read_body(&mut response)?))
+    }
+}
+
+/// `Bearer <token>` as a header value whose bytes are wiped when ureq drops its last copy
+/// (ureq frees the request's headers itself, after the call): written once into a buffer of
+/// the right size, shared with ureq without a copy.
+fn bearer_header(token: &str) -> Result<ureq::http::HeaderValue> {
+    let mut value = Vec::with_capacity("Bearer ".len() + token.len());
+    value.extend_from_slice(b"Bearer ");
+    value.extend_from_slice(token.as_bytes());
+    // The token was checked when the configuration was built (printable ASCII, no space).
+    ureq::http::HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(WipedOnFree(value)))
+        .map_err(|_| Error::invalid("relay_token", "is not a valid HTTP header value"))
+}
+
+/// Bytes wiped when freed, for [`bytes::Bytes::from_owner`].
+struct WipedOnFree(Vec<u8>);
+
+impl AsRef<[u8]> for WipedOnFree {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for WipedOnFree {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 

@@ -7,9 +7,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::protocol::sign;
 use crate::protocol::validate;
 use crate::protocol::xml;
+use crate::protocol::{secret, sign};
 
 /// Path of the endpoint under the base URL.
 pub const PATH: &str = "/face/get_wxpayface_authinfo";
@@ -247,8 +247,17 @@ impl fmt::Debug for Authinfo {
 /// the byte order of their names, which is the order they are signed in, then `sign`. Values
 /// are borrowed from the request and the configuration, signed where they lie and written once
 /// into a body of exactly the right size: the body, which the caller's `Zeroizing` wipes, is
-/// the only copy of the rawdata made.
+/// the only copy of the rawdata made. What the encoding leaves in stack frames is scrubbed.
 pub(crate) fn request_body(
+    config: &Config,
+    request: &AuthinfoRequest,
+    now: i64,
+    nonce: &str,
+) -> Zeroizing<String> {
+    secret::scrubbed(|| signed_body(config, request, now, nonce))
+}
+
+fn signed_body(
     config: &Config,
     request: &AuthinfoRequest,
     now: i64,
@@ -306,8 +315,9 @@ fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
 }
 
 /// A 200 answer's body, decoded and verified: the [`Authinfo`] or the error it stands for.
+/// What decoding and checking the authinfo leave in stack frames is scrubbed.
 pub(crate) fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
-    xml::decode_fields(body).and_then(|fields| parse_response(config, &fields))
+    secret::scrubbed(|| xml::decode_fields(body).and_then(|fields| parse_response(config, &fields)))
 }
 
 /// Turns a decoded response into an [`Authinfo`] or the error it stands for.

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::protocol::authinfo::{self, Authinfo, AuthinfoRequest};
+use crate::protocol::secret::scrubbed;
 use json::Value;
 use setting::{RelayAuth, RelaySetting};
 
@@ -42,14 +43,15 @@ impl Relay<'_> {
         request: &AuthinfoRequest,
         timeout: std::time::Duration,
     ) -> Result<Authinfo> {
-        let body = request_body(request);
+        // What encoding the rawdata and decoding the answer leave in stack frames is scrubbed.
+        let body = scrubbed(|| request_body(request));
         let bearer = match &self.setting.auth {
             RelayAuth::Token(t) => Some(t.as_str()),
             RelayAuth::ClientCert(_) => None,
         };
         let (status, answer) = transport.post_json(url, &body, bearer, timeout)?;
         let answer = Zeroizing::new(answer);
-        parse_response(self.config, status, &answer)
+        scrubbed(|| parse_response(self.config, status, &answer))
     }
 }
 
@@ -65,13 +67,8 @@ pub(crate) fn request_body(request: &AuthinfoRequest) -> Zeroizing<String> {
     if let Some(a) = request.attach.as_deref().filter(|a| !a.is_empty()) {
         fields.push(("attach", s(a)));
     }
-    let body = Zeroizing::new(json::write_object(fields.iter().map(|(k, v)| (*k, v))));
-    for (_, v) in &mut fields {
-        if let Value::Str(text) = v {
-            zeroize::Zeroize::zeroize(text);
-        }
-    }
-    body
+    // The copies in `fields` are wiped when dropped.
+    Zeroizing::new(json::write_object(fields.iter().map(|(k, v)| (*k, v))))
 }
 
 /// Field names the relay may name in an `invalid_field` answer.

@@ -11,7 +11,9 @@ use std::fmt;
 
 use openssl::error::ErrorStack;
 use openssl::pkey::PKey;
-use openssl::ssl::{HandshakeError, SslConnector, SslMethod, SslStream, SslVerifyMode, SslVersion};
+use openssl::ssl::{
+    HandshakeError, SslConnector, SslMethod, SslOptions, SslStream, SslVerifyMode, SslVersion,
+};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 use ureq::unversioned::transport::{
@@ -58,6 +60,10 @@ fn connector(roots: &Roots, identity: Option<&ClientIdentity>) -> Result<SslConn
     builder.set_ciphersuites(TLS13_SUITES).map_err(setup)?;
     builder.set_groups_list(GROUPS).map_err(setup)?;
     builder.set_verify(SslVerifyMode::PEER);
+    // Decrypted records are wiped in OpenSSL's read buffer once delivered and before the
+    // buffer is freed (the authinfo passes through it): `SSL_OP_CLEANSE_PLAINTEXT`, bit 1,
+    // OpenSSL 3.0 and later (unused by 1.1.1), not named by the `openssl` crate.
+    builder.set_options(SslOptions::from_bits_retain(1 << 1));
     // A fresh store: `SslConnector::builder` put OpenSSL's default locations in the one it made.
     let mut store = X509StoreBuilder::new().map_err(setup)?;
     let mut added = 0;
