@@ -13,17 +13,10 @@
 #      export, 4 KB alignment, foreign NEEDED, symbol from API 24, wrong version node, TEXTREL)
 #      is refused with the matching message.
 # Prints "N passed, M failed" and exits non-zero on any failure.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 aar="$root/build/android/wxface-$version.aar"
 sysroots="$root/build/android/sysroot"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-ko() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { local what="$1"; shift; if "$@" >"$tmp/out" 2>&1; then ok "$what"; else ko "$what"; sed 's/^/     /' "$tmp/out"; fi; }
+tmp=$work
 
 [[ -f "$aar" ]] || { echo "android-test: $aar missing: run make aar first" >&2; exit 1; }
 
@@ -143,5 +136,4 @@ else
 fi
 
 echo
-echo "android-test: $passed passed, $failed failed"
-((failed == 0))
+finish

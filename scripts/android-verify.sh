@@ -12,20 +12,15 @@
 #
 # Usage: scripts/android-verify.sh SO ABI [API] [CLASSES_DIR]
 #   CLASSES_DIR defaults to build/java/classes (built by java/build.sh if missing).
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-so="${1:?usage: $0 SO ABI [API] [CLASSES_DIR]}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+so="$(cd "$caller_dir" && realpath "${1:?usage: $0 SO ABI [API] [CLASSES_DIR]}")"
 abi="${2:?usage: $0 SO ABI [API] [CLASSES_DIR]}"
 api="${3:-21}"
 classes="${4:-$root/build/java/classes}"
-case "$abi" in
-    arm64-v8a) col=5 ;; armeabi-v7a) col=6 ;; x86_64) col=7 ;; x86) col=8 ;;
-    *) echo "android-verify: unknown ABI $abi" >&2; exit 2 ;;
-esac
+android_abi "$abi"
 fail=0
 bad() { echo "android-verify: $abi: $*" >&2; fail=1; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+tmp=$work
 
 llvm-readelf -dW "$so" >"$tmp/dynamic"
 llvm-readelf -lW "$so" >"$tmp/segments"
