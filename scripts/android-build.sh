@@ -41,9 +41,13 @@ if [[ -n "$ndk" ]]; then
     command -v cargo-ndk >/dev/null || cargo install --locked cargo-ndk
     # 16 KB pages for every ABI (cargo-ndk adds it only for some NDK versions), and -z defs so a
     # symbol the device lacks at the API level fails the link as it does without the NDK.
-    for t in "${triples[@]}"; do
-        var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_RUSTFLAGS"
+    # The NDK's own flags for C code (scripts/lib.sh, android_cflags), as cc-rs reads them.
+    for a in "${abis[@]}"; do
+        android_abi "$a"
+        var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_RUSTFLAGS"
         export "$var=${!var:-} -C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,-z,defs"
+        var="CFLAGS_${triple//-/_}"
+        export "$var=${!var:-} $(android_cflags "$a" "$api")"
     done
     targs=()
     for a in "${abis[@]}"; do targs+=(--target "$a"); done

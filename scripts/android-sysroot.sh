@@ -52,7 +52,8 @@ clang "$target" -c "$root/android/crt/crtend_so.S" -o "$out/crtend_so.o"
 
 # 3. libunwind.a: the unwinder Rust's panic=unwind needs (rustc passes -lunwind on Android).
 # Symbols hidden so the library does not export the unwinder.
-uflags=("$target" -nostdlibinc -isystem "$root/android/include" -I"$unwind_src/include" -O2 -fPIC
+read -r -a cflags <<<"$(android_cflags "$abi" "$api")"
+uflags=("$target" "${cflags[@]}" -nostdlibinc -isystem "$root/android/include" -I"$unwind_src/include" -O2 -fPIC
     -funwind-tables -fvisibility=hidden -D_LIBUNWIND_IS_NATIVE_ONLY -D_LIBUNWIND_HIDE_SYMBOLS -DNDEBUG)
 for f in libunwind.cpp Unwind-EHABI.cpp UnwindLevel1.c UnwindLevel1-gcc-ext.c UnwindRegistersRestore.S UnwindRegistersSave.S; do
     case "$f" in
@@ -64,7 +65,7 @@ for f in libunwind.cpp Unwind-EHABI.cpp UnwindLevel1.c UnwindLevel1-gcc-ext.c Un
 done
 llvm-ar rcs "$out/libunwind.a" "$out/unwind/"*.o
 
-# 4. The wrapper: compile with the minimal headers, link against this directory only, 16 KB
+# 4. The wrapper: compile with the minimal headers (and android_cflags), link against this directory only, 16 KB
 # pages (after clang's own -z max-page-size=4096, so it wins) and -z defs for shared objects.
 cat > "$out/cc" <<WRAP
 #!/usr/bin/env bash
@@ -73,7 +74,7 @@ link=1 shared=0
 for a in "\$@"; do
     case "\$a" in -c|-E|-S|-M|-MM) link=0 ;; -shared) shared=1 ;; esac
 done
-args=("\$@" "$target" -nostdlibinc -isystem "$root/android/include")
+args=("\$@" "$target" ${cflags[*]} -nostdlibinc -isystem "$root/android/include")
 if ((link)); then
     args+=(-fuse-ld=lld -B"$out" -L"$out" -Wl,-z,max-page-size=16384)
     ((shared)) && args+=(-Wl,-z,defs)

@@ -60,6 +60,11 @@ android_abi() {
     esac
 }
 
+# android_cflags ABI API: what the NDK adds to C code for that ABI and minimum API level:
+# -mstackrealign on x86 below API 24, whose devices do not all keep the stack 16-byte aligned
+# (b.android.com/222239). Used for ring and libunwind, with the NDK or the stub sysroot.
+android_cflags() { if [[ "$1" == x86 && "$2" -lt 24 ]]; then echo -mstackrealign; fi; }
+
 # need PACKAGE[:COMMAND|:/FILE]...: apt-get installs each package whose command (default: the
 # package's name) or file is missing (as root, else through sudo).
 need() {
