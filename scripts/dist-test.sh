@@ -102,13 +102,8 @@ test_target() { # target
         run_example "$work/$t/app-pc" LD_LIBRARY_PATH="$prefix/lib"
     fi
     # CMake, cross-compiling with the same compiler (musl programs linked statically).
-    cmake -S tests/ship -B "$work/$t/cmake" -DCMAKE_C_COMPILER="$cc" -DCMAKE_SYSTEM_NAME=Linux \
-        -DCMAKE_SYSTEM_PROCESSOR="${t%%-*}" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_EXE_LINKER_FLAGS="$ldflags" >"$work/$t/cmake.log" 2>&1 ||
-        { cat "$work/$t/cmake.log"; fail "cmake configure failed"; }
-    cmake --build "$work/$t/cmake" >>"$work/$t/cmake.log" 2>&1 || { cat "$work/$t/cmake.log"; fail "cmake build failed"; }
-    run_example "$work/$t/cmake/get_authinfo_cmake" LD_LIBRARY_PATH="$prefix/lib"
-    run_example "$work/$t/cmake/get_authinfo_cmake_static"
+    cmake_examples "$prefix" "$work/$t/cmake" -DCMAKE_C_COMPILER="$cc" -DCMAKE_SYSTEM_NAME=Linux \
+        -DCMAKE_SYSTEM_PROCESSOR="${t%%-*}" -DCMAKE_EXE_LINKER_FLAGS="$ldflags"
     if ((cross)); then
         echo "summary: libwxface.so.$version $(stat -c %s "$so") bytes, needs $glibc, pkg-config and CMake builds ran"
     else

@@ -174,6 +174,21 @@ run_example() {
     echo "$bin: an authinfo, and WXFACE_ERR_REMOTE for a refused rawdata${r[0]:+ (under ${r[0]})}"
 }
 
+# cmake_examples PREFIX DIR [CMAKE-ARGS...]: builds tests/ship in DIR with find_package(wxface)
+# from PREFIX and runs both programs: get_authinfo_cmake (wxface::wxface: it needs $soname when
+# PREFIX has the shared library) and get_authinfo_cmake_static (wxface::wxface_static: no libwxface).
+cmake_examples() {
+    local prefix=$1 dir=$2
+    shift 2
+    { cmake -S tests/ship -B "$dir" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release "$@" &&
+        cmake --build "$dir"; } >"$dir.log" 2>&1 || { cat "$dir.log"; fail "cmake failed"; }
+    run_example "$dir/get_authinfo_cmake" LD_LIBRARY_PATH="$prefix/lib"
+    [[ ! -e "$prefix/lib/libwxface.so" ]] || readelf -d "$dir/get_authinfo_cmake" | has "Shared library: \[$soname\]" ||
+        fail "the CMake shared build does not need $soname"
+    run_example "$dir/get_authinfo_cmake_static"
+    ! readelf -d "$dir/get_authinfo_cmake_static" | has libwxface || fail "the CMake static build needs libwxface.so"
+}
+
 # check NAME COMMAND [ARGS...]: runs the command (a shell function, typically) in a subshell with
 # errexit in force; prints "ok NAME (its last 'summary: ' line)" or "FAIL NAME" and its output
 # (ok/ko count a result directly). `finish` prints the totals and fails if any check did.

@@ -166,14 +166,7 @@ install_check() {
     run_block sysroot "$work/readme" SYSROOT="$sysroot" LD_LIBRARY_PATH="$sysroot/usr/lib"
 
     # CMake: find_package from the DESTDIR prefix, shared and static targets.
-    cmake -S tests/ship -B "$work/cmake" -DCMAKE_PREFIX_PATH="$sysroot/usr" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$work/cmake" >/dev/null
-    run_example "$work/cmake/get_authinfo_cmake" LD_LIBRARY_PATH="$sysroot/usr/lib"
-    readelf -d "$work/cmake/get_authinfo_cmake" | has "Shared library: \[$soname\]" ||
-        fail "the CMake shared build does not need $soname"
-    run_example "$work/cmake/get_authinfo_cmake_static"
-    ! readelf -d "$work/cmake/get_authinfo_cmake_static" | has libwxface ||
-        fail "the CMake static build needs libwxface.so"
+    cmake_examples "$sysroot/usr" "$work/cmake"
 
     make --no-print-directory uninstall DESTDIR="$sysroot" PREFIX=/usr
     listed=$(cd "$sysroot" && find . \( -type f -o -type l \) | sed 's|^\./||')
