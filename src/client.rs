@@ -228,7 +228,7 @@ impl Client {
                 authinfo::MAX_RESPONSE_BYTES,
             ),
         };
-        let transport = Transport::new(&config, max_body);
+        let transport = Transport::new(&config, max_body)?;
         Ok(Client {
             cache: Cache::new(config.cache, Arc::clone(&clock)),
             keep,

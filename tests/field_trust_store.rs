@@ -149,35 +149,34 @@ fn a_linux_bundle_file_is_a_system_store_too() {
 }
 
 #[test]
-fn unusable_stores_are_refused_at_build_naming_the_field() {
+fn unusable_stores_are_refused_at_client_creation_naming_the_field() {
     let b = || builder_for("https://127.0.0.1:1");
     let empty = TempDir::new("empty");
     std::fs::write(empty.0.join("README"), "not a certificate\n").unwrap();
-    let field_of = |r: Result<wxface::Config, Error>| match r.unwrap_err() {
-        Error::InvalidArgument { field, .. } => field,
-        e => panic!("not an invalid argument: {e:?}"),
+    // Validating reads nothing: the stores are read when the client is made.
+    let field_of = |b: wxface::ConfigBuilder| match wxface::Client::new(b.build().unwrap()) {
+        Err(Error::InvalidArgument { field, .. }) => field,
+        other => panic!("not an invalid argument: {other:?}"),
     };
     assert_eq!(
-        field_of(
-            b().trust_store(TrustStore::System)
-                .system_ca_path(&empty.0)
-                .build()
-        ),
+        field_of(b().trust_store(TrustStore::System).system_ca_path(&empty.0)),
         "system_ca_path"
     );
     assert_eq!(
         field_of(
             b().trust_store(TrustStore::Both)
                 .system_ca_path(empty.0.join("missing"))
-                .build()
         ),
         "system_ca_path"
     );
-    assert_eq!(field_of(b().user_ca_path(&empty.0).build()), "user_ca_path");
+    assert_eq!(field_of(b().user_ca_path(&empty.0)), "user_ca_path");
     if !cfg!(target_os = "android") {
-        // No user store outside Android unless a path is given.
-        assert_eq!(field_of(b().user_cas(true).build()), "user_cas");
+        // No user store outside Android unless a path is given: known without reading.
+        match b().user_cas(true).build() {
+            Err(Error::InvalidArgument { field, .. }) => assert_eq!(field, "user_cas"),
+            other => panic!("not refused by build: {other:?}"),
+        }
     }
     // Bundled ignores the system path entirely.
-    b().system_ca_path(empty.0.join("missing")).build().unwrap();
+    wxface::Client::new(b().system_ca_path(empty.0.join("missing")).build().unwrap()).unwrap();
 }
