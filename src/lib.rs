@@ -43,11 +43,11 @@ mod relay;
 mod retry;
 mod test_hook;
 
-pub use net::trust;
 /// Reading the files a caller names (regular files, size-capped, bounded time), shared with the
 /// CLI (not a stable API).
 #[doc(hidden)]
 pub use net::file;
+pub use net::trust;
 pub use protocol::{authinfo, sign, xml};
 pub use relay::json;
 

@@ -109,10 +109,14 @@ pub struct wxface_authinfo {
 impl wxface_authinfo {
     /// The result of a call on a client made with [`keep`] (whose entries are `CAuthinfo`s).
     pub(super) fn new(r: SharedResult) -> wxface_authinfo {
-        let entry = r.entry.into_any().downcast::<Fetched<CAuthinfo>>().unwrap_or_else(|_| {
-            // A bug caught by the caller's panic boundary (WXFACE_ERR_PANIC).
-            panic!("a wxface_authinfo from a client not made with ffi::authinfo::keep")
-        });
+        let entry = r
+            .entry
+            .into_any()
+            .downcast::<Fetched<CAuthinfo>>()
+            .unwrap_or_else(|_| {
+                // A bug caught by the caller's panic boundary (WXFACE_ERR_PANIC).
+                panic!("a wxface_authinfo from a client not made with ffi::authinfo::keep")
+            });
         wxface_authinfo {
             entry,
             from_cache: r.from_cache,
