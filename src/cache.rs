@@ -346,6 +346,7 @@ mod tests {
     use crate::clock::ManualClock;
 
     const HOUR: Duration = Duration::from_secs(3600);
+    type Entry = Fetched<u32>;
     /// Only a bound against hangs: nothing in these tests waits for it.
     const NO_HANG: Duration = Duration::from_secs(60);
 
@@ -498,7 +499,7 @@ mod tests {
     /// `THREADS` callers race for one key. The one that refreshes holds its refresh until every
     /// other caller waits for it, or until a second refresh starts (which single-flight
     /// forbids). Returns every outcome and the number of refreshes.
-    fn race(outcome: Result<u32, Error>) -> (Vec<Result<Served<Fetched<u32>>, Error>>, usize) {
+    fn race(outcome: Result<u32, Error>) -> (Vec<Result<Served<Entry>, Error>>, usize) {
         const THREADS: usize = 8;
         let clock = ManualClock::new();
         let c = cache(&clock, None);
