@@ -10,35 +10,13 @@
 mod field_support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use field_support::*;
 use wxface::file::MAX_FILE_BYTES;
 use wxface::{Client, ConfigBuilder, Error, TrustStore};
 use wxface_mock::TestCa;
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "wxface-named-{name}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::remove_dir_all(&dir).ok();
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
-}
 
 fn mkfifo(path: &Path) {
     let st = Command::new("mkfifo")
@@ -160,7 +138,7 @@ fn the_cap_in_the_header_is_the_library_s() {
 #[test]
 fn only_regular_files_up_to_the_cap_are_read_for_every_field() {
     let pem = TestCa::new().unwrap().ca_pem();
-    let dir = TempDir::new("kinds");
+    let dir = TempDir::new("named-kinds");
     let fifo = dir.0.join("ca.fifo");
     mkfifo(&fifo);
     let too_large = dir.0.join("too-large.pem");
@@ -203,7 +181,7 @@ fn only_regular_files_up_to_the_cap_are_read_for_every_field() {
 fn a_store_directory_holds_regular_files_only_and_the_cap_in_all() {
     let pem = TestCa::new().unwrap().ca_pem();
     for field in [Field::SystemCaPath, Field::UserCaPath] {
-        let store = TempDir::new("store");
+        let store = TempDir::new("named-store");
         std::fs::write(store.0.join("5ed36f99.0"), &pem).unwrap();
         // A subdirectory is not entered (Debian's /etc/ssl/certs has java/).
         std::fs::create_dir(store.0.join("java")).unwrap();

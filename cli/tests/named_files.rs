@@ -17,24 +17,6 @@ use wxface::file::MAX_FILE_BYTES;
 /// Only a bound against a hang: a correct CLI answers at once.
 const HANG: Duration = Duration::from_secs(60);
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let dir = std::env::temp_dir().join(format!("wxface-cli-named-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
-}
-
 /// Runs `wxface args…` with `env`; a run that has not ended after [`HANG`] is killed and fails
 /// the test (a CLI that opened a FIFO and waited for a writer).
 fn bounded(args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -94,7 +76,9 @@ fn hostile(dir: &Path) -> Vec<(PathBuf, String)> {
 fn the_config_file_and_the_ca_file_are_read_safely() {
     let server = start(MockConfig::default());
     let url = server.base_url();
-    let dir = TempDir::new();
+    let dir = std::env::temp_dir().join(format!("wxface-cli-named-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
     let env = env_for(KEY);
     let request = [
         "authinfo",
@@ -109,7 +93,7 @@ fn the_config_file_and_the_ca_file_are_read_safely() {
         "--rawdata",
         "r",
     ];
-    for (path, why) in hostile(&dir.0) {
+    for (path, why) in hostile(&dir) {
         let path = path.to_str().unwrap();
         for command in [&request[..], &["doctor", "--base-url", url.as_str()]] {
             let doctor = command[0] == "doctor";
@@ -132,4 +116,5 @@ fn the_config_file_and_the_ca_file_are_read_safely() {
         }
     }
     assert_eq!(server.request_count(), 0, "nothing was sent");
+    std::fs::remove_dir_all(&dir).ok();
 }
