@@ -227,10 +227,11 @@ wxface_status wxface_config_set_proxy_credentials(wxface_config *config,
 // unless `wxface_config_set_builtin_roots(config, false)`.
 wxface_status wxface_config_add_ca_pem(wxface_config *config, const uint8_t *pem, size_t len);
 
-// Adds trusted roots from a PEM file, read by `wxface_client_new`. Only a regular file of at
-// most `WXFACE_MAX_FILE_BYTES` is read; anything else (a FIFO, a device, a directory, a larger
-// file) gives `WXFACE_ERR_INVALID_ARGUMENT` naming `ca_file`. Opening and checking it never
-// blocks, so the call takes bounded time.
+// Adds trusted roots from a PEM file, read when a client is made (`wxface_client_new`,
+// `wxface_get_authinfo_oneshot`). Only a regular file of at most `WXFACE_MAX_FILE_BYTES` is
+// read; anything else (a FIFO, a device, a directory, a larger file) gives
+// `WXFACE_ERR_INVALID_ARGUMENT` naming `ca_file`. Opening and checking it never blocks, so the
+// call takes bounded time.
 wxface_status wxface_config_add_ca_file(wxface_config *config, const char *path);
 
 // Whether the bundled Mozilla roots are trusted (default true).
@@ -241,7 +242,7 @@ wxface_status wxface_config_set_builtin_roots(wxface_config *config, bool enable
 wxface_status wxface_config_set_trust_store(wxface_config *config, uint32_t store);
 
 // Reads the system store from `path` instead of the platform's location: a directory of PEM
-// files laid out like Android's, or a PEM bundle file, read by `wxface_client_new`. As for
+// files laid out like Android's, or a PEM bundle file, read when a client is made. As for
 // `wxface_config_add_ca_file`, only regular files are read (in a directory: subdirectories are
 // skipped, a FIFO or device is refused), at most `WXFACE_MAX_FILE_BYTES` in all; a refusal
 // names `system_ca_path`.

@@ -339,10 +339,11 @@ pub unsafe extern "C" fn wxface_config_add_ca_pem(
 /// or `_set_user_ca_path` (4 MiB); for a directory, all its files together.
 pub const WXFACE_MAX_FILE_BYTES: u64 = 4_194_304;
 
-/// Adds trusted roots from a PEM file, read by `wxface_client_new`. Only a regular file of at
-/// most `WXFACE_MAX_FILE_BYTES` is read; anything else (a FIFO, a device, a directory, a larger
-/// file) gives `WXFACE_ERR_INVALID_ARGUMENT` naming `ca_file`. Opening and checking it never
-/// blocks, so the call takes bounded time.
+/// Adds trusted roots from a PEM file, read when a client is made (`wxface_client_new`,
+/// `wxface_get_authinfo_oneshot`). Only a regular file of at most `WXFACE_MAX_FILE_BYTES` is
+/// read; anything else (a FIFO, a device, a directory, a larger file) gives
+/// `WXFACE_ERR_INVALID_ARGUMENT` naming `ca_file`. Opening and checking it never blocks, so the
+/// call takes bounded time.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_add_ca_file(
     config: *mut wxface_config,
@@ -390,7 +391,7 @@ pub unsafe extern "C" fn wxface_config_set_trust_store(
 }
 
 /// Reads the system store from `path` instead of the platform's location: a directory of PEM
-/// files laid out like Android's, or a PEM bundle file, read by `wxface_client_new`. As for
+/// files laid out like Android's, or a PEM bundle file, read when a client is made. As for
 /// `wxface_config_add_ca_file`, only regular files are read (in a directory: subdirectories are
 /// skipped, a FIFO or device is refused), at most `WXFACE_MAX_FILE_BYTES` in all; a refusal
 /// names `system_ca_path`.
