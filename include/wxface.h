@@ -82,6 +82,10 @@
 // Sign requests with MD5.
 #define WXFACE_SIGN_MD5 1
 
+// The most bytes read from a file named by `wxface_config_add_ca_file`, `_set_system_ca_path`
+// or `_set_user_ca_path` (4 MiB); for a directory, all its files together.
+#define WXFACE_MAX_FILE_BYTES 4194304
+
 // Trust the bundled Mozilla roots (the default).
 #define WXFACE_TRUST_BUNDLED 0
 
@@ -251,7 +255,11 @@ wxface_status wxface_config_set_proxy_credentials(wxface_config *config,
 // unless `wxface_config_set_builtin_roots(config, false)`.
 wxface_status wxface_config_add_ca_pem(wxface_config *config, const uint8_t *pem, size_t len);
 
-// Adds trusted roots from a PEM file, read when the configuration is built.
+// Adds trusted roots from a PEM file, read when a client is made (`wxface_client_new`,
+// `wxface_get_authinfo_oneshot`). Only a regular file of at most `WXFACE_MAX_FILE_BYTES` is
+// read; anything else (a FIFO, a device, a directory, a larger file) gives
+// `WXFACE_ERR_INVALID_ARGUMENT` naming `ca_file`. Opening and checking it never blocks, so the
+// call takes bounded time.
 wxface_status wxface_config_add_ca_file(wxface_config *config, const char *path);
 
 // Whether the bundled Mozilla roots are trusted (default true).
@@ -262,7 +270,10 @@ wxface_status wxface_config_set_builtin_roots(wxface_config *config, bool enable
 wxface_status wxface_config_set_trust_store(wxface_config *config, uint32_t store);
 
 // Reads the system store from `path` instead of the platform's location: a directory of PEM
-// files laid out like Android's, or a PEM bundle file.
+// files laid out like Android's, or a PEM bundle file, read when a client is made. As for
+// `wxface_config_add_ca_file`, only regular files are read (in a directory: subdirectories are
+// skipped, a FIFO or device is refused), at most `WXFACE_MAX_FILE_BYTES` in all; a refusal
+// names `system_ca_path`.
 wxface_status wxface_config_set_system_ca_path(wxface_config *config, const char *path);
 
 // Android: also trust the CAs the user added in Settings (default false). Elsewhere it needs
@@ -270,7 +281,8 @@ wxface_status wxface_config_set_system_ca_path(wxface_config *config, const char
 wxface_status wxface_config_set_user_cas(wxface_config *config, bool enabled);
 
 // Reads the user-added CAs from `path` (a directory like Android's, or a bundle file) instead
-// of Android's location; implies `wxface_config_set_user_cas(config, true)`.
+// of Android's location; implies `wxface_config_set_user_cas(config, true)`. Read as
+// `wxface_config_set_system_ca_path` says; a refusal names `user_ca_path`.
 wxface_status wxface_config_set_user_ca_path(wxface_config *config, const char *path);
 
 // The log callback (NULL removes it), its `user_data` (which must stay valid until every

@@ -4,18 +4,14 @@
 //! refresh-ahead (an entry is refreshed once its remaining validity is within the margin).
 //! Expiry is measured on the injected monotonic [`Clock`].
 //!
-//! A hit takes no exclusive lock and writes no memory another thread's hit writes: the map is
-//! replicated in [`SHARDS`] read-write-locked copies, each on its own cache lines, and a thread
-//! reads the copy its index picks. In each copy an identity's current entry is published as
-//! that copy's own `Arc` (of a cheap-to-clone value: the client's is itself an `Arc`), so a hit
-//! is a read lock, a lookup, a freshness check and a reference-count increment, all on lines
-//! that other threads' hits do not touch (threads beyond [`SHARDS`] share copies). Writers
-//! (a new identity, a new entry, a clear) are rare and update every copy. Refreshes, waiting
-//! and the refresh bookkeeping use the identity's own mutex, as before; the published entry
-//! only changes while that mutex is held.
+//! A hit is a read lock on the map, a lookup, a freshness check and a reference-count increment:
+//! it copies nothing and takes no exclusive lock. An identity's current entry is published in
+//! the map as the same `Arc` its slot holds, and a hit shares it. Writers (a new identity, a new
+//! entry, a clear) are rare and hold the map's write lock only to insert or swap. Refreshes,
+//! waiting and the refresh bookkeeping use the identity's own mutex; the published entry only
+//! changes while that mutex is held.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -23,19 +19,31 @@ use crate::clock::Clock;
 use crate::config::CacheOptions;
 use crate::error::Error;
 
-/// Copies of the map, so concurrent hits on different threads do not contend for one lock.
-pub(crate) const SHARDS: usize = 8;
-
-/// A value obtained by a refresh and when it stops being valid. Aligned to 128 bytes so that the
-/// reference count of each copy's `Arc` has its cache lines to itself.
+/// A value obtained by a refresh and when it stops being valid.
 #[derive(Debug)]
-#[repr(align(128))]
 pub(crate) struct Fetched<V> {
     pub value: V,
     /// When the request that obtained it was sent.
     pub obtained_at: Instant,
     /// When it expires (`obtained_at + expires_in`).
     pub expires_at: Instant,
+}
+
+/// What the cache reads of an entry: when it was obtained and when it expires. The cache holds
+/// entries as `Arc<E>`, so `E` may be a trait object (the client's is: its binding decides the
+/// type).
+pub(crate) trait Validity {
+    fn obtained_at(&self) -> Instant;
+    fn expires_at(&self) -> Instant;
+}
+
+impl<V> Validity for Fetched<V> {
+    fn obtained_at(&self) -> Instant {
+        self.obtained_at
+    }
+    fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
 }
 
 /// Where a value handed out by [`Cache::get_or_refresh`] came from.
@@ -49,17 +57,17 @@ pub(crate) enum Origin {
     Stale(Error),
 }
 
-/// An entry, shared with the cache (no copy of the value), and where it came from. Derefs to
-/// the entry, so `served.value` and `served.expires_at` read it.
+/// An entry, shared with the cache (no copy of it), and where it came from. Derefs to the
+/// entry.
 #[derive(Debug)]
-pub(crate) struct Served<V> {
-    pub entry: Arc<Fetched<V>>,
+pub(crate) struct Served<E: ?Sized> {
+    pub entry: Arc<E>,
     pub origin: Origin,
 }
 
-impl<V> std::ops::Deref for Served<V> {
-    type Target = Fetched<V>;
-    fn deref(&self) -> &Fetched<V> {
+impl<E: ?Sized> std::ops::Deref for Served<E> {
+    type Target = E;
+    fn deref(&self) -> &E {
         &self.entry
     }
 }
@@ -72,9 +80,9 @@ pub(crate) enum Refresh {
 }
 
 /// The refresh bookkeeping of one identity, under its mutex.
-struct SlotState<V> {
+struct SlotState<E: ?Sized> {
     /// The current entry (the same `Arc` the map publishes while this slot is in the map).
-    entry: Option<Arc<Fetched<V>>>,
+    entry: Option<Arc<E>>,
     /// Generation of the refresh in flight, if any.
     in_flight: Option<u64>,
     /// Generations handed out so far.
@@ -83,79 +91,54 @@ struct SlotState<V> {
     last_error: Option<(u64, Error)>,
 }
 
-struct Slot<V> {
-    state: Mutex<SlotState<V>>,
+struct Slot<E: ?Sized> {
+    state: Mutex<SlotState<E>>,
     done: Condvar,
 }
 
-impl<V> Slot<V> {
-    fn lock(&self) -> MutexGuard<'_, SlotState<V>> {
+impl<E: ?Sized> Slot<E> {
+    fn lock(&self) -> MutexGuard<'_, SlotState<E>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// What the map holds for one identity: its slot and the entry hits read.
-struct Published<V> {
-    slot: Arc<Slot<V>>,
-    entry: Option<Arc<Fetched<V>>>,
+struct Published<E: ?Sized> {
+    slot: Arc<Slot<E>>,
+    entry: Option<Arc<E>>,
 }
 
-/// One copy of the map, on cache lines of its own.
-#[repr(align(128))]
-struct Shard<V>(RwLock<HashMap<String, Published<V>>>);
+type Map<E> = HashMap<String, Published<E>>;
 
-impl<V> Shard<V> {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Published<V>>> {
-        self.0.read().unwrap_or_else(PoisonError::into_inner)
-    }
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Published<V>>> {
-        self.0.write().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Hands each thread its shard index, round robin in order of first use.
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static MY_SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
-}
-
-/// Identity → slot and published entry, in [`SHARDS`] identical copies. Write locks are held
-/// only to add or clear slots and to publish a new entry, never across a refresh; a slot's
-/// lock is never held across a refresh either. Writers hold `writers` while they update the
-/// copies one after the other. Lock order: a slot's mutex, `writers`, then the copies.
-pub(crate) struct Cache<V> {
-    shards: Box<[Shard<V>]>,
-    writers: Mutex<()>,
+/// Identity → slot and published entry. The map's write lock is held only to add or clear
+/// slots and to publish a new entry, never across a refresh; a slot's lock is never held
+/// across a refresh either. Lock order: a slot's mutex, then the map.
+pub(crate) struct Cache<E: ?Sized> {
+    map: RwLock<Map<E>>,
     options: CacheOptions,
     clock: Arc<dyn Clock>,
 }
 
-impl<V: Clone> Cache<V> {
+impl<E: ?Sized + Validity> Cache<E> {
     pub(crate) fn new(options: CacheOptions, clock: Arc<dyn Clock>) -> Self {
         Cache {
-            shards: (0..SHARDS)
-                .map(|_| Shard(RwLock::new(HashMap::new())))
-                .collect(),
-            writers: Mutex::new(()),
+            map: RwLock::new(HashMap::new()),
             options,
             clock,
         }
     }
 
-    /// The copy this thread reads.
-    fn my_shard(&self) -> &Shard<V> {
-        let i = MY_SHARD.try_with(|i| *i).unwrap_or(0);
-        &self.shards[i % self.shards.len()]
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Map<E>> {
+        self.map.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write_lock(&self) -> MutexGuard<'_, ()> {
-        self.writers.lock().unwrap_or_else(PoisonError::into_inner)
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Map<E>> {
+        self.map.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The cached value for `key` while it is fresh (unless `force`); otherwise runs `refresh`
+    /// The cached entry for `key` while it is fresh (unless `force`); otherwise runs `refresh`
     /// (at most one at a time per key: concurrent callers wait for it until `deadline` and share
-    /// its outcome). A failed refresh serves the cached value while it is still valid, as
+    /// its outcome). A failed refresh serves the cached entry while it is still valid, as
     /// [`Origin::Stale`]; once expired, the failure is returned. `on_wait` is called (with no
     /// lock held) when this call starts waiting for a concurrent refresh. `started` is when the
     /// call started, on the cache's clock (the caller has read it already).
@@ -165,12 +148,12 @@ impl<V: Clone> Cache<V> {
         force: bool,
         started: Instant,
         deadline: Instant,
-        refresh: impl FnOnce(Refresh) -> Result<Fetched<V>, Error>,
+        refresh: impl FnOnce(Refresh) -> Result<Arc<E>, Error>,
         on_wait: impl Fn(),
-    ) -> Result<Served<V>, Error> {
-        // A hit: this thread's copy of the map, read-locked; no copy of the value.
+    ) -> Result<Served<E>, Error> {
+        // A hit: the map, read-locked; no copy of the entry.
         let slot = {
-            let slots = self.my_shard().read();
+            let slots = self.read();
             match slots.get(key) {
                 Some(p) => {
                     if let Some(entry) = &p.entry
@@ -202,8 +185,8 @@ impl<V: Clone> Cache<V> {
             if let Some(entry) = &state.entry {
                 // An entry obtained after this call started came from a concurrent refresh:
                 // use it even when forced.
-                let shared = waited_for.is_some() || entry.obtained_at >= started;
-                if (self.is_fresh(entry, now) && !force) || (shared && now < entry.expires_at) {
+                let shared = waited_for.is_some() || entry.obtained_at() >= started;
+                if (self.is_fresh(entry, now) && !force) || (shared && now < entry.expires_at()) {
                     return Ok(served(entry, Origin::Cached));
                 }
             }
@@ -247,11 +230,14 @@ impl<V: Clone> Cache<V> {
         let outcome = refresh(kind);
         let mut state = slot.lock();
         let result = match outcome {
-            Ok(fetched) => {
-                let entry = Arc::new(fetched);
-                self.publish(key, &slot, &entry);
-                state.entry = Some(Arc::clone(&entry));
+            Ok(entry) => {
+                let replaced = self.publish(key, &slot, &entry);
+                let previous = state.entry.replace(Arc::clone(&entry));
                 state.last_error = None;
+                drop(state);
+                // The previous entry is dropped (and, once no caller holds it, wiped) with no
+                // lock held.
+                drop((replaced, previous));
                 Ok(Served {
                     entry,
                     origin: Origin::Refreshed,
@@ -259,102 +245,75 @@ impl<V: Clone> Cache<V> {
             }
             Err(err) => {
                 state.last_error = Some((generation, err.clone()));
-                self.stale_or(&state.entry, err)
+                let result = self.stale_or(&state.entry, err);
+                drop(state);
+                result
             }
         };
-        drop(state);
         drop(guard);
         result
     }
 
     /// Forgets every entry. A refresh in flight finishes but its result is not kept.
     pub(crate) fn clear(&self) {
-        let writers = self.write_lock();
-        for shard in &self.shards {
-            // Taken out first and dropped after the lock is released: dropping the last
-            // reference to an entry wipes it, which need not block readers.
-            let old = std::mem::take(&mut *shard.write());
-            drop(old);
-        }
-        drop(writers);
+        // Taken out first and dropped after the lock is released: dropping the last reference
+        // to an entry wipes it, which need not block readers.
+        let old = std::mem::take(&mut *self.write());
+        drop(old);
     }
 
     /// How many keys have an entry (fresh, due or expired).
     pub(crate) fn len(&self) -> usize {
-        let slots = self.shards[0].read();
-        slots.values().filter(|p| p.entry.is_some()).count()
+        self.read().values().filter(|p| p.entry.is_some()).count()
     }
 
-    /// The slot of `key`, added to every copy of the map if it has none.
-    fn slot(&self, key: &str) -> Arc<Slot<V>> {
-        let writers = self.write_lock();
-        if let Some(p) = self.shards[0].read().get(key) {
-            return Arc::clone(&p.slot);
-        }
-        let slot = Arc::new(Slot {
-            state: Mutex::new(SlotState {
-                entry: None,
-                in_flight: None,
-                generation: 0,
-                last_error: None,
-            }),
-            done: Condvar::new(),
-        });
-        for shard in &self.shards {
-            shard.write().insert(
-                key.to_owned(),
-                Published {
-                    slot: Arc::clone(&slot),
+    /// The slot of `key`, added to the map if it has none.
+    fn slot(&self, key: &str) -> Arc<Slot<E>> {
+        let mut slots = self.write();
+        let published = slots.entry(key.to_owned()).or_insert_with(|| Published {
+            slot: Arc::new(Slot {
+                state: Mutex::new(SlotState {
                     entry: None,
-                },
-            );
-        }
-        drop(writers);
-        slot
+                    in_flight: None,
+                    generation: 0,
+                    last_error: None,
+                }),
+                done: Condvar::new(),
+            }),
+            entry: None,
+        });
+        Arc::clone(&published.slot)
     }
 
-    /// Makes `entry` what hits on `key` read (each copy of the map gets its own `Arc` of a
-    /// clone of the value), unless the map no longer holds `slot` (cleared meanwhile: the
-    /// result is not kept). Called with the slot's mutex held.
-    fn publish(&self, key: &str, slot: &Arc<Slot<V>>, entry: &Arc<Fetched<V>>) {
-        let writers = self.write_lock();
-        let mut replaced = Vec::with_capacity(self.shards.len());
-        for shard in &self.shards {
-            let copy = Arc::new(Fetched {
-                value: entry.value.clone(),
-                obtained_at: entry.obtained_at,
-                expires_at: entry.expires_at,
-            });
-            if let Some(p) = shard.write().get_mut(key)
-                && Arc::ptr_eq(&p.slot, slot)
-            {
-                replaced.push(p.entry.replace(copy));
-            }
+    /// Makes `entry` what hits on `key` read, unless the map no longer holds `slot` (cleared
+    /// meanwhile: the result is not kept). Called with the slot's mutex held; returns the
+    /// entry it replaced, for the caller to drop outside the locks.
+    fn publish(&self, key: &str, slot: &Arc<Slot<E>>, entry: &Arc<E>) -> Option<Arc<E>> {
+        let mut slots = self.write();
+        match slots.get_mut(key) {
+            Some(p) if Arc::ptr_eq(&p.slot, slot) => p.entry.replace(Arc::clone(entry)),
+            _ => None,
         }
-        drop(writers);
-        // The previous entries are dropped (and, once no caller holds them, wiped) outside
-        // the locks.
-        drop(replaced);
     }
 
     /// Fresh while the remaining validity is above the refresh margin.
-    fn is_fresh(&self, entry: &Fetched<V>, now: Instant) -> bool {
+    fn is_fresh(&self, entry: &E, now: Instant) -> bool {
         let validity = entry
-            .expires_at
-            .saturating_duration_since(entry.obtained_at);
-        entry.expires_at.saturating_duration_since(now) > self.options.margin_for(validity)
+            .expires_at()
+            .saturating_duration_since(entry.obtained_at());
+        entry.expires_at().saturating_duration_since(now) > self.options.margin_for(validity)
     }
 
-    /// The cached value marked stale if it is still valid, else the error.
-    fn stale_or(&self, entry: &Option<Arc<Fetched<V>>>, err: Error) -> Result<Served<V>, Error> {
+    /// The cached entry marked stale if it is still valid, else the error.
+    fn stale_or(&self, entry: &Option<Arc<E>>, err: Error) -> Result<Served<E>, Error> {
         match entry {
-            Some(e) if self.clock.now() < e.expires_at => Ok(served(e, Origin::Stale(err))),
+            Some(e) if self.clock.now() < e.expires_at() => Ok(served(e, Origin::Stale(err))),
             _ => Err(err),
         }
     }
 }
 
-fn served<V>(entry: &Arc<Fetched<V>>, origin: Origin) -> Served<V> {
+fn served<E: ?Sized>(entry: &Arc<E>, origin: Origin) -> Served<E> {
     Served {
         entry: Arc::clone(entry),
         origin,
@@ -362,12 +321,12 @@ fn served<V>(entry: &Arc<Fetched<V>>, origin: Origin) -> Served<V> {
 }
 
 /// Clears the in-flight mark and wakes waiters even if the refresh panics.
-struct FlightGuard<'a, V> {
-    slot: &'a Slot<V>,
+struct FlightGuard<'a, E: ?Sized> {
+    slot: &'a Slot<E>,
     generation: u64,
 }
 
-impl<V> Drop for FlightGuard<'_, V> {
+impl<E: ?Sized> Drop for FlightGuard<'_, E> {
     fn drop(&mut self) {
         let mut state = self.slot.lock();
         if state.in_flight == Some(self.generation) {
@@ -387,10 +346,11 @@ mod tests {
     use crate::clock::ManualClock;
 
     const HOUR: Duration = Duration::from_secs(3600);
+    type Entry = Fetched<u32>;
     /// Only a bound against hangs: nothing in these tests waits for it.
     const NO_HANG: Duration = Duration::from_secs(60);
 
-    fn cache(clock: &Arc<ManualClock>, margin: Option<Duration>) -> Cache<u32> {
+    fn cache(clock: &Arc<ManualClock>, margin: Option<Duration>) -> Cache<Fetched<u32>> {
         let options = CacheOptions {
             enabled: true,
             refresh_margin: margin,
@@ -404,19 +364,19 @@ mod tests {
         calls: &AtomicUsize,
         value: u32,
         valid: Duration,
-    ) -> impl FnOnce(Refresh) -> Result<Fetched<u32>, Error> {
+    ) -> impl FnOnce(Refresh) -> Result<Arc<Fetched<u32>>, Error> {
         let now = clock.now();
         move |_| {
             calls.fetch_add(1, Ordering::SeqCst);
-            Ok(Fetched {
+            Ok(Arc::new(Fetched {
                 value,
                 obtained_at: now,
                 expires_at: now + valid,
-            })
+            }))
         }
     }
 
-    fn fail(calls: &AtomicUsize) -> impl FnOnce(Refresh) -> Result<Fetched<u32>, Error> {
+    fn fail(calls: &AtomicUsize) -> impl FnOnce(Refresh) -> Result<Arc<Fetched<u32>>, Error> {
         move |_| {
             calls.fetch_add(1, Ordering::SeqCst);
             Err(Error::HttpStatus(503))
@@ -424,11 +384,11 @@ mod tests {
     }
 
     fn get(
-        c: &Cache<u32>,
+        c: &Cache<Fetched<u32>>,
         clock: &ManualClock,
         force: bool,
-        refresh: impl FnOnce(Refresh) -> Result<Fetched<u32>, Error>,
-    ) -> Result<Served<u32>, Error> {
+        refresh: impl FnOnce(Refresh) -> Result<Arc<Fetched<u32>>, Error>,
+    ) -> Result<Served<Fetched<u32>>, Error> {
         c.get_or_refresh(
             "k",
             force,
@@ -539,7 +499,7 @@ mod tests {
     /// `THREADS` callers race for one key. The one that refreshes holds its refresh until every
     /// other caller waits for it, or until a second refresh starts (which single-flight
     /// forbids). Returns every outcome and the number of refreshes.
-    fn race(outcome: Result<u32, Error>) -> (Vec<Result<Served<u32>, Error>>, usize) {
+    fn race(outcome: Result<u32, Error>) -> (Vec<Result<Served<Entry>, Error>>, usize) {
         const THREADS: usize = 8;
         let clock = ManualClock::new();
         let c = cache(&clock, None);
@@ -559,10 +519,12 @@ mod tests {
                             {
                                 std::thread::yield_now();
                             }
-                            outcome.clone().map(|value| Fetched {
-                                value,
-                                obtained_at: clock.now(),
-                                expires_at: clock.now() + HOUR,
+                            outcome.clone().map(|value| {
+                                Arc::new(Fetched {
+                                    value,
+                                    obtained_at: clock.now(),
+                                    expires_at: clock.now() + HOUR,
+                                })
                             })
                         };
                         let on_wait = || {
@@ -642,24 +604,23 @@ mod tests {
         assert_eq!(c.len(), 2);
     }
 
-    /// Readers do not block each other: while this thread holds read locks on every copy of
-    /// the map (as concurrent hits do), the writers' lock and the identity's own mutex, a hit on
-    /// another thread still completes. A hit that wanted any of them exclusively would wait
-    /// until the guard below gives up (and the test fails).
+    /// Readers do not block each other: while this thread holds a read lock on the map (as
+    /// concurrent hits do) and the identity's own mutex, a hit on another thread still
+    /// completes. A hit that wanted either of them exclusively would wait until the guard below
+    /// gives up (and the test fails).
     #[test]
     fn a_hit_takes_no_exclusive_lock() {
         let clock = ManualClock::new();
         let c = cache(&clock, None);
         let calls = AtomicUsize::new(0);
         get(&c, &clock, false, ok(&clock, &calls, 1, HOUR)).unwrap();
-        let slot = Arc::clone(&c.shards[0].read().get("k").unwrap().slot);
+        let slot = Arc::clone(&c.read().get("k").unwrap().slot);
         let (tx, rx) = std::sync::mpsc::channel();
         let (c, clock, calls) = (&c, &clock, &calls);
         std::thread::scope(|s| {
             // Inside the scope, so a failed assertion releases them before the scope joins.
             let state = slot.lock();
-            let writers = c.write_lock();
-            let readers: Vec<_> = c.shards.iter().map(|s| s.read()).collect();
+            let reader = c.read();
             s.spawn(move || {
                 let r = get(c, clock, false, fail(calls));
                 tx.send(r.map(|r| (r.value, r.origin.clone()))).unwrap();
@@ -668,7 +629,7 @@ mod tests {
                 .recv_timeout(NO_HANG)
                 .expect("the hit waited for a lock another reader holds");
             assert_eq!(got.unwrap(), (1, Origin::Cached));
-            drop((readers, writers, state));
+            drop((reader, state));
         });
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }

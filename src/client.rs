@@ -1,20 +1,22 @@
 //! The client: validates, signs, sends, verifies; caches, retries, fails over and corrects
 //! the clock.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::cache::{Cache, Fetched, Origin, Refresh, Served};
+use crate::cache::{Cache, Fetched, Origin, Refresh, Served, Validity};
 use crate::clock::{self, Clock};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::Level;
 use crate::net::transport::Transport;
-use crate::protocol::authinfo::{self, Authinfo, AuthinfoRequest, Issued};
+use crate::protocol::authinfo::{self, Authinfo, AuthinfoRequest};
 use crate::relay;
 use crate::retry::{self, Attempt, Event, Plan};
+use zeroize::Zeroize;
 
 /// Smallest clock offset change (seconds) worth a corrected retry: WeChat tolerates 300 s, so
 /// a smaller estimate cannot explain a `非法的Now参数`.
@@ -97,7 +99,9 @@ pub struct Client {
     transport: Transport,
     /// Cached authinfos, by [`with_identity`]; wiped when the last reference goes (replaced,
     /// cleared or dropped, and no C result still holds it).
-    cache: Cache<Arc<Issued>>,
+    cache: Cache<dyn Entry>,
+    /// Makes the entry of each verified authinfo (the binding's form of it).
+    keep: Keep,
     clock: Arc<dyn Clock>,
     /// Index in `urls` of the base URL that last worked.
     preferred: AtomicUsize,
@@ -132,10 +136,50 @@ fn with_identity<R>(request: &AuthinfoRequest, f: impl FnOnce(&str) -> R) -> R {
     f(&format!("{}\n{}", request.store_id, request.device_id))
 }
 
-/// A call's result before it is copied for Rust callers: the authinfo is the cache's own
+/// A verified authinfo as the client keeps it (cached, or handed out without a copy), in the
+/// form the binding that made the client chose with its [`Keep`]: for Rust callers the
+/// authinfo alone ([`Wiped`]); for the C ABI also the NUL-terminated strings it lends out,
+/// made once (`crate::ffi`). The credential is wiped when the last holder drops the entry.
+pub(crate) trait Entry: Validity + Any + Send + Sync {
+    fn authinfo(&self) -> &Authinfo;
+    /// The entry as `Any`, for its binding to recover its own type (`Arc::downcast`).
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+/// Makes the shared entry of an authinfo just verified, once per refresh.
+pub(crate) type Keep = fn(Fetched<Authinfo>) -> Arc<dyn Entry>;
+
+/// The authinfo of a Rust client's entry, wiped on drop.
+struct Wiped(Authinfo);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Entry for Fetched<Wiped> {
+    fn authinfo(&self) -> &Authinfo {
+        &self.value.0
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// The [`Keep`] of clients made by [`Client::new`].
+fn keep_wiped(f: Fetched<Authinfo>) -> Arc<dyn Entry> {
+    Arc::new(Fetched {
+        value: Wiped(f.value),
+        obtained_at: f.obtained_at,
+        expires_at: f.expires_at,
+    })
+}
+
+/// A call's result before it is copied for Rust callers: the entry is the cache's own
 /// (shared, not copied), which is what the C ABI hands out.
 pub(crate) struct SharedResult {
-    pub(crate) entry: Arc<Fetched<Arc<Issued>>>,
+    pub(crate) entry: Arc<dyn Entry>,
     pub(crate) from_cache: bool,
     pub(crate) refresh_error: Option<Error>,
     pub(crate) clock_offset_secs: i64,
@@ -160,18 +204,24 @@ macro_rules! log {
 impl Client {
     /// Creates a client. The configuration was validated by [`ConfigBuilder::build`](crate::ConfigBuilder::build).
     pub fn new(config: Config) -> Result<Client> {
-        Client::with_clock(config, clock::system())
+        Client::with_clock(config, clock::system(), keep_wiped)
+    }
+
+    /// A client whose entries `keep` makes (the C ABI's keep its C strings).
+    pub(crate) fn keeping(config: Config, keep: Keep) -> Result<Client> {
+        Client::with_clock(config, clock::system(), keep)
     }
 
     /// A client reading time from `clock` (tests inject a manual one).
-    pub(crate) fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Client> {
+    pub(crate) fn with_clock(config: Config, clock: Arc<dyn Clock>, keep: Keep) -> Result<Client> {
         let (urls, max_body) = match Upstream::of(&config) {
             Upstream::Relay(relay) => (vec![relay.url()], relay::MAX_RESPONSE_BYTES),
             Upstream::Direct(direct) => (direct.urls(), authinfo::MAX_RESPONSE_BYTES),
         };
-        let transport = Transport::new(&config, max_body);
+        let transport = Transport::new(&config, max_body)?;
         Ok(Client {
             cache: Cache::new(config.cache, Arc::clone(&clock)),
+            keep,
             config,
             urls,
             transport,
@@ -217,11 +267,11 @@ impl Client {
     ) -> Result<AuthinfoResult> {
         let r = self.get_shared(request, options)?;
         Ok(AuthinfoResult {
-            authinfo: r.entry.value.authinfo.clone(),
+            authinfo: r.entry.authinfo().clone(),
             from_cache: r.from_cache,
             stale: r.refresh_error.is_some(),
             refresh_error: r.refresh_error,
-            expires_at: r.entry.expires_at,
+            expires_at: r.entry.expires_at(),
             clock_offset_secs: r.clock_offset_secs,
             clock_corrected: r.clock_corrected,
             attempts: r.attempts,
@@ -242,9 +292,8 @@ impl Client {
             .ok_or_else(|| Error::invalid("timeout", "is too large for this platform's clock"))?;
         let trace = Trace::default();
         if !(self.config.cache.enabled && options.use_cache) {
-            let fetched = self.fetch(request, deadline, &trace)?;
             let served = Served {
-                entry: Arc::new(fetched),
+                entry: self.fetch(request, deadline, &trace)?,
                 origin: Origin::Refreshed,
             };
             return Ok(self.result(served, &trace));
@@ -266,7 +315,7 @@ impl Client {
         options: &CallOptions,
         (started, deadline): (Instant, Instant),
         trace: &Trace,
-    ) -> Result<Served<Arc<Issued>>> {
+    ) -> Result<Served<dyn Entry>> {
         self.cache.get_or_refresh(
             key,
             options.force_refresh,
@@ -299,9 +348,9 @@ impl Client {
         )
     }
 
-    fn log_served(&self, served: &Served<Arc<Issued>>, request: &AuthinfoRequest) {
+    fn log_served(&self, served: &Served<dyn Entry>, request: &AuthinfoRequest) {
         let left = served
-            .expires_at
+            .expires_at()
             .saturating_duration_since(self.clock.now())
             .as_secs();
         match &served.origin {
@@ -340,7 +389,7 @@ impl Client {
         self.clock_offset.load(Ordering::Relaxed)
     }
 
-    fn result(&self, served: Served<Arc<Issued>>, trace: &Trace) -> SharedResult {
+    fn result(&self, served: Served<dyn Entry>, trace: &Trace) -> SharedResult {
         let (from_cache, refresh_error) = match served.origin {
             Origin::Refreshed => (false, None),
             Origin::Cached => (true, None),
@@ -357,13 +406,13 @@ impl Client {
     }
 
     /// One logical request: attempts, retries with backoff, failover and clock correction,
-    /// all before `deadline`.
+    /// all before `deadline`. The entry is made here, once.
     fn fetch(
         &self,
         request: &AuthinfoRequest,
         deadline: Instant,
         trace: &Trace,
-    ) -> Result<Fetched<Arc<Issued>>> {
+    ) -> Result<Arc<dyn Entry>> {
         let plan = Plan {
             policy: self.config.retry,
             clock: &*self.clock,
@@ -388,11 +437,11 @@ impl Client {
             "authinfo obtained from {} after {} attempt(s), expires in {} s: store_id={} device_id={}",
             self.urls[target],
             trace.attempts.get(),
-            fetched.value.authinfo.expires_in,
+            fetched.value.expires_in,
             request.store_id,
             request.device_id
         );
-        Ok(fetched)
+        Ok((self.keep)(fetched))
     }
 
     fn log_retry(&self, event: Event<'_>, request: &AuthinfoRequest) {
@@ -440,7 +489,7 @@ impl Client {
         a: &Attempt,
         deadline: Instant,
         trace: &Trace,
-    ) -> Result<Fetched<Arc<Issued>>> {
+    ) -> Result<Fetched<Authinfo>> {
         let url = &self.urls[a.target];
         let (error, date) = match self.attempt(url, request, a.timeout, trace) {
             Ok(f) => return Ok(f),
@@ -498,7 +547,7 @@ impl Client {
         request: &AuthinfoRequest,
         timeout: Duration,
         trace: &Trace,
-    ) -> std::result::Result<Fetched<Arc<Issued>>, (Error, Option<SystemTime>)> {
+    ) -> std::result::Result<Fetched<Authinfo>, (Error, Option<SystemTime>)> {
         match Upstream::of(&self.config) {
             Upstream::Direct(direct) => direct.attempt(self, url, request, timeout, trace),
             Upstream::Relay(relay) => {
@@ -507,7 +556,7 @@ impl Client {
                 let authinfo = relay
                     .attempt(&self.transport, url, request, timeout)
                     .map_err(|e| (e, None))?;
-                fetched(sent, Issued::new(authinfo)).map_err(|e| (e, None))
+                fetched(sent, authinfo).map_err(|e| (e, None))
             }
         }
     }
@@ -555,7 +604,7 @@ impl Direct<'_> {
         request: &AuthinfoRequest,
         timeout: Duration,
         trace: &Trace,
-    ) -> std::result::Result<Fetched<Arc<Issued>>, (Error, Option<SystemTime>)> {
+    ) -> std::result::Result<Fetched<Authinfo>, (Error, Option<SystemTime>)> {
         let offset = trace
             .corrected_offset
             .get()
@@ -588,22 +637,21 @@ impl Direct<'_> {
             .post_xml(url, &body, timeout)
             .map_err(|e| (e, None))?;
         let date = response.date;
-        let authinfo = authinfo::response(self.config, &response.body)
-            .map(Issued::new)
-            .map_err(|e| (e, date))?;
+        let authinfo = authinfo::response(self.config, &response.body).map_err(|e| (e, date))?;
         drop(response);
         fetched(sent, authinfo).map_err(|e| (e, None))
     }
 }
 
-/// An authinfo obtained by a request sent at `sent` (wiped on drop if refused here).
-fn fetched(sent: Instant, issued: Issued) -> Result<Fetched<Arc<Issued>>> {
-    let expires_in = Duration::from_secs(issued.authinfo.expires_in.into());
-    let expires_at = sent
-        .checked_add(expires_in)
-        .ok_or_else(|| Error::BadResponse("expires_in is out of range".into()))?;
+/// An authinfo obtained by a request sent at `sent` (wiped if refused here).
+fn fetched(sent: Instant, mut authinfo: Authinfo) -> Result<Fetched<Authinfo>> {
+    let expires_in = Duration::from_secs(authinfo.expires_in.into());
+    let Some(expires_at) = sent.checked_add(expires_in) else {
+        authinfo.zeroize();
+        return Err(Error::BadResponse("expires_in is out of range".into()));
+    };
     Ok(Fetched {
-        value: Arc::new(issued),
+        value: authinfo,
         obtained_at: sent,
         expires_at,
     })

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
 use crate::net::endpoint::normalize_base_url;
 use crate::net::proxy::ProxySetting;
-use crate::net::trust::{self, TrustStore};
+use crate::net::trust::{self, Store, TrustSetting, TrustStore};
 use crate::protocol::secret::ApiKey;
 use crate::protocol::sign::SignType;
 use crate::protocol::validate;
@@ -135,15 +135,6 @@ impl CacheOptions {
         self.refresh_margin
             .unwrap_or_else(|| (expires_in / 10).max(DEFAULT_REFRESH_MARGIN_MIN))
     }
-}
-
-/// Which roots server certificates are checked against.
-#[derive(Clone, Debug)]
-pub(crate) struct TrustSetting {
-    /// Mozilla's roots, bundled.
-    pub(crate) builtin: bool,
-    /// Extra roots (DER), from `ca_pem` / `ca_file`.
-    pub(crate) extra: Arc<Vec<crate::net::tls::Certificate>>,
 }
 
 impl Config {
@@ -501,7 +492,9 @@ impl ConfigBuilder {
         self.ca_pems.push(pem.into());
         self
     }
-    /// Adds trusted root certificates from a PEM file, read by [`build`](ConfigBuilder::build).
+    /// Adds trusted root certificates from a PEM file, read when the client is made
+    /// ([`Client::new`](crate::Client::new)): a regular file of at most
+    /// [`MAX_FILE_BYTES`](crate::file::MAX_FILE_BYTES).
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.ca_files.push(path.into());
         self
@@ -680,36 +673,23 @@ impl ConfigBuilder {
             self.proxy_username.as_deref(),
             self.proxy_password.as_deref().map(String::as_str),
         )?;
-        let mut extra = Vec::new();
+        // The files (ca_file, the system and user stores) are read when the client is made
+        // (`net::trust::roots`): validating a configuration reads nothing.
+        let mut pem_roots = Vec::new();
         for pem in &self.ca_pems {
-            extra.extend(parse_ca("ca_pem", pem)?);
+            pem_roots.extend(trust::parse_ca("ca_pem", pem)?);
         }
-        for path in &self.ca_files {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::invalid("ca_file", format!("cannot read {}: {e}", path.display()))
-            })?;
-            extra.extend(parse_ca("ca_file", &pem)?);
-        }
-        if self.trust_store.uses_system() {
-            let path = match &self.system_ca_path {
-                Some(p) => p.clone(),
-                None => trust::default_system_location()?,
-            };
-            extra.extend(trust::load("system_ca_path", &path)?);
-        }
-        if self.user_cas {
-            match (&self.user_ca_path, trust::default_user_location()) {
-                (Some(p), _) => extra.extend(trust::load("user_ca_path", p)?),
-                // Android, nothing added by the user: nothing to add.
-                (None, Some(p)) if !p.exists() => {}
-                (None, Some(p)) => extra.extend(trust::load("user_ca_path", &p)?),
-                (None, None) => {
-                    return Err(Error::invalid(
-                        "user_cas",
-                        "there is no user CA store on this platform; set user_ca_path",
-                    ));
-                }
-            }
+        let store = |path: &Option<PathBuf>| path.clone().map_or(Store::Default, Store::At);
+        let system = self
+            .trust_store
+            .uses_system()
+            .then(|| store(&self.system_ca_path));
+        let user = self.user_cas.then(|| store(&self.user_ca_path));
+        if user == Some(Store::Default) && !trust::HAS_USER_STORE {
+            return Err(Error::invalid(
+                "user_cas",
+                "there is no user CA store on this platform; set user_ca_path",
+            ));
         }
         if self.trust_store.uses_bundled() && !crate::net::tls::HAS_BUNDLED_ROOTS {
             return Err(Error::invalid(
@@ -718,13 +698,14 @@ impl ConfigBuilder {
                  use System (its default) and/or ca_pem / ca_file",
             ));
         }
-        let trust_builtin = self.trust_builtin && self.trust_store.uses_bundled();
-        if !trust_builtin && extra.is_empty() {
-            return Err(Error::invalid(
-                "ca_pem",
-                "the bundled roots are disabled and no CA certificate was given",
-            ));
-        }
+        let trust = TrustSetting {
+            builtin: self.trust_builtin && self.trust_store.uses_bundled(),
+            pem_roots: Arc::new(pem_roots),
+            ca_files: self.ca_files,
+            system,
+            user,
+        };
+        trust.check_some_root()?;
         Ok(Config {
             mch_id: self.mch_id,
             appid: self.appid,
@@ -742,10 +723,7 @@ impl ConfigBuilder {
             clock_skew_correction: self.clock_skew_correction,
             cache: self.cache,
             proxy,
-            trust: TrustSetting {
-                builtin: trust_builtin,
-                extra: Arc::new(extra),
-            },
+            trust,
             logger: Logger::new(self.log_fn, self.log_level),
             relay,
         })
@@ -766,15 +744,6 @@ fn build_proxy(
         )),
         None => Ok(None),
     }
-}
-
-/// Every `CERTIFICATE` block of a PEM text.
-fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<crate::net::tls::Certificate>> {
-    let certs = crate::net::tls::pem_certificates(pem).map_err(|e| Error::invalid(field, e))?;
-    if certs.is_empty() {
-        return Err(Error::invalid(field, "contains no PEM CERTIFICATE"));
-    }
-    Ok(certs)
 }
 
 #[cfg(test)]

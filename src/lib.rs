@@ -43,6 +43,10 @@ mod relay;
 mod retry;
 mod test_hook;
 
+/// Reading the files a caller names (regular files, size-capped, bounded time), shared with the
+/// CLI (not a stable API).
+#[doc(hidden)]
+pub use net::file;
 pub use net::trust;
 pub use protocol::{authinfo, sign, xml};
 pub use relay::json;

@@ -228,12 +228,17 @@ fn valgrind(exe: &Path) -> Command {
 fn ffi_suite(mode: Mode) {
     let exe = compile_c(&root().join("tests/c/test_ffi.c"), "test_ffi", mode);
     let mock = MockServer::start(MockConfig::default()).unwrap();
+    let scratch = env().work.join(format!("named-files-{mode:?}"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
     let out = run(mode
         .command(&exe)
         .env("WXFACE_MOCK_URL", mock.base_url())
         .env("WXFACE_MOCK_KEY", DEFAULT_KEY)
         .env("WXFACE_REFUSED_URL", refused_url())
-        .env("WXFACE_BAD_CONFIG", root().join("tests/bad_config.tsv")));
+        .env("WXFACE_BAD_CONFIG", root().join("tests/bad_config.tsv"))
+        .env("WXFACE_TEST_DIR", &scratch)
+        .env("WXFACE_TEST_CA_PEM", TestCa::new().unwrap().ca_pem()));
     let t = text(&out);
     assert!(out.status.success(), "test_ffi failed ({mode:?}):\n{t}");
     assert!(t.contains(" passed, 0 failed"), "unexpected output:\n{t}");

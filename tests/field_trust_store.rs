@@ -5,7 +5,7 @@
 
 mod field_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use field_support::*;
 use wxface::{Error, ErrorKind, TrustStore};
@@ -16,28 +16,6 @@ fn https_mock(ca: &TestCa) -> MockServer {
         tls: Some(ca.server_identity(&["localhost", "127.0.0.1"]).unwrap()),
         ..MockConfig::default()
     })
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "wxface-trust-{name}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::remove_dir_all(&dir).ok();
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
 }
 
 /// Writes each CA as Android does: `<hash>.0` holding the PEM block and then a text dump.
@@ -59,7 +37,7 @@ fn system_store_laid_out_like_android_verifies_the_server() {
     let ca = TestCa::new().unwrap();
     let decoy = TestCa::new().unwrap();
     let server = https_mock(&ca);
-    let system = TempDir::new("android-system");
+    let system = TempDir::new("trust-android-system");
     android_store(&system.0, &[&decoy, &ca]);
 
     let info = client_of(
@@ -87,7 +65,7 @@ fn a_system_store_without_the_ca_fails_with_a_tls_error_and_bundled_does_too() {
     let ca = TestCa::new().unwrap();
     let other = TestCa::new().unwrap();
     let server = https_mock(&ca);
-    let system = TempDir::new("android-other");
+    let system = TempDir::new("trust-android-other");
     android_store(&system.0, &[&other]);
 
     let err = client_of(
@@ -113,9 +91,9 @@ fn user_added_cas_are_trusted_only_when_asked_for() {
     let ca = TestCa::new().unwrap();
     let other = TestCa::new().unwrap();
     let server = https_mock(&ca);
-    let system = TempDir::new("android-system-user");
+    let system = TempDir::new("trust-android-system-user");
     android_store(&system.0, &[&other]);
-    let user = TempDir::new("android-user-added");
+    let user = TempDir::new("trust-android-user-added");
     android_store(&user.0, &[&ca]);
 
     let b = || {
@@ -136,7 +114,7 @@ fn a_linux_bundle_file_is_a_system_store_too() {
     let ca = TestCa::new().unwrap();
     let decoy = TestCa::new().unwrap();
     let server = https_mock(&ca);
-    let dir = TempDir::new("bundle");
+    let dir = TempDir::new("trust-bundle");
     let bundle = dir.0.join("ca-certificates.crt");
     std::fs::write(&bundle, format!("{}{}", decoy.ca_pem(), ca.ca_pem())).unwrap();
     client_of(
@@ -149,35 +127,34 @@ fn a_linux_bundle_file_is_a_system_store_too() {
 }
 
 #[test]
-fn unusable_stores_are_refused_at_build_naming_the_field() {
+fn unusable_stores_are_refused_at_client_creation_naming_the_field() {
     let b = || builder_for("https://127.0.0.1:1");
-    let empty = TempDir::new("empty");
+    let empty = TempDir::new("trust-empty");
     std::fs::write(empty.0.join("README"), "not a certificate\n").unwrap();
-    let field_of = |r: Result<wxface::Config, Error>| match r.unwrap_err() {
-        Error::InvalidArgument { field, .. } => field,
-        e => panic!("not an invalid argument: {e:?}"),
+    // Validating reads nothing: the stores are read when the client is made.
+    let field_of = |b: wxface::ConfigBuilder| match wxface::Client::new(b.build().unwrap()) {
+        Err(Error::InvalidArgument { field, .. }) => field,
+        other => panic!("not an invalid argument: {other:?}"),
     };
     assert_eq!(
-        field_of(
-            b().trust_store(TrustStore::System)
-                .system_ca_path(&empty.0)
-                .build()
-        ),
+        field_of(b().trust_store(TrustStore::System).system_ca_path(&empty.0)),
         "system_ca_path"
     );
     assert_eq!(
         field_of(
             b().trust_store(TrustStore::Both)
                 .system_ca_path(empty.0.join("missing"))
-                .build()
         ),
         "system_ca_path"
     );
-    assert_eq!(field_of(b().user_ca_path(&empty.0).build()), "user_ca_path");
+    assert_eq!(field_of(b().user_ca_path(&empty.0)), "user_ca_path");
     if !cfg!(target_os = "android") {
-        // No user store outside Android unless a path is given.
-        assert_eq!(field_of(b().user_cas(true).build()), "user_cas");
+        // No user store outside Android unless a path is given: known without reading.
+        match b().user_cas(true).build() {
+            Err(Error::InvalidArgument { field, .. }) => assert_eq!(field, "user_cas"),
+            other => panic!("not refused by build: {other:?}"),
+        }
     }
     // Bundled ignores the system path entirely.
-    b().system_ca_path(empty.0.join("missing")).build().unwrap();
+    wxface::Client::new(b().system_ca_path(empty.0.join("missing")).build().unwrap()).unwrap();
 }

@@ -354,13 +354,10 @@ fn configuration(
         }
     };
     if let Some(path) = settings.get("ca_file") {
-        let pem = match std::fs::read(path) {
+        let pem = match wxface::file::read("ca_file", std::path::Path::new(path)) {
             Ok(p) => p,
             Err(e) => {
-                return bad(
-                    format!("ca_file {path}: {e}"),
-                    "point ca_file at a readable PEM file",
-                );
+                return bad(e.to_string(), "point ca_file at a readable PEM file");
             }
         };
         let infos = match net::pem_cert_infos(&pem) {
@@ -586,8 +583,10 @@ fn tls_step(
         return Outcome::skip("plain http:// to a loopback test server: no TLS");
     }
     let builtin = settings.builtin_roots().unwrap_or(true);
-    let ca = settings.get("ca_file").and_then(|p| std::fs::read(p).ok());
-    let roots = match net::root_store(builtin, ca.as_deref()) {
+    let ca = settings
+        .get("ca_file")
+        .and_then(|p| wxface::file::read("ca_file", std::path::Path::new(p)).ok());
+    let roots = match net::root_store(builtin, ca.as_ref().map(|c| c.as_slice())) {
         Ok(r) => r,
         Err(e) => {
             return Outcome::fail(

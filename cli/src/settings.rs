@@ -269,10 +269,11 @@ type FileValues = (BTreeMap<String, String>, Option<Zeroizing<String>>);
 /// Reads the TOML file: a flat table of the known names, strings (numbers and booleans are
 /// accepted as such). Unknown names are refused, so a typo is not silently ignored.
 fn read_file(path: &Path, names: &[(String, String)]) -> Result<FileValues, String> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?,
-    );
+    // The library's reader: a regular file only, size-capped, never blocking on a FIFO; the
+    // buffer (which holds the key) is wiped when dropped.
+    let bytes = wxface::file::read("config", path).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| format!("config file {}: not UTF-8", path.display()))?;
     // toml's errors quote the offending line, which could be the key's: keep only the position.
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let at = e

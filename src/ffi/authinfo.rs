@@ -1,25 +1,101 @@
 //! `wxface_authinfo`: a verified authinfo and how it was obtained. Strings returned by the
 //! getters are borrowed from the object.
 
+use std::any::Any;
 use std::ffi::{CStr, CString, c_char};
 use std::ptr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use zeroize::Zeroize;
+
 use super::convert::{arg_ref, free_raw, read};
 use super::error::wxface_status;
 use super::error::{Failure, c_string, guard};
+use crate::Authinfo;
 use crate::cache::Fetched;
-use crate::client::SharedResult;
+use crate::client::{Entry, SharedResult};
 use crate::error::Error;
-use crate::protocol::authinfo::Issued;
+
+/// A verified authinfo as a client made through the C ABI keeps it (cached or just obtained):
+/// the Rust value and, made once when it is obtained, the NUL-terminated strings the getters
+/// lend out, so a cache hit through C copies nothing. Both copies of the credential are wiped
+/// when the last holder drops it.
+pub(crate) struct CAuthinfo {
+    authinfo: Authinfo,
+    /// `None` only while being dropped (taken to be wiped).
+    c_authinfo: Option<CString>,
+    c_appid: CString,
+    c_mch_id: CString,
+    c_sub_appid: CString,
+    c_sub_mch_id: CString,
+}
+
+/// A public identifier for C. The core never produces a NUL in one (they are validated or
+/// equal to validated ones); if one came, it would read as "".
+fn c_id(s: &str) -> CString {
+    CString::new(s).unwrap_or_default()
+}
+
+impl CAuthinfo {
+    fn new(authinfo: Authinfo) -> CAuthinfo {
+        // Copied once, straight into the CString's buffer (capacity for the NUL included), so
+        // no partial copy is left in freed memory. The authinfo holds no NUL (checked when
+        // parsed); if it did, the refused bytes are wiped and C gets "".
+        let mut bytes = Vec::with_capacity(authinfo.authinfo.len() + 1);
+        bytes.extend_from_slice(authinfo.authinfo.as_bytes());
+        let c_authinfo = CString::new(bytes).unwrap_or_else(|e| {
+            e.into_vec().zeroize();
+            CString::default()
+        });
+        CAuthinfo {
+            c_authinfo: Some(c_authinfo),
+            c_appid: c_id(&authinfo.appid),
+            c_mch_id: c_id(&authinfo.mch_id),
+            c_sub_appid: c_id(authinfo.sub_appid.as_deref().unwrap_or_default()),
+            c_sub_mch_id: c_id(authinfo.sub_mch_id.as_deref().unwrap_or_default()),
+            authinfo,
+        }
+    }
+
+    fn c_authinfo(&self) -> &CStr {
+        self.c_authinfo.as_deref().unwrap_or_default()
+    }
+}
+
+impl Drop for CAuthinfo {
+    fn drop(&mut self) {
+        self.authinfo.zeroize();
+        if let Some(c) = self.c_authinfo.take() {
+            c.into_bytes().zeroize();
+        }
+    }
+}
+
+impl Entry for Fetched<CAuthinfo> {
+    fn authinfo(&self) -> &Authinfo {
+        &self.value.authinfo
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// The `Keep` of clients made through the C ABI: their entries carry the C strings.
+pub(super) fn keep(f: Fetched<Authinfo>) -> Arc<dyn Entry> {
+    Arc::new(Fetched {
+        value: CAuthinfo::new(f.value),
+        obtained_at: f.obtained_at,
+        expires_at: f.expires_at,
+    })
+}
 
 // It shares the client's entry (whose C strings were made once, when the authinfo was
 // obtained), so a cache hit allocates only this object.
 /// A verified authinfo, shared with the client's cache: the credential is wiped once neither
 /// this object nor the cache holds it.
 pub struct wxface_authinfo {
-    entry: Arc<Fetched<Arc<Issued>>>,
+    entry: Arc<Fetched<CAuthinfo>>,
     from_cache: bool,
     stale: bool,
     refresh_error_status: wxface_status,
@@ -31,9 +107,18 @@ pub struct wxface_authinfo {
 }
 
 impl wxface_authinfo {
+    /// The result of a call on a client made with [`keep`] (whose entries are `CAuthinfo`s).
     pub(super) fn new(r: SharedResult) -> wxface_authinfo {
+        let entry = r
+            .entry
+            .into_any()
+            .downcast::<Fetched<CAuthinfo>>()
+            .unwrap_or_else(|_| {
+                // A bug caught by the caller's panic boundary (WXFACE_ERR_PANIC).
+                panic!("a wxface_authinfo from a client not made with ffi::authinfo::keep")
+            });
         wxface_authinfo {
-            entry: r.entry,
+            entry,
             from_cache: r.from_cache,
             stale: r.refresh_error.is_some(),
             refresh_error_status: r.refresh_error.as_ref().map_or(0, |e| e.kind().code()),
@@ -44,7 +129,7 @@ impl wxface_authinfo {
         }
     }
 
-    fn issued(&self) -> &Issued {
+    fn issued(&self) -> &CAuthinfo {
         &self.entry.value
     }
 }
@@ -79,28 +164,28 @@ pub unsafe extern "C" fn wxface_authinfo_value(info: *const wxface_authinfo) -> 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_appid(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| i.issued().c_appid()) }
+    unsafe { string(info, |i| &i.issued().c_appid) }
 }
 
 /// The mch_id WeChat echoed (the configured one).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_mch_id(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| i.issued().c_mch_id()) }
+    unsafe { string(info, |i| &i.issued().c_mch_id) }
 }
 
 /// The sub_appid WeChat echoed; "" outside service-provider mode.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_sub_appid(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| i.issued().c_sub_appid()) }
+    unsafe { string(info, |i| &i.issued().c_sub_appid) }
 }
 
 /// The sub_mch_id WeChat echoed; "" outside service-provider mode.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_authinfo_sub_mch_id(info: *const wxface_authinfo) -> *const c_char {
     // SAFETY: forwarded contract.
-    unsafe { string(info, |i| i.issued().c_sub_mch_id()) }
+    unsafe { string(info, |i| &i.issued().c_sub_mch_id) }
 }
 
 /// Validity in seconds from receipt (3600 in practice).

@@ -1,6 +1,6 @@
 //! `wxface_client` and the calls made with it.
 
-use super::authinfo::wxface_authinfo;
+use super::authinfo::{keep, wxface_authinfo};
 use super::config::wxface_config;
 use super::convert::{arg_ref, clear_out, free_raw, into_raw, read};
 use super::error::wxface_status;
@@ -32,7 +32,7 @@ pub unsafe extern "C" fn wxface_client_new(
         let out = unsafe { clear_out(out) }?;
         // SAFETY: `config` is NULL or a live configuration (contract).
         let config = unsafe { arg_ref(config, "config") }?;
-        let client = Client::new(config.build()?)?;
+        let client = Client::keeping(config.build()?, keep)?;
         *out = into_raw(wxface_client { client });
         Ok(())
     })
@@ -114,7 +114,7 @@ pub unsafe extern "C" fn wxface_get_authinfo_oneshot(
         let config = unsafe { arg_ref(config, "config") }?;
         // SAFETY: NULL or a live request (contract).
         let request = unsafe { arg_ref(request, "request") }?;
-        let client = Client::new(config.build()?)?;
+        let client = Client::keeping(config.build()?, keep)?;
         Ok(client.get_shared(request.get(), &CallOptions::default())?)
     };
     // SAFETY: forwarded contract.

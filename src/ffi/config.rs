@@ -334,7 +334,15 @@ pub unsafe extern "C" fn wxface_config_add_ca_pem(
     unsafe { set(config, convert, ConfigBuilder::ca_pem) }
 }
 
-/// Adds trusted roots from a PEM file, read when the configuration is built.
+/// The most bytes read from a file named by `wxface_config_add_ca_file`, `_set_system_ca_path`
+/// or `_set_user_ca_path` (4 MiB); for a directory, all its files together.
+pub const WXFACE_MAX_FILE_BYTES: u64 = 4_194_304;
+
+/// Adds trusted roots from a PEM file, read when a client is made (`wxface_client_new`,
+/// `wxface_get_authinfo_oneshot`). Only a regular file of at most `WXFACE_MAX_FILE_BYTES` is
+/// read; anything else (a FIFO, a device, a directory, a larger file) gives
+/// `WXFACE_ERR_INVALID_ARGUMENT` naming `ca_file`. Opening and checking it never blocks, so the
+/// call takes bounded time.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_add_ca_file(
     config: *mut wxface_config,
@@ -382,7 +390,10 @@ pub unsafe extern "C" fn wxface_config_set_trust_store(
 }
 
 /// Reads the system store from `path` instead of the platform's location: a directory of PEM
-/// files laid out like Android's, or a PEM bundle file.
+/// files laid out like Android's, or a PEM bundle file, read when a client is made. As for
+/// `wxface_config_add_ca_file`, only regular files are read (in a directory: subdirectories are
+/// skipped, a FIFO or device is refused), at most `WXFACE_MAX_FILE_BYTES` in all; a refusal
+/// names `system_ca_path`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_system_ca_path(
     config: *mut wxface_config,
@@ -412,7 +423,8 @@ pub unsafe extern "C" fn wxface_config_set_user_cas(
 }
 
 /// Reads the user-added CAs from `path` (a directory like Android's, or a bundle file) instead
-/// of Android's location; implies `wxface_config_set_user_cas(config, true)`.
+/// of Android's location; implies `wxface_config_set_user_cas(config, true)`. Read as
+/// `wxface_config_set_system_ca_path` says; a refusal names `user_ca_path`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_user_ca_path(
     config: *mut wxface_config,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::net::proxy::{ProxyHandshake, ProxyRefused, ProxyResolver};
-use crate::net::tls;
+use crate::net::{tls, trust};
 
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
@@ -32,13 +32,12 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub(crate) fn new(config: &Config, max_body: u64) -> Transport {
+    /// The transport of a client: reads the configured CA files and stores (the only I/O of
+    /// making a client).
+    pub(crate) fn new(config: &Config, max_body: u64) -> Result<Transport> {
         // One trust store and one TLS configuration for every connection of this client.
         let tls = tls::backend::TlsConnector::new(
-            &tls::Roots {
-                bundled: config.trust.builtin,
-                extra: config.trust.extra.clone(),
-            },
+            &trust::roots(&config.trust)?,
             config.relay.as_ref().and_then(|r| r.client_identity()),
         );
         let mut builder = ureq::Agent::config_builder()
@@ -69,7 +68,7 @@ impl Transport {
                 .chain(tls)
                 .chain(WipeBuffers);
         let agent = ureq::Agent::with_parts(builder.build(), connector, ProxyResolver::new(proxy));
-        Transport { agent, max_body }
+        Ok(Transport { agent, max_body })
     }
 
     /// POSTs `body` as `text/xml; charset=utf-8` within `timeout` and reads at most `max_body`

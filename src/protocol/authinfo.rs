@@ -1,6 +1,5 @@
 //! The get_wxpayface_authinfo request and response model (PROTOCOL.md, "The call").
 
-use std::ffi::CString;
 use std::fmt;
 
 use zeroize::{Zeroize, Zeroizing};
@@ -154,79 +153,6 @@ impl Zeroize for Authinfo {
     /// Wipes the credential (the other fields are public identifiers).
     fn zeroize(&mut self) {
         self.authinfo.zeroize();
-    }
-}
-
-/// A verified authinfo as the client keeps it (cached or just obtained): the Rust value and,
-/// made once when it is obtained, the NUL-terminated strings the C ABI lends out, so a cache
-/// hit through C copies nothing. Both copies of the credential are wiped when it is dropped.
-pub(crate) struct Issued {
-    pub(crate) authinfo: Authinfo,
-    /// `None` only while being dropped (taken to be wiped).
-    c_authinfo: Option<CString>,
-    c_appid: CString,
-    c_mch_id: CString,
-    c_sub_appid: CString,
-    c_sub_mch_id: CString,
-}
-
-/// A public identifier for C. The core never produces a NUL in one (they are validated or
-/// equal to validated ones); if one came, it would read as "".
-fn c_id(s: &str) -> CString {
-    CString::new(s).unwrap_or_default()
-}
-
-impl Issued {
-    pub(crate) fn new(authinfo: Authinfo) -> Issued {
-        // Copied once, straight into the CString's buffer (capacity for the NUL included), so
-        // no partial copy is left in freed memory. The authinfo holds no NUL (checked when
-        // parsed); if it did, the refused bytes are wiped and C gets "".
-        let mut bytes = Vec::with_capacity(authinfo.authinfo.len() + 1);
-        bytes.extend_from_slice(authinfo.authinfo.as_bytes());
-        let c_authinfo = CString::new(bytes).unwrap_or_else(|e| {
-            e.into_vec().zeroize();
-            CString::default()
-        });
-        let c_authinfo = Some(c_authinfo);
-        Issued {
-            c_authinfo,
-            c_appid: c_id(&authinfo.appid),
-            c_mch_id: c_id(&authinfo.mch_id),
-            c_sub_appid: c_id(authinfo.sub_appid.as_deref().unwrap_or_default()),
-            c_sub_mch_id: c_id(authinfo.sub_mch_id.as_deref().unwrap_or_default()),
-            authinfo,
-        }
-    }
-
-    pub(crate) fn c_authinfo(&self) -> &std::ffi::CStr {
-        self.c_authinfo.as_deref().unwrap_or_default()
-    }
-    pub(crate) fn c_appid(&self) -> &std::ffi::CStr {
-        &self.c_appid
-    }
-    pub(crate) fn c_mch_id(&self) -> &std::ffi::CStr {
-        &self.c_mch_id
-    }
-    pub(crate) fn c_sub_appid(&self) -> &std::ffi::CStr {
-        &self.c_sub_appid
-    }
-    pub(crate) fn c_sub_mch_id(&self) -> &std::ffi::CStr {
-        &self.c_sub_mch_id
-    }
-}
-
-impl Drop for Issued {
-    fn drop(&mut self) {
-        self.authinfo.zeroize();
-        if let Some(c) = self.c_authinfo.take() {
-            c.into_bytes().zeroize();
-        }
-    }
-}
-
-impl fmt::Debug for Issued {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.authinfo.fmt(f)
     }
 }
 

@@ -2,15 +2,20 @@
  * Tests of the C ABI against the mock server, run by tests/c_abi.rs plainly and under valgrind.
  *
  * Environment: WXFACE_MOCK_URL (the mock's base URL), WXFACE_MOCK_KEY (its key),
- * WXFACE_REFUSED_URL (a loopback URL where nothing listens).
+ * WXFACE_REFUSED_URL (a loopback URL where nothing listens), WXFACE_TEST_DIR (an empty
+ * scratch directory), WXFACE_TEST_CA_PEM (a CA certificate, PEM).
  * Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "wxface.h"
@@ -334,6 +339,118 @@ static void test_bad_config(const char *path) {
     check(rows >= 10, "bad_config.tsv has its rows");
 }
 
+/* Makes a client with `path` given to the setter of `field` (ca_file, system_ca_path or
+ * user_ca_path); returns its status (the client, if any, is freed). */
+static wxface_status client_with_file(const char *field, const char *path) {
+    wxface_config *c = make_config(mock_url, mock_key, WXFACE_SIGN_HMAC_SHA256);
+    wxface_client *client = NULL;
+    wxface_status st;
+    if (strcmp(field, "ca_file") == 0) {
+        st = wxface_config_add_ca_file(c, path);
+    } else if (strcmp(field, "system_ca_path") == 0) {
+        st = wxface_config_set_trust_store(c, WXFACE_TRUST_SYSTEM);
+        if (st == WXFACE_OK) st = wxface_config_set_system_ca_path(c, path);
+    } else {
+        st = wxface_config_set_user_ca_path(c, path);
+    }
+    if (st == WXFACE_OK) st = wxface_client_new(c, &client);
+    wxface_client_free(client);
+    wxface_config_free(c);
+    return st;
+}
+
+static void expect_file_refused(wxface_status st, const char *field, const char *why, const char *what) {
+    const char *m = wxface_last_error_message();
+    int ok = st == WXFACE_ERR_INVALID_ARGUMENT && strncmp(m, "invalid ", 8) == 0 &&
+             strncmp(m + 8, field, strlen(field)) == 0 && strstr(m, why) != NULL;
+    if (!ok) printf("  %s (%s): status %u, message \"%s\"\n", what, field, st, m);
+    check(ok, what);
+}
+
+struct feeder {
+    const char *fifo, *pem;
+};
+
+/* Writes a valid CA into the FIFO once a reader opens it: a library that read FIFOs would
+ * accept it. Blocks until a reader opens it (the library, or test_named_files). */
+static void *feed_fifo(void *arg) {
+    const struct feeder *f = arg;
+    int fd = open(f->fifo, O_WRONLY);
+    if (fd >= 0) {
+        ssize_t n = write(fd, f->pem, strlen(f->pem)); /* EPIPE once the reader is gone */
+        (void)n;
+        close(fd);
+    }
+    return NULL;
+}
+
+/* A client made with the FIFO `fifo` as `field` while feed_fifo writes into it. */
+static wxface_status client_with_fed_fifo(const char *field, const char *fifo, const char *pem) {
+    struct feeder f = {fifo, pem};
+    pthread_t t;
+    wxface_status st;
+    int release;
+    check(pthread_create(&t, NULL, feed_fifo, &f) == 0, "start the FIFO feeder");
+    st = client_with_file(field, fifo);
+    /* Releases the feeder if the library did not open the FIFO (or opened and closed it). */
+    release = open(fifo, O_RDONLY | O_NONBLOCK);
+    pthread_join(t, NULL);
+    if (release >= 0) close(release);
+    return st;
+}
+
+/* A file holding `pem` and then a hole up to `len` bytes (sparse: no disk space used). */
+static void write_sparse(const char *path, const char *pem, long len) {
+    FILE *f = fopen(path, "w");
+    check(f != NULL && fputs(pem, f) >= 0 && fflush(f) == 0 && ftruncate(fileno(f), len) == 0,
+          "write a sparse file");
+    if (f != NULL) fclose(f);
+}
+
+/* Files the caller names are read only if they are regular files (or directories of them) of at
+ * most WXFACE_MAX_FILE_BYTES, in bounded time: /dev/zero, a FIFO (without a writer: opening it
+ * must not wait; with one: it must not be read), a sparse file one byte over the cap, and a
+ * directory holding a FIFO are refused by wxface_client_new naming the field. */
+static void test_named_files(const char *dir, const char *pem) {
+    static const char *const fields[] = {"ca_file", "system_ca_path", "user_ca_path"};
+    char fifo[1024], big[1024], store[1024], store_pem[1024], store_fifo[1024];
+    size_t i;
+    snprintf(fifo, sizeof fifo, "%s/ca.fifo", dir);
+    snprintf(big, sizeof big, "%s/too-large.pem", dir);
+    snprintf(store, sizeof store, "%s/store", dir);
+    snprintf(store_pem, sizeof store_pem, "%s/store/5ed36f99.0", dir);
+    snprintf(store_fifo, sizeof store_fifo, "%s/store/zz.fifo", dir);
+    signal(SIGPIPE, SIG_IGN); /* feed_fifo may write after the library closed the FIFO */
+    check(mkfifo(fifo, 0600) == 0, "mkfifo");
+    write_sparse(big, pem, (long)WXFACE_MAX_FILE_BYTES + 1);
+    check(mkdir(store, 0700) == 0, "mkdir store");
+    write_sparse(store_pem, pem, (long)strlen(pem));
+    for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *field = fields[i];
+        expect_file_refused(client_with_file(field, "/dev/zero"), field,
+                            "is not a regular file (it is a character device)", "/dev/zero is refused");
+        alarm(60); /* only a bound against a hang: a library that waited for a writer is killed */
+        expect_file_refused(client_with_file(field, fifo), field, "is not a regular file (it is a FIFO)",
+                            "a FIFO without a writer is refused at once");
+        alarm(0);
+        expect_file_refused(client_with_fed_fifo(field, fifo, pem), field, "is not a regular file (it is a FIFO)",
+                            "a FIFO with a writer is refused");
+        expect_file_refused(client_with_file(field, big), field, "is larger than 4194304 bytes",
+                            "a file over WXFACE_MAX_FILE_BYTES is refused");
+    }
+    check(client_with_file("system_ca_path", store) == WXFACE_OK, "a directory of regular files is read");
+    check(mkfifo(store_fifo, 0600) == 0, "mkfifo in the store");
+    expect_file_refused(client_with_fed_fifo("system_ca_path", store_fifo, pem), "system_ca_path",
+                        "zz.fifo is not a regular file (it is a FIFO)", "a directory holding a FIFO is refused");
+    expect_file_refused(client_with_file("user_ca_path", store), "user_ca_path",
+                        "zz.fifo is not a regular file (it is a FIFO)", "a directory holding a FIFO is refused");
+    unlink(store_fifo);
+    unlink(store_pem);
+    rmdir(store);
+    unlink(big);
+    unlink(fifo);
+}
+
 /* Debug builds of the library export this hook: the next call or constructor on this thread
  * panics inside the library. Declared weak so a release library can be tested too. */
 extern void wxface_test_panic_next_call(void) __attribute__((weak));
@@ -367,8 +484,10 @@ int main(void) {
     mock_url = getenv("WXFACE_MOCK_URL");
     mock_key = getenv("WXFACE_MOCK_KEY");
     refused_url = getenv("WXFACE_REFUSED_URL");
-    if (mock_url == NULL || mock_key == NULL || refused_url == NULL || getenv("WXFACE_BAD_CONFIG") == NULL) {
-        fprintf(stderr, "set WXFACE_MOCK_URL, WXFACE_MOCK_KEY, WXFACE_REFUSED_URL and WXFACE_BAD_CONFIG\n");
+    if (mock_url == NULL || mock_key == NULL || refused_url == NULL || getenv("WXFACE_BAD_CONFIG") == NULL ||
+        getenv("WXFACE_TEST_DIR") == NULL || getenv("WXFACE_TEST_CA_PEM") == NULL) {
+        fprintf(stderr, "set WXFACE_MOCK_URL, WXFACE_MOCK_KEY, WXFACE_REFUSED_URL, WXFACE_BAD_CONFIG, "
+                        "WXFACE_TEST_DIR and WXFACE_TEST_CA_PEM\n");
         return 2;
     }
     test_static_functions();
@@ -379,6 +498,7 @@ int main(void) {
     test_failures();
     test_threads();
     test_bad_config(getenv("WXFACE_BAD_CONFIG"));
+    test_named_files(getenv("WXFACE_TEST_DIR"), getenv("WXFACE_TEST_CA_PEM"));
     test_panic_boundary();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

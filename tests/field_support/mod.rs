@@ -69,6 +69,29 @@ pub fn request_for(device: &str, rawdata: &str) -> AuthinfoRequest {
     AuthinfoRequest::new("1001", STORE_NAME, device, rawdata)
 }
 
+/// A fresh directory under the system temp dir (named after the test, the process and the
+/// thread), removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "wxface-{name}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
 /// A loopback port nothing listens on (bound, then released).
 pub fn refused_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
