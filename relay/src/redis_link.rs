@@ -208,7 +208,9 @@ impl RedisLink {
                 username,
                 password,
             } => {
-                let addrs = sentinels.into_iter().map(|(h, p)| ConnectionAddr::Tcp(h, p));
+                let addrs = sentinels
+                    .into_iter()
+                    .map(|(h, p)| ConnectionAddr::Tcp(h, p));
                 let mut b = SentinelClientBuilder::new(addrs, service, SentinelServerType::Master)
                     .map_err(|e| format!("redis_url: {e}"))?
                     .set_client_to_redis_db(db);

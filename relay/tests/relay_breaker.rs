@@ -77,7 +77,10 @@ fn a_paused_redis_is_skipped_then_probed_back() {
     let first = drive(&agent, &url, &tokens, 1);
     let opened = metrics(&agent, &url);
     assert_eq!(count(&opened, "wxface_relay_redis_up"), 0.0, "{opened}");
-    assert_eq!(count(&opened, "wxface_relay_redis_breaker_trips_total"), 1.0);
+    assert_eq!(
+        count(&opened, "wxface_relay_redis_breaker_trips_total"),
+        1.0
+    );
     let r = get_text(&agent, &format!("{url}/readyz")).1;
     assert!(r.contains("\"degraded\":[\"redis\"]"), "{r}");
 
@@ -105,11 +108,16 @@ fn a_paused_redis_is_skipped_then_probed_back() {
         "median {:?} against a redis timeout of {REDIS_TIMEOUT_MS} ms",
         pct(&lat, 50)
     );
-    assert_eq!(count(&during, "wxface_relay_redis_breaker_trips_total"), 1.0);
+    assert_eq!(
+        count(&during, "wxface_relay_redis_breaker_trips_total"),
+        1.0
+    );
     assert!(
         eventually(Duration::from_secs(20), || {
-            count(&metrics(&agent, &url), "wxface_relay_redis_probes_total{result=\"failed\"}")
-                >= 1.0
+            count(
+                &metrics(&agent, &url),
+                "wxface_relay_redis_probes_total{result=\"failed\"}",
+            ) >= 1.0
         }),
         "a probe is made while the breaker is open"
     );

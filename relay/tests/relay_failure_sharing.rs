@@ -15,7 +15,11 @@ use wxface_mock::{MockConfig, Scenario};
 /// 50 concurrent requests for POS-01 over two relays sharing `redis`, upstream answering
 /// `scenario` after `delay`. Returns the answers with their latencies and the requests the mock
 /// received.
-fn burst(scenario: Scenario, delay: Duration, upstream_timeout_ms: u64) -> (Vec<(Answer, Duration)>, usize) {
+fn burst(
+    scenario: Scenario,
+    delay: Duration,
+    upstream_timeout_ms: u64,
+) -> (Vec<(Answer, Duration)>, usize) {
     let redis = RedisServer::start();
     let dir = TempDir::new("failshare");
     let mock = mock(MockConfig {
@@ -79,7 +83,10 @@ fn check(
             "{}",
             a.json
         );
-        assert_eq!(a.json, answers[0].0.json, "every terminal gets the same error");
+        assert_eq!(
+            a.json, answers[0].0.json,
+            "every terminal gets the same error"
+        );
     }
     assert!(
         upstream_requests <= max_requests,
@@ -113,7 +120,11 @@ fn a_refusal_reaches_every_waiter_on_both_instances() {
 fn a_systemerror_reaches_every_waiter_on_both_instances() {
     // SYSTEMERROR is retried by the core (2 retries): one call is up to 3 requests, and at most
     // 2 calls are made.
-    let (answers, n) = burst(Scenario::SignedSystemError, Duration::from_millis(100), 5000);
+    let (answers, n) = burst(
+        Scenario::SignedSystemError,
+        Duration::from_millis(100),
+        5000,
+    );
     check(
         "SYSTEMERROR",
         &answers,
@@ -171,13 +182,21 @@ fn a_shared_failure_expires_and_does_not_hide_the_recovery() {
         assert_eq!(shared.json, first.json);
         assert_eq!(mock.request_count(), 1);
         let (_, m) = get_text(&agent, &format!("{}/metrics", b.url));
-        assert_eq!(metric(&m, "wxface_relay_shared_failures_total"), Some(1.0), "{m}");
+        assert_eq!(
+            metric(&m, "wxface_relay_shared_failures_total"),
+            Some(1.0),
+            "{m}"
+        );
     }
     // After it, the next request asks WeChat again and the recovery shows.
     assert!(eventually(Duration::from_secs(10), || {
         call(&agent, &b.url, &t, &body("POS-01", "raw")).status == 200
     }));
     let recovered_after = failed_at.elapsed();
-    assert_eq!(mock.request_count(), 2, "one request to fail, one to recover");
+    assert_eq!(
+        mock.request_count(),
+        2,
+        "one request to fail, one to recover"
+    );
     println!("failure shared for about {recovered_after:?} (redis_failure_share_ms = 3000)");
 }
