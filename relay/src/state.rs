@@ -27,12 +27,14 @@ use crate::redis_link::{RedisDown, RedisLink, Target};
 /// How often a terminal waiting for another call's upstream request looks for its outcome.
 const FLIGHT_POLL: Duration = Duration::from_millis(20);
 
-/// One step of a flight, atomically. KEYS: cache, failure, lock. ARGV: owner, lock ms,
-/// read the cache (0/1), read the failure (0/1). Answers `{'hit', authinfo}`,
+/// One step of a flight, atomically. KEYS: cache, failure, lock. ARGV: owner, lock ms, read
+/// the cache and the failure record first (0/1). Answers `{'hit', authinfo}`,
 /// `{'failed', failure}`, `{'lock', ''}` (the caller now holds the lock) or `{'wait', ''}`.
 const FLIGHT_SCRIPT: &str = "\
-if ARGV[3] == '1' then local v = redis.call('GET', KEYS[1]) if v then return {'hit', v} end end \
-if ARGV[4] == '1' then local f = redis.call('GET', KEYS[2]) if f then return {'failed', f} end end \
+if ARGV[3] == '1' then \
+  local v = redis.call('GET', KEYS[1]) if v then return {'hit', v} end \
+  local f = redis.call('GET', KEYS[2]) if f then return {'failed', f} end \
+end \
 if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'lock', ''} end \
 return {'wait', ''}";
 
@@ -355,7 +357,6 @@ impl SharedState {
                     script(FLIGHT_SCRIPT)
                         .arg(owner.as_str())
                         .arg(lock_ms)
-                        .arg(u8::from(use_records))
                         .arg(u8::from(use_records)),
                 )
                 .await?;
