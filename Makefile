@@ -6,6 +6,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 # make dist / dist-test: which archives (default: all six; see scripts/dist.sh --help).
 DIST_TARGETS ?=
+CROSS_TARGETS ?=
 
 .PHONY: all demo test lib mock header java java-test android aar android-test cross-test fuzz size clean \
 	install uninstall dist dist-test ship-test cli cli-cross-test relay relay-bench bench
@@ -34,7 +35,7 @@ dist:
 dist-test:
 	bash scripts/dist-test.sh $(DIST_TARGETS)
 
-## Install layout, exports, symbol versions, static-archive isolation, README link lines.
+## Install layout, exports, symbol versions, static-archive isolation, the link lines of docs/c-api.md.
 ship-test:
 	bash scripts/ship-test.sh
 
@@ -81,9 +82,11 @@ aar: android
 android-test: aar
 	bash scripts/android-test.sh
 
-## Build for aarch64 and armv7 Linux and run the C example and unit tests under qemu-user.
+## Build for aarch64 and armv7 Linux with Debian's cross gcc, and run dist-test's checks on the
+## staged libraries and the unit tests under qemu-user (scripts/dist-test.sh --cross, which
+## replaced scripts/cross-test.sh). CROSS_TARGETS: some of the two.
 cross-test:
-	bash scripts/cross-test.sh
+	bash scripts/dist-test.sh --cross $(CROSS_TARGETS)
 
 ## Build the wxface command-line tool (target/release/wxface).
 cli:

@@ -1,7 +1,7 @@
 /*
  * wxface: the WeChat Pay face-SDK authinfo client, C ABI.
  *
- * A complete program is examples-c/get_authinfo.c; README.md explains each option.
+ * A complete program is examples-c/get_authinfo.c; docs/field.md explains each option.
  *
  * The contract, for every function below unless its comment says otherwise:
  *
@@ -20,12 +20,27 @@
  * Configuration. Setters only convert their arguments; wxface_client_new and
  *   wxface_get_authinfo_oneshot validate the whole configuration and name the field they
  *   refuse; wxface_get_authinfo validates the request. Nothing is sent on such an error.
+ *   Defaults are the WXFACE_DEFAULT_* macros. What 0 means, for every numeric setter:
+ *
+ *     setter (argument)                        0 means
+ *     wxface_config_set_timeouts (both)        invalid: wxface_client_new refuses it
+ *     wxface_config_set_attempt_timeout_ms     no bound on one attempt (the default)
+ *     wxface_config_set_max_idle_connections   WXFACE_DEFAULT_MAX_IDLE_CONNECTIONS
+ *     wxface_config_set_retries (max_retries)  no retry: one attempt per base URL
+ *     wxface_config_set_retries (backoff_*)    no wait before a retry
+ *     wxface_config_set_cache (refresh_margin) the default margin: 10 % of expires_in, at
+ *                                              least WXFACE_DEFAULT_REFRESH_MARGIN_MIN_SECS
+ *     wxface_config_add_ca_pem (len)           invalid: no certificate
+ *     wxface_config_set_relay_client_cert      both lengths 0: no client certificate
  * Threads. A client may be used by many threads at once. A configuration, request or result
  *   must not be modified by one thread while another uses it. The last error is per thread.
  * Panics. A bug inside the library never unwinds into C: it becomes WXFACE_ERR_PANIC (or NULL
  *   from a constructor) and the process goes on.
- * Secrets. The key, proxy password, rawdata and authinfo are wiped when their object is freed
- *   and never appear in a message or log line.
+ * Secrets. The key, proxy password, relay token, rawdata and authinfo are wiped when their
+ *   object is freed, and never appear in a message or log line. The library's own copies are
+ *   wiped before their memory is freed, and the stack it signed or parsed them on is zeroed
+ *   before the call returns. Not wiped: your buffers, and in the rustls build (the default)
+ *   two buffers inside rustls that hold each decrypted HTTPS answer (README, "Threat model").
  * ABI. Options arrive as new functions, so programs built against an older header keep
  *   working; wxface_abi_version() must equal WXFACE_ABI_VERSION.
  */
@@ -45,6 +60,17 @@
 #define WXFACE_VERSION_MINOR 1
 #define WXFACE_VERSION_PATCH 0
 #define WXFACE_VERSION_STRING "0.1.0"
+
+/* The defaults a new configuration starts with (from the library's own constants). */
+#define WXFACE_DEFAULT_BASE_URL "https://payapp.weixin.qq.com"
+#define WXFACE_DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define WXFACE_DEFAULT_TIMEOUT_MS 10000
+#define WXFACE_DEFAULT_MAX_RETRIES 2
+#define WXFACE_DEFAULT_BACKOFF_INITIAL_MS 200
+#define WXFACE_DEFAULT_BACKOFF_MAX_MS 2000
+#define WXFACE_DEFAULT_REFRESH_MARGIN_MIN_SECS 60
+#define WXFACE_DEFAULT_MAX_IDLE_CONNECTIONS 8
+#define WXFACE_DEFAULT_LOG_LEVEL WXFACE_LOG_INFO
 
 // Version of the C ABI described by this header. It changes only when a compiled program
 // could break (a removed or changed function); new functions do not change it.
@@ -123,10 +149,13 @@ typedef void (*wxface_log_fn)(void *user_data, uint32_t level, const char *messa
 // TLS handshake or certificate verification failed: check the clock, proxies and the CA.
 #define WXFACE_ERR_TLS 4
 
-// An HTTP status other than 200 (in the message). 5xx is transient.
+// An HTTP status other than 200 (in the message): the server's, an HTTP proxy's refusal of
+// CONNECT, or a relay's refusal of a field (the request was sent). 5xx is transient.
 #define WXFACE_ERR_HTTP_STATUS 5
 
-// Not the expected XML, too large, a field missing, or an echoed id that is not ours.
+// Not the expected XML (or relay JSON), too large, a field missing or malformed (an authinfo
+// that is not 1 to 4096 printable ASCII characters, `expires_in` outside 1 to 86400 s), or an
+// echoed id that is not ours. Never cached.
 #define WXFACE_ERR_BAD_RESPONSE 6
 
 // A SUCCESS answer whose signature is missing or wrong. Never use its content.
@@ -189,24 +218,23 @@ wxface_status wxface_config_set_timeouts(wxface_config *config,
 // Adds a fallback base URL, tried after a transient failure of the previous one.
 wxface_status wxface_config_add_fallback_base_url(wxface_config *config, const char *url);
 
-// A bound on one attempt in ms, so a hanging host gives way to a retry or the next URL;
-// 0 (default) removes it.
+// A bound on one attempt in ms, so a hanging host gives way to a retry or the next URL.
 wxface_status wxface_config_set_attempt_timeout_ms(wxface_config *config, uint32_t ms);
 
-// Idle connections kept per host for reuse (0 = the default); at least the calling threads.
+// Idle connections kept per host for reuse; at least the threads calling one client.
 wxface_status wxface_config_set_max_idle_connections(wxface_config *config, uint32_t connections);
 
-// Retries of transient failures (0 disables) and the backoff between them: the wait before
+// Retries of transient failures and the backoff between them: the wait before
 // retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms).
 wxface_status wxface_config_set_retries(wxface_config *config,
                                         uint32_t max_retries,
                                         uint32_t backoff_initial_ms,
                                         uint32_t backoff_max_ms);
 
-// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see README.
+// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see docs/field.md.
 wxface_status wxface_config_set_clock_skew_correction(wxface_config *config, bool enabled);
 
-// The authinfo cache (default on) and its refresh margin in seconds (0 = the default margin).
+// The authinfo cache (default on) and its refresh margin in seconds.
 wxface_status wxface_config_set_cache(wxface_config *config,
                                       bool enabled,
                                       uint32_t refresh_margin_secs);
@@ -260,7 +288,7 @@ wxface_status wxface_config_set_relay_url(wxface_config *config, const char *url
 wxface_status wxface_config_set_relay_token(wxface_config *config, const char *token);
 
 // Relay mode: client certificate chain and private key (PEM) for mutual TLS; the relay takes
-// the device id from the certificate. Both lengths 0 remove them.
+// the device id from the certificate.
 wxface_status wxface_config_set_relay_client_cert(wxface_config *config,
                                                   const uint8_t *cert_pem,
                                                   size_t cert_len,
@@ -391,6 +419,17 @@ const char *wxface_last_error_return_code(void);
 
 // WeChat's `return_msg` (UTF-8, e.g. "签名错误") after `WXFACE_ERR_REMOTE`; "" otherwise.
 const char *wxface_last_error_return_msg(void);
+
+// The HTTP status (e.g. 503) when the last failure on this thread was
+// `WXFACE_ERR_HTTP_STATUS`; 0 otherwise.
+uint16_t wxface_last_error_http_status(void);
+
+// Whether a failure with `status` may succeed when tried again: the rule the retry policy
+// follows. Always for `WXFACE_ERR_NETWORK` and `WXFACE_ERR_TIMEOUT`; for
+// `WXFACE_ERR_HTTP_STATUS` (5xx) and `WXFACE_ERR_REMOTE` (`SYSTEMERROR`) it reads the details of
+// this thread's last error, so call it before the next wxface call; false for every other
+// status, `WXFACE_OK` and unknown values.
+bool wxface_status_is_transient(wxface_status status);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -10,19 +10,12 @@
 #   4. a stand-in library reporting ABI 7 fails the same way, naming 7 and ABI_VERSION;
 #   5. a stand-in library from before the check (no nativeAbiVersion) fails with a clear message.
 # Prints "N passed, M failed".
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-ko() { failed=$((failed + 1)); echo "FAIL $*"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+tmp=$work
 
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 cargo build --lib --features jni   # no-op when java/test.sh has just built it
 bash java/build.sh >/dev/null
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 
 header_abi="$(sed -n 's/^#define WXFACE_ABI_VERSION \([0-9]*\).*/\1/p' include/wxface.h)"
 java_abi="$(javap -constants -p -cp build/java/classes com.wxface.WxFaceClient | sed -n 's/.*int ABI_VERSION = \([0-9]*\);.*/\1/p')"
@@ -93,5 +86,4 @@ run "a library reporting ABI 7 is refused" build/java/classes "$tmp/abi7" 3 \
 run "a library without an ABI version is refused" build/java/classes "$tmp/old" 3 \
     "the loaded libwxface has no ABI version" "expect native ABI version $java_abi"
 
-echo "java/abi-test.sh: $passed passed, $failed failed"
-((failed == 0))
+finish

@@ -4,26 +4,9 @@
 # one with a clock 1000 s ahead, one serving HTTPS with a fresh test CA, one handing out 2-second
 # authinfos), runs com.wxface.WxFaceTest under -Xcheck:jni, and fails on any failed assertion, a
 # missing summary line, or any JNI warning in the output.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 out="$root/build/java"
-work="$(mktemp -d)"
-mock_pids=()
-mock_fds=()
-cleanup() {
-    local fd pid
-    for fd in "${mock_fds[@]}"; do
-        exec {fd}>&- 2>/dev/null || true       # EOF on stdin stops a mock (--exit-on-stdin-eof)
-    done
-    for pid in "${mock_pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
+key=wxfacemock0123456789abcdefABCDEF # the mock's default, which WxFaceTest uses
 command -v java >/dev/null || { echo "java/test.sh: java not found (install a JDK)" >&2; exit 1; }
 
 echo "== cargo build --lib --features jni (libwxface.so with the JNI exports)"
@@ -42,39 +25,19 @@ mkdir -p "$out/test-classes"
 javac --release 8 -encoding UTF-8 -Xlint:all -Werror -cp "$out/wxface.jar" -d "$out/test-classes" \
     "$root/java/test/com/wxface/WxFaceTest.java"
 
-# start_mock NAME [wxface-mock options...]: starts a mock on a free loopback port, holding its
-# stdin open until cleanup; sets $port.
-start_mock() {
-    local name="$1" fd pid
-    shift
-    mkfifo "$work/$name.stdin"
-    "$target_dir/debug/wxface-mock" --bind 127.0.0.1:0 --port-file "$work/$name.port" \
-        --exit-on-stdin-eof "$@" <"$work/$name.stdin" >"$work/$name.log" 2>&1 &
-    pid=$!
-    mock_pids+=("$pid")
-    exec {fd}>"$work/$name.stdin"
-    mock_fds+=("$fd")
-    for _ in $(seq 1 100); do
-        [[ -s "$work/$name.port" ]] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; echo "java/test.sh: mock $name exited" >&2; exit 1; }
-        sleep 0.1
-    done
-    [[ -s "$work/$name.port" ]] || { echo "java/test.sh: mock $name did not write its port" >&2; exit 1; }
-    port="$(tr -d '[:space:]' <"$work/$name.port")"
-    echo "mock $name on port $port ($*)"
-}
+mock_bin="$target_dir/debug/wxface-mock"
 
 echo "== starting wxface-mock (5 instances)"
-start_mock main
+mock main
 main_port="$port"
-start_mock flaky --fail-first 2 --fail-with http-500
+mock flaky --fail-first 2 --fail-with http-500
 flaky_port="$port"
-start_mock skew --clock-offset-secs 1000
+mock skew --clock-offset-secs 1000
 skew_port="$port"
 tls_dir="$root/build/java-tls"
 rm -rf "$tls_dir"
 mkdir -p "$tls_dir"
-start_mock tls --tls-dir "$tls_dir"
+mock tls --tls-dir "$tls_dir"
 tls_port="$port"
 [[ -s "$tls_dir/ca.pem" ]] || { echo "java/test.sh: the TLS mock wrote no $tls_dir/ca.pem" >&2; exit 1; }
 # A trust store laid out like Android's /system/etc/security/cacerts: a hashed file name, the PEM
@@ -82,7 +45,7 @@ tls_port="$port"
 mkdir -p "$tls_dir/cacerts" "$tls_dir/cacerts-empty"
 { cat "$tls_dir/ca.pem"; printf 'Certificate:\n    Data:\n        Version: 3 (0x2)\n'; } >"$tls_dir/cacerts/5ed36f99.0"
 echo "no certificate here" >"$tls_dir/cacerts-empty/README"
-start_mock short --expires-in 2
+mock short --expires-in 2
 short_port="$port"
 
 echo "== java -Xcheck:jni com.wxface.WxFaceTest"

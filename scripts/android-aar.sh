@@ -13,9 +13,7 @@
 #
 # Zipped with the JDK's `jar` (no manifest added), so nothing beyond the JDK is needed.
 # Usage: scripts/android-aar.sh   (after scripts/android-build.sh)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 jnilibs="$root/build/android/jniLibs"
 stage="$root/build/android/aar"
 aar="$root/build/android/wxface-$version.aar"

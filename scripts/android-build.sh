@@ -1,29 +1,16 @@
 #!/usr/bin/env bash
-# Builds libwxface.so (C ABI + JNI binding in one library) for Android and verifies each one:
-#
-#   build/android/jniLibs/<abi>/libwxface.so   for arm64-v8a armeabi-v7a x86_64 x86
-#
-# at minSdk 21, linked with 16 KB page alignment, ready for an app's src/main/jniLibs/ (or the
-# AAR, `make aar`).
-#
-# Two ways, same result and same checks:
-#   - ANDROID_NDK_HOME (or ANDROID_NDK_ROOT, or ANDROID_HOME/ndk/<version>) set: the NDK, through
-#     cargo-ndk (installed with `cargo install --locked cargo-ndk` when missing).
-#   - otherwise: no NDK needed. scripts/android-sysroot.sh generates a stub sysroot per ABI from
-#     android/symbols.tsv (stub libc/libm/libdl/liblog, crt objects, LLVM libunwind), and Debian's
-#     clang/lld link against it with -z defs, so a libc function the device lacks at API 21 fails
-#     the link. Installs clang, lld and llvm (apt-get, as root) and rustup's rust-src if missing.
-# Then scripts/android-verify.sh checks every library (SONAME, NEEDED, 16 KB LOAD alignment,
-# undefined symbols and their versions at the API level, no TEXTREL, exports = C API + Java
-# natives) and the build fails if one check does.
+# make android: libwxface.so (C ABI + JNI binding) at minSdk 21 with 16 KB pages, for each ABI in
+# build/android/jniLibs/<abi>/, each then verified by scripts/android-verify.sh. With an NDK
+# (ANDROID_NDK_HOME, ANDROID_NDK_ROOT or ANDROID_HOME/ndk/<version>) through cargo-ndk; otherwise
+# against the stub sysroot of scripts/android-sysroot.sh, linked with -z defs (docs/android.md,
+# "Building for Android"). Installs what is missing (apt: clang, lld, llvm; rustup: rust-src, the
+# targets; cargo-ndk).
 #
 # Usage: scripts/android-build.sh
 #   ANDROID_ABIS   default "arm64-v8a armeabi-v7a x86_64 x86"
 #   ANDROID_API    minimum API level, default 21
 #   OUT            default build/android/jniLibs
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out="${OUT:-$root/build/android/jniLibs}"
 api="${ANDROID_API:-21}"
 read -r -a abis <<<"${ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64 x86}"
@@ -31,17 +18,8 @@ read -r -a abis <<<"${ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64 x86}"
 # (the app cannot install a Rust `log` logger in this library; wxface's own logger is separate).
 features=(--features jni,silent-deps)
 
-triple() {
-    case "$1" in
-        arm64-v8a) echo aarch64-linux-android ;;
-        armeabi-v7a) echo armv7-linux-androideabi ;;
-        x86_64) echo x86_64-linux-android ;;
-        x86) echo i686-linux-android ;;
-        *) echo "android-build: unknown ABI $1" >&2; exit 2 ;;
-    esac
-}
 triples=()
-for a in "${abis[@]}"; do triples+=("$(triple "$a")"); done
+for a in "${abis[@]}"; do android_abi "$a" && triples+=("$triple"); done
 
 ndk="${ANDROID_NDK_HOME:-${ANDROID_NDK_ROOT:-}}"
 if [[ -z "$ndk" && -n "${ANDROID_HOME:-${ANDROID_SDK_ROOT:-}}" ]]; then
@@ -49,20 +27,8 @@ if [[ -z "$ndk" && -n "${ANDROID_HOME:-${ANDROID_SDK_ROOT:-}}" ]]; then
     ndk="$(ls -d "$sdk"/ndk/*/ 2>/dev/null | sort -V | tail -n 1 || true)"
 fi
 
-missing=()
-command -v llvm-readelf >/dev/null || missing+=(llvm)
-command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
-if [[ -z "$ndk" ]]; then
-    command -v clang >/dev/null || missing+=(clang)
-    command -v ld.lld >/dev/null || missing+=(lld)
-fi
-if ((${#missing[@]})); then
-    echo "== apt-get install ${missing[*]}"
-    sudo=""
-    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+need llvm:llvm-readelf openjdk-17-jdk-headless:javac
+[[ -n "$ndk" ]] || need clang lld:ld.lld
 rustup target add "${triples[@]}" >/dev/null 2>&1 || rustup target add "${triples[@]}"
 bash "$root/java/build.sh" >/dev/null   # the classes whose native methods the exports must match
 
@@ -75,9 +41,13 @@ if [[ -n "$ndk" ]]; then
     command -v cargo-ndk >/dev/null || cargo install --locked cargo-ndk
     # 16 KB pages for every ABI (cargo-ndk adds it only for some NDK versions), and -z defs so a
     # symbol the device lacks at the API level fails the link as it does without the NDK.
-    for t in "${triples[@]}"; do
-        var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_RUSTFLAGS"
+    # The NDK's own flags for C code (scripts/lib.sh, android_cflags), as cc-rs reads them.
+    for a in "${abis[@]}"; do
+        android_abi "$a"
+        var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_RUSTFLAGS"
         export "$var=${!var:-} -C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,-z,defs"
+        var="CFLAGS_${triple//-/_}"
+        export "$var=${!var:-} $(android_cflags "$a" "$api")"
     done
     targs=()
     for a in "${abis[@]}"; do targs+=(--target "$a"); done

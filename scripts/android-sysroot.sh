@@ -1,34 +1,17 @@
 #!/usr/bin/env bash
-# Builds the stub sysroot that links libwxface.so for Android without the NDK, the way the NDK
-# builds its own: for one ABI at one API level, into OUT (default build/android/sysroot/<abi>):
-#
-#   libc.so libm.so libdl.so liblog.so  stub libraries: every symbol of android/symbols.tsv that
-#                                       exists on this arch at this API level, as an empty
-#                                       function or a data object, with its version node (the
-#                                       real ones come from the device at run time)
-#   crtbegin_so.o crtend_so.o           from android/crt (hand-written)
-#   libunwind.a                         LLVM libunwind from rustup's rust-src, compiled against
-#                                       the minimal bionic-ABI headers in android/include
-#   cc                                  the compiler/linker wrapper: use it as cargo's linker and
-#                                       as CC for build scripts (ring)
-#
-# A libc function the table lacks, or one introduced after the API level, is therefore an
-# undefined symbol, and the wrapper links shared libraries with -z defs: the link fails here
-# instead of on a device.
+# The stub sysroot that links libwxface.so for Android without the NDK, for one ABI at one API
+# level, into OUT (default build/android/sysroot/<abi>): stub libc/libm/libdl/liblog.so holding
+# exactly the rows of android/symbols.tsv present at that level (with their version nodes),
+# crtbegin_so.o/crtend_so.o from android/crt, LLVM libunwind.a from rustup's rust-src, and `cc`,
+# the clang/lld wrapper to use as cargo's linker and as CC (ring). Shared objects are linked with
+# -z defs, so a function the device lacks fails the link here (android/README.md).
 #
 # Usage: scripts/android-sysroot.sh ABI [API] [OUT]   (ABI: arm64-v8a armeabi-v7a x86_64 x86)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 abi="${1:?usage: $0 ABI [API] [OUT]}"
 api="${2:-21}"
 out="${3:-$root/build/android/sysroot/$abi}"
-case "$abi" in
-    arm64-v8a) arch=arm64 clang_target=aarch64-linux-android ;;
-    armeabi-v7a) arch=arm clang_target=armv7a-linux-androideabi ;;
-    x86_64) arch=x86_64 clang_target=x86_64-linux-android ;;
-    x86) arch=x86 clang_target=i686-linux-android ;;
-    *) echo "android-sysroot: unknown ABI $abi" >&2; exit 2 ;;
-esac
+android_abi "$abi"
 for tool in clang ld.lld llvm-ar; do
     command -v "$tool" >/dev/null || { echo "android-sysroot: $tool not found (apt-get install clang lld llvm)" >&2; exit 1; }
 done
@@ -38,10 +21,9 @@ unwind_src="$(rustc --print sysroot)/lib/rustlib/src/rust/src/llvm-project/libun
 rm -rf "$out"
 mkdir -p "$out/stubs" "$out/unwind"
 table="$root/android/symbols.tsv"
-target="--target=$clang_target$api"
+target="--target=$clang$api"
 
-# 1. Stub libraries. Column of this arch: 5 arm64, 6 arm, 7 x86_64, 8 x86.
-col=$(case "$arch" in arm64) echo 5 ;; arm) echo 6 ;; x86_64) echo 7 ;; x86) echo 8 ;; esac)
+# 1. Stub libraries.
 for lib in libc libm libdl liblog; do
     awk -F'\t' -v lib="$lib" -v col="$col" -v api="$api" -v asm="$out/stubs/$lib.S" -v vs="$out/stubs/$lib.ver" '
         /^#/ { next }
@@ -70,7 +52,8 @@ clang "$target" -c "$root/android/crt/crtend_so.S" -o "$out/crtend_so.o"
 
 # 3. libunwind.a: the unwinder Rust's panic=unwind needs (rustc passes -lunwind on Android).
 # Symbols hidden so the library does not export the unwinder.
-uflags=("$target" -nostdlibinc -isystem "$root/android/include" -I"$unwind_src/include" -O2 -fPIC
+read -r -a cflags <<<"$(android_cflags "$abi" "$api")"
+uflags=("$target" "${cflags[@]}" -nostdlibinc -isystem "$root/android/include" -I"$unwind_src/include" -O2 -fPIC
     -funwind-tables -fvisibility=hidden -D_LIBUNWIND_IS_NATIVE_ONLY -D_LIBUNWIND_HIDE_SYMBOLS -DNDEBUG)
 for f in libunwind.cpp Unwind-EHABI.cpp UnwindLevel1.c UnwindLevel1-gcc-ext.c UnwindRegistersRestore.S UnwindRegistersSave.S; do
     case "$f" in
@@ -82,7 +65,7 @@ for f in libunwind.cpp Unwind-EHABI.cpp UnwindLevel1.c UnwindLevel1-gcc-ext.c Un
 done
 llvm-ar rcs "$out/libunwind.a" "$out/unwind/"*.o
 
-# 4. The wrapper: compile with the minimal headers, link against this directory only, 16 KB
+# 4. The wrapper: compile with the minimal headers (and android_cflags), link against this directory only, 16 KB
 # pages (after clang's own -z max-page-size=4096, so it wins) and -z defs for shared objects.
 cat > "$out/cc" <<WRAP
 #!/usr/bin/env bash
@@ -91,7 +74,7 @@ link=1 shared=0
 for a in "\$@"; do
     case "\$a" in -c|-E|-S|-M|-MM) link=0 ;; -shared) shared=1 ;; esac
 done
-args=("\$@" "$target" -nostdlibinc -isystem "$root/android/include")
+args=("\$@" "$target" ${cflags[*]} -nostdlibinc -isystem "$root/android/include")
 if ((link)); then
     args+=(-fuse-ld=lld -B"$out" -L"$out" -Wl,-z,max-page-size=16384)
     ((shared)) && args+=(-Wl,-z,defs)

@@ -10,20 +10,15 @@
 #      getifaddrs (API 24) fails to link, while the same object calling sysconf (API 21) links.
 #   3. every check of scripts/android-verify.sh can fail: a stand-in library with exactly the
 #      real library's exports passes, and one variant per check (SONAME, extra export, missing
-#      export, 4 KB alignment, foreign NEEDED, symbol from API 24, wrong version node, TEXTREL)
-#      is refused with the matching message.
+#      export, 4 KB alignment, foreign NEEDED, symbol from API 24, wrong version node, TEXTREL,
+#      no DT_HASH, DT_RELR, Android packed relocations, FLAGS_1 NODELETE, executable stack, an
+#      ident note for API 24, a weak import bound by R_386_32, each forbidden import, headers
+#      unlike bionic's) is refused with the matching message.
 # Prints "N passed, M failed" and exits non-zero on any failure.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 aar="$root/build/android/wxface-$version.aar"
 sysroots="$root/build/android/sysroot"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-ko() { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { local what="$1"; shift; if "$@" >"$tmp/out" 2>&1; then ok "$what"; else ko "$what"; sed 's/^/     /' "$tmp/out"; fi; }
+tmp=$work
 
 [[ -f "$aar" ]] || { echo "android-test: $aar missing: run make aar first" >&2; exit 1; }
 
@@ -80,6 +75,14 @@ for a in "${abis[@]}"; do
     fi
 done
 
+# x86 below API 24: C code built with the stub sysroot (ring through the wrapper, libunwind.a)
+# realigns the stack, as the NDK's does (-mstackrealign, scripts/lib.sh android_cflags).
+s="$sysroots/x86"
+printf 'void g(double*);\nvoid f(void) { double x[2] __attribute__((aligned(16))); g(x); }\n' >"$tmp/align.c"
+check "x86: the wrapper compiles C with -mstackrealign at API 21" bash -c \
+    "'$s/cc' -O2 -c '$tmp/align.c' -o '$tmp/align.o' && llvm-objdump -d '$tmp/align.o' | grep -q 'andl.*esp'"
+check "x86: libunwind.a realigns the stack" bash -c "llvm-objdump -d '$s/libunwind.a' | grep -q 'andl.*esp'"
+
 # ---- 3. Each check of android-verify.sh can fail ----------------------------------------------
 # A stand-in with the real x86 library's exports (x86: 32-bit, where text relocations can be made).
 a=x86
@@ -89,27 +92,43 @@ if [[ -d "$s" && -f "$real" ]]; then
     llvm-nm -D --defined-only "$real" | awk '{ print $3 }' | sed 's/@.*//' | sort -u >"$tmp/exports"
     awk '{ printf "void %s(void) {}\n", $1 }' "$tmp/exports" >"$tmp/good.c"
     grep -v '^void Java_com_wxface_WxFaceClient_nativeVersion' "$tmp/good.c" >"$tmp/missing.c"
-    { cat "$tmp/good.c"; echo 'void wxface_not_in_the_header(void) {}'; } >"$tmp/extra.c"
-    { cat "$tmp/good.c"; echo 'int getifaddrs(void*); __attribute__((visibility("hidden"))) int use24(void) { return getifaddrs(0); }'; } >"$tmp/api24.c"
-    { cat "$tmp/good.c"; echo 'long sysconf(int); __attribute__((visibility("hidden"))) long use(void) { return sysconf(39); }'; } >"$tmp/version.c"
-    { cat "$tmp/good.c"; echo 'void foo(void); __attribute__((visibility("hidden"))) void usefoo(void) { foo(); }'; } >"$tmp/needed.c"
-    printf '__attribute__((visibility("hidden"))) int g;\n__attribute__((visibility("hidden"))) int* addr(void) { return &g; }\n' >"$tmp/textrel.c"
+    hidden='__attribute__((visibility("hidden")))'
+    with() { { cat "$tmp/good.c"; echo "$2"; } >"$tmp/$1.c"; } # with NAME C-LINE: good.c plus a line
+    with extra 'void wxface_not_in_the_header(void) {}'
+    with api24 "int getifaddrs(void*); $hidden int use24(void) { return getifaddrs(0); }"
+    with version "long sysconf(int); $hidden long use(void) { return sysconf(39); }"
+    with needed "void foo(void); $hidden void usefoo(void) { foo(); }"
+    with weak "extern void weak_probe(void) __attribute__((weak)); $hidden void (*wp)(void) = weak_probe;"
+    forbidden=(__emutls_get_address __cxa_thread_atexit_impl pthread_atfork)
+    for f in "${forbidden[@]}"; do
+        with "$f" "extern void* $f(void*) __attribute__((weak)); $hidden void* use(void) { return $f ? $f(0) : 0; }"
+    done
+    printf '%s int g;\n%s int* addr(void) { return &g; }\n' "$hidden" "$hidden" >"$tmp/textrel.c"
     target=(--target=i686-linux-android21 -nostdlibinc -isystem "$root/android/include")
-    link() { # link OUT PAGE SYSROOT SOURCES... EXTRA...
-        local o="$1" p="$2" d="$3"; shift 3
-        clang "${target[@]}" -fuse-ld=lld -B"$d" -L"$d" -shared -fPIC -nodefaultlibs -lc "$@" -o "$o" \
-            -Wl,-z,max-page-size="$p"
+    link() { # link OUT SYSROOT SOURCES-AND-FLAGS...: SONAME libwxface.so and 16 KB pages unless overridden
+        local o="$1" d="$2"
+        shift 2
+        clang "${target[@]}" -fuse-ld=lld -B"$d" -L"$d" -shared -fPIC -nodefaultlibs -lc -o "$o" \
+            -Wl,-soname,libwxface.so -Wl,-z,max-page-size=16384 "$@"
     }
-    verify_fails() { # verify_fails NAME SO MESSAGE
-        if bash "$root/scripts/android-verify.sh" "$2" "$a" 21 >"$tmp/v.log" 2>&1; then
+    verify_fails() { # verify_fails NAME SO MESSAGE [ENV...]
+        if env "${@:4}" bash "$root/scripts/android-verify.sh" "$2" "$a" 21 >"$tmp/v.log" 2>&1; then
             ko "verify refuses $1: it passed"
         elif grep -q -- "$3" "$tmp/v.log"; then
             ok "verify refuses $1 ($(grep -m1 -o -- "$3.*" "$tmp/v.log" | cut -c1-90))"
         else
-            ko "verify refuses $1, but not with '$3'"; sed 's/^/     /' "$tmp/v.log"
+            ko "verify refuses $1, but not with '$3'"
+            sed 's/^/     /' "$tmp/v.log"
         fi
     }
-    # A sysroot at API 24 (where getifaddrs exists) and a libc whose sysconf has another node.
+    fault() { # fault NAME MESSAGE SYSROOT SOURCES-AND-FLAGS...: a doctored stand-in verify must refuse
+        local name=$1 msg=$2 d=$3
+        shift 3
+        link "$tmp/fault.so" "$d" "$@" && verify_fails "$name" "$tmp/fault.so" "$msg"
+    }
+    # A sysroot at API 24 (where getifaddrs exists, and crtbegin_so's note says 24), a libc whose
+    # sysconf has another node, a foreign library, an object with text relocations, and headers
+    # whose pthread_rwlock_t is not bionic's.
     bash "$root/scripts/android-sysroot.sh" "$a" 24 "$tmp/sysroot24" >/dev/null
     mkdir -p "$tmp/odd" && cp "$s"/{crtbegin_so.o,crtend_so.o,libm.so,libdl.so,liblog.so,libunwind.a} "$tmp/odd/"
     printf '\t.text\n\t.globl sysconf\n\t.type sysconf, %%function\nsysconf:\n' >"$tmp/odd/libc.S"
@@ -118,30 +137,32 @@ if [[ -d "$s" && -f "$real" ]]; then
     printf '\t.text\n\t.globl foo\n\t.type foo, %%function\nfoo:\n' >"$tmp/foo.S"
     clang "${target[@]}" -shared -nostdlib -fuse-ld=lld -Wl,-soname,libfoo.so "$tmp/foo.S" -o "$tmp/libfoo.so"
     clang "${target[@]}" -fno-pic -O2 -c "$tmp/textrel.c" -o "$tmp/textrel.o"
+    cp -r "$root/android/include" "$tmp/include" && sed -i 's/__private\[10\]/__private[9]/' "$tmp/include/pthread.h"
 
-    link "$tmp/good.so" 16384 "$s" "$tmp/good.c" -Wl,-soname,libwxface.so -Wl,-z,defs
+    link "$tmp/good.so" "$s" "$tmp/good.c" -Wl,-z,defs
     check "verify accepts a stand-in with the real exports, SONAME, alignment and libc" \
         bash "$root/scripts/android-verify.sh" "$tmp/good.so" "$a" 21
-    link "$tmp/soname.so" 16384 "$s" "$tmp/good.c" -Wl,-soname,libwxface.so.0
-    verify_fails "a wrong SONAME" "$tmp/soname.so" "SONAME is 'libwxface.so.0'"
-    link "$tmp/extra.so" 16384 "$s" "$tmp/extra.c" -Wl,-soname,libwxface.so
-    verify_fails "an export that is not in the header" "$tmp/extra.so" "exports wxface_not_in_the_header"
-    link "$tmp/missing.so" 16384 "$s" "$tmp/missing.c" -Wl,-soname,libwxface.so
-    verify_fails "a missing JNI export" "$tmp/missing.so" "does not export Java_com_wxface_WxFaceClient_nativeVersion"
-    link "$tmp/align.so" 4096 "$s" "$tmp/good.c" -Wl,-soname,libwxface.so
-    verify_fails "4 KB LOAD alignment" "$tmp/align.so" "LOAD segment aligned to 0x1000"
-    link "$tmp/needed.so" 16384 "$s" "$tmp/needed.c" -Wl,-soname,libwxface.so "$tmp/libfoo.so"
-    verify_fails "a NEEDED library outside bionic" "$tmp/needed.so" "NEEDED libfoo.so"
-    link "$tmp/api24.so" 16384 "$tmp/sysroot24" "$tmp/api24.c" -Wl,-soname,libwxface.so
-    verify_fails "a symbol from API 24 (linked against API-24 stubs)" "$tmp/api24.so" "getifaddrs@LIBC_N does not exist"
-    link "$tmp/version.so" 16384 "$tmp/odd" "$tmp/version.c" -Wl,-soname,libwxface.so
-    verify_fails "a symbol with the wrong version node" "$tmp/version.so" "sysconf@LIBC_WRONG"
-    link "$tmp/textrel.so" 16384 "$s" "$tmp/good.c" "$tmp/textrel.o" -Wl,-soname,libwxface.so -Wl,-z,notext
-    verify_fails "text relocations" "$tmp/textrel.so" "TEXTREL"
+    fault "a wrong SONAME" "SONAME is 'libwxface.so.0'" "$s" "$tmp/good.c" -Wl,-soname,libwxface.so.0
+    fault "an export that is not in the header" "exports wxface_not_in_the_header" "$s" "$tmp/extra.c"
+    fault "a missing JNI export" "does not export Java_com_wxface_WxFaceClient_nativeVersion" "$s" "$tmp/missing.c"
+    fault "4 KB LOAD alignment" "LOAD segment aligned to 0x1000" "$s" "$tmp/good.c" -Wl,-z,max-page-size=4096
+    fault "a NEEDED library outside bionic" "NEEDED libfoo.so" "$s" "$tmp/needed.c" "$tmp/libfoo.so"
+    fault "a symbol from API 24 (linked against API-24 stubs)" "getifaddrs@LIBC_N does not exist" "$tmp/sysroot24" "$tmp/api24.c"
+    fault "a symbol with the wrong version node" "sysconf@LIBC_WRONG" "$tmp/odd" "$tmp/version.c"
+    fault "text relocations" "TEXTREL" "$s" "$tmp/good.c" "$tmp/textrel.o" -Wl,-z,notext
+    fault "no DT_HASH (GNU hash only)" "has no DT_HASH" "$s" "$tmp/good.c" -Wl,--hash-style=gnu
+    fault "DT_RELR" "has RELR" "$s" "$tmp/good.c" -Wl,--pack-dyn-relocs=relr
+    fault "Android packed relocations" "has ANDROID_REL" "$s" "$tmp/good.c" -Wl,--pack-dyn-relocs=android
+    fault "FLAGS_1 beyond NOW" "FLAGS_1 is 'NOW NODELETE'" "$s" "$tmp/good.c" -Wl,-z,nodelete
+    fault "an executable stack" "GNU_STACK is 'RWE'" "$s" "$tmp/good.c" -Wl,-z,execstack
+    fault "an ident note for another API level" "ident note says API 24, not 21" "$tmp/sysroot24" "$tmp/good.c"
+    fault "a weak import bound by an absolute relocation" "weak import weak_probe is bound by R_386_32" "$s" "$tmp/weak.c"
+    for f in "${forbidden[@]}"; do fault "an import of $f" "imports $f" "$s" "$tmp/$f.c"; done
+    verify_fails "headers whose pthread_rwlock_t is not bionic's" "$tmp/good.so" \
+        "android/include differs from bionic: requirement 'sizeof(pthread_rwlock_t) == 40'" ANDROID_INCLUDE="$tmp/include"
 else
     ko "verify self-test needs the x86 build (build/android/sysroot/x86 and jniLibs/x86)"
 fi
 
 echo
-echo "android-test: $passed passed, $failed failed"
-((failed == 0))
+finish

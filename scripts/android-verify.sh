@@ -6,30 +6,34 @@
 #   - every undefined symbol exists on this arch at the minimum API level in
 #     android/symbols.tsv, with the version node it has there (a weak reference to a newer
 #     symbol is allowed: it is resolved at run time when the device has it, else NULL)
-#   - no TEXTREL
+#   - no TEXTREL; DT_HASH present (loaders before API 23 read no DT_GNU_HASH); no DT_RELR and no
+#     Android packed relocations (API 28 and 23); FLAGS_1 only NOW (older loaders warn on the rest)
+#   - GNU_STACK not executable
+#   - the Android ident note (crtbegin_so) names the minimum API level
+#   - weak imports are bound only through JUMP_SLOT/GLOB_DAT relocations (the old loader resolves
+#     a missing weak symbol to 0 only there)
+#   - nothing imports __emutls_get_address, __cxa_thread_atexit_impl (API 23) or pthread_atfork
+#   - android/abi_check.c: the layouts of android/include (the headers libunwind and ring were
+#     compiled with) are bionic's for this ABI ($ANDROID_INCLUDE overrides the directory)
 #   - the exports are exactly the C API (the functions of include/wxface.h) plus one
 #     Java_<class>_<method> per `native` method of the compiled Java classes (javap)
 #
 # Usage: scripts/android-verify.sh SO ABI [API] [CLASSES_DIR]
 #   CLASSES_DIR defaults to build/java/classes (built by java/build.sh if missing).
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-so="${1:?usage: $0 SO ABI [API] [CLASSES_DIR]}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+so="$(cd "$caller_dir" && realpath "${1:?usage: $0 SO ABI [API] [CLASSES_DIR]}")"
 abi="${2:?usage: $0 SO ABI [API] [CLASSES_DIR]}"
 api="${3:-21}"
 classes="${4:-$root/build/java/classes}"
-case "$abi" in
-    arm64-v8a) col=5 ;; armeabi-v7a) col=6 ;; x86_64) col=7 ;; x86) col=8 ;;
-    *) echo "android-verify: unknown ABI $abi" >&2; exit 2 ;;
-esac
+android_abi "$abi"
 fail=0
 bad() { echo "android-verify: $abi: $*" >&2; fail=1; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+tmp=$work
 
 llvm-readelf -dW "$so" >"$tmp/dynamic"
 llvm-readelf -lW "$so" >"$tmp/segments"
 llvm-readelf --dyn-syms -W "$so" >"$tmp/dynsyms"
+llvm-readelf -rW "$so" >"$tmp/relocs"
 
 # SONAME and NEEDED.
 soname="$(sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p' "$tmp/dynamic")"
@@ -50,6 +54,17 @@ done
 
 # TEXTREL.
 if grep -q 'TEXTREL' "$tmp/dynamic"; then bad "has text relocations (TEXTREL)"; fi
+
+# What the loader of the minimum API level reads: the dynamic tags, the stack, the ident note.
+has '(HASH)' "$tmp/dynamic" || bad "has no DT_HASH (only DT_GNU_HASH)"
+while read -r tag; do bad "has $tag (relative or Android packed relocations)"; done \
+    < <(grep -oE '\((RELR|RELRSZ|RELRENT|ANDROID_[A-Z]+)\)' "$tmp/dynamic" | tr -d '()' | sort -u)
+flags1="$(sed -n 's/.*(FLAGS_1) *//p' "$tmp/dynamic" | xargs)"
+[[ -z "$flags1" || "$flags1" == NOW ]] || bad "FLAGS_1 is '$flags1', not NOW only"
+stack="$(awk '$1 == "GNU_STACK" { print $(NF - 1) }' "$tmp/segments")"
+[[ "$stack" == RW ]] || bad "GNU_STACK is '${stack:-missing}', not RW (non-executable)"
+ident="$(llvm-readelf -n "$so" | awk '$1 == "Android" { a = 1; next } a && /description data:/ { print $6 $5 $4 $3; exit }')"
+(( 16#${ident:-0} == api )) 2>/dev/null || bad "the Android ident note says API $(( 16#${ident:-0} )), not $api"
 
 # Undefined symbols against the symbol table at this API level.
 awk '$7 == "UND" && $8 != "" { print $5, $8 }' "$tmp/dynsyms" >"$tmp/undef"
@@ -76,6 +91,20 @@ while IFS=$'\t' read -r what rest; do
     esac
 done <"$tmp/undef-check"
 nund="$(grep -c '^ok' "$tmp/undef-check" || true)"
+for s in __emutls_get_address __cxa_thread_atexit_impl pthread_atfork; do
+    if awk -v s="$s" '$7 == "UND" { sub(/@.*/, "", $8); if ($8 == s) f = 1 } END { exit !f }' "$tmp/dynsyms"; then
+        bad "imports $s"
+    fi
+done
+awk '$7 == "UND" && $5 == "WEAK" { sub(/@.*/, "", $8); print $8 }' "$tmp/dynsyms" | sort -u >"$tmp/weak"
+while read -r type name; do bad "weak import $name is bound by $type, not JUMP_SLOT/GLOB_DAT"; done < <(
+    awk 'FNR == NR { w[$1] = 1; next } NF >= 5 && $3 ~ /^R_/ { n = $5; sub(/@.*/, "", n); if ((n in w) && $3 !~ /_(JUMP_SLOT|GLOB_DAT)$/) print $3, n }' \
+        "$tmp/weak" "$tmp/relocs")
+
+# The stub headers against bionic's figures (android/abi_check.c), for this ABI.
+clang --target="$clang$api" -nostdlibinc -isystem "${ANDROID_INCLUDE:-$root/android/include}" -fsyntax-only \
+    "$root/android/abi_check.c" 2>"$tmp/abi.log" ||
+    bad "android/include differs from bionic: $(grep -o 'requirement .*' "$tmp/abi.log" | head -n1)"
 weak="$(awk -F'\t' '$1 == "weak" { printf "%s ", $2 }' "$tmp/undef-check")"
 
 # Exports: the C API of the header plus every native method of the Java classes.
@@ -112,6 +141,6 @@ if ((fail)); then
     echo "android-verify: $abi: FAILED ($so)" >&2
     exit 1
 fi
-printf 'android-verify: %s OK: %s bytes; SONAME %s; NEEDED %s; %d LOAD segments aligned to 16 KB; no TEXTREL; %d undefined symbols present at API %s with their versions%s; exports %d C + %d JNI, exactly\n' \
-    "$abi" "$(stat -c %s "$so")" "$soname" "${needed% }" "$nload" "$nund" "$api" \
+printf 'android-verify: %s OK: %s bytes; SONAME %s; NEEDED %s; %d LOAD segments aligned to 16 KB; no TEXTREL, DT_HASH, no RELR, FLAGS_1 %s, GNU_STACK RW, ident note API %s; %d undefined symbols present at API %s with their versions%s; exports %d C + %d JNI, exactly\n' \
+    "$abi" "$(stat -c %s "$so")" "$soname" "${needed% }" "$nload" "${flags1:-none}" "$api" "$nund" "$api" \
     "${weak:+ (weak, resolved at run time if present: ${weak% })}" "$(wc -l <"$tmp/want-c")" "$(wc -l <"$tmp/want-java")"

@@ -12,9 +12,9 @@
 #   3. Peak RSS of the C example (examples-c/get_authinfo.c) for one call; stripped sizes.
 #
 # WXFACE_BENCH_SECS (default 3): length of each end-to-end run.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+work="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bench"
+rm -rf "$work/tls" "$work"/*.stdin
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out=build/bench
 mkdir -p "$out" build/peers
 secs=${WXFACE_BENCH_SECS:-3}
@@ -47,14 +47,9 @@ rm -rf target/criterion
 WXFACE_BENCH_INPUTS="$PWD/$out/inputs.json" cargo bench -q -p wxface --bench work >"$out/work.log" 2>&1
 cargo bench -q -p wxface --bench cache_hit >"$out/cache_hit.log" 2>&1
 
-port_file=$out/mock.port
-rm -f "$port_file"
-target/release/wxface-mock --port-file "$port_file" >/dev/null 2>"$out/mock.log" &
-mock_pid=$!
-trap 'kill "$mock_pid" 2>/dev/null || true; wait "$mock_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
-[ -s "$port_file" ] || { echo "the mock did not start; see $out/mock.log" >&2; exit 1; }
-url="http://127.0.0.1:$(cat "$port_file")"
+key=wxfacemock0123456789abcdefABCDEF # the mock's default, which benches/common uses
+mock mock
+url=$base_url
 
 echo "end to end against $url (${secs} s per run)..."
 WXFACE_BENCH_URL=$url WXFACE_BENCH_SECS=$secs cargo bench -q -p wxface --bench e2e >"$out/wxface.txt" 2>"$out/e2e.log"
@@ -66,14 +61,11 @@ PYTHONPATH=build/peers/py python3 benches/peers/wechatpy_peer.py "$out/inputs.js
 # test CA). benches/peak_rss.c forks it from a small process: measured from Python, the child
 # would report Python's own high-water mark (Linux keeps the pre-exec one), about 13 MB.
 tls_dir=$out/tls
-rm -rf "$tls_dir"; mkdir -p "$tls_dir"
-target/release/wxface-mock --tls-dir "$tls_dir" --port-file "$tls_dir/port" >/dev/null 2>"$out/mock-tls.log" &
-tls_pid=$!
-trap 'kill "$mock_pid" "$tls_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$tls_dir/port" ] && break; sleep 0.1; done
-[ -s "$tls_dir/port" ] || { echo "the TLS mock did not start; see $out/mock-tls.log" >&2; exit 1; }
+mkdir -p "$tls_dir"
+mock mock-tls --tls-dir "$tls_dir"
+tls_port=$port
 export WXFACE_MCH_ID=1900000109 WXFACE_APPID=wx2421b1c4370ec43b \
-    WXFACE_KEY=wxfacemock0123456789abcdefABCDEF WXFACE_STORE_ID=1001 \
+    WXFACE_KEY="$key" WXFACE_STORE_ID=1001 \
     WXFACE_STORE_NAME="深圳南山科技园店" WXFACE_DEVICE_ID=POS-01 WXFACE_RAWDATA=bench+rawdata
 peak_rss() { # prints the C example's peak RSS in KiB; its own failure stops the bench
     local kib
@@ -81,7 +73,7 @@ peak_rss() { # prints the C example's peak RSS in KiB; its own failure stops the
     echo "$kib"
 }
 rss_plain=$(WXFACE_BASE_URL=$url peak_rss)
-rss_tls=$(WXFACE_BASE_URL=https://localhost:$(cat "$tls_dir/port") WXFACE_CA_FILE=$tls_dir/ca.pem peak_rss)
+rss_tls=$(WXFACE_BASE_URL=https://localhost:$tls_port WXFACE_CA_FILE=$tls_dir/ca.pem peak_rss)
 printf 'rss/c_example %s KiB\nrss/c_example_tls %s KiB\n' "$rss_plain" "$rss_tls" >"$out/rss.txt"
 unset WXFACE_KEY
 

@@ -5,16 +5,9 @@
 #                                                       STAGE to DESTDIR/PREFIX
 #   scripts/install.sh uninstall DESTDIR PREFIX         removes exactly those files
 #
-# Installed (version 0.1.0 shown):
-#   PREFIX/include/wxface.h
-#   PREFIX/lib/libwxface.so.0.1.0, libwxface.so.0.1 -> libwxface.so.0.1.0,
-#             libwxface.so -> libwxface.so.0.1, libwxface.a
-#   PREFIX/lib/pkgconfig/wxface.pc                     (prefix=PREFIX)
-#   PREFIX/lib/cmake/wxface/wxfaceConfig.cmake, wxfaceConfigVersion.cmake
-# DESTDIR is only prepended to where files are written (packaging, sysroots); the files refer
-# to PREFIX.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The files are those of docs/c-api.md, "Installing". DESTDIR is only prepended to where files
+# are written (packaging, sysroots); the files refer to PREFIX.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 action=${1:-}
 case "$action" in
@@ -23,12 +16,6 @@ case "$action" in
     *) echo "usage: $0 install STAGE DESTDIR PREFIX | uninstall DESTDIR PREFIX" >&2; exit 2 ;;
 esac
 [[ "$prefix" == /* ]] || { echo "install.sh: PREFIX must be an absolute path (got '$prefix')" >&2; exit 2; }
-
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)
-major=${version%%.*}
-rest=${version#*.}
-minor=${rest%%.*}
-if [[ "$major" == 0 ]]; then soname="libwxface.so.0.$minor"; else soname="libwxface.so.$major"; fi
 
 dest="$destdir$prefix"
 files=(

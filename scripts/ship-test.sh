@@ -2,8 +2,8 @@
 # make ship-test (part of make test): what a firmware integrator gets from `make lib`,
 # `make install` and a plain `cargo build`, checked the way they would use it.
 #
-#   readme-repo     the README's Linking block, pasted verbatim; every program it builds runs
-#                   against the mock (authinfo + expires_in 3600)
+#   readme-repo     docs/c-api.md's Linking block, pasted verbatim; every program it builds runs
+#                   against the mock (an authinfo, expires_in 3600; WXFACE_ERR_REMOTE when refused)
 #   exports         the shared libraries (staged and cargo's) define only wxface_* (and Java_*,
 #                   JNI_On* with the jni feature), exactly the functions of include/wxface.h
 #   symver-soname   every export carries the version WXFACE_0.1; SONAME libwxface.so.0.<minor>;
@@ -12,115 +12,42 @@
 #   two-rust-libs   a C program links libwxface.a and a second Rust staticlib, and runs
 #   version-macros  WXFACE_VERSION_* of the header == wxface_version() of the library
 #   install         make install DESTDIR PREFIX=/usr: exactly the documented files; the
-#                   pkg-config line of the issue builds and runs; the README's sysroot block
+#                   pkg-config line of the issue builds and runs; docs/c-api.md's sysroot block
 #                   pasted verbatim; CMake find_package with wxface::wxface and
 #                   wxface::wxface_static; make uninstall leaves nothing behind
 #
 # Needs cc, pkg-config, cmake, rustc (.ci/run installs them). Ends with "N passed, N failed".
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-
-work="$(mktemp -d)"
-mock_pid=""
-cleanup() {
-    [[ -n "${mock_fd:-}" ]] && exec {mock_fd}>&- 2>/dev/null
-    if [[ -n "$mock_pid" ]]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for tool in cc pkg-config cmake rustc nm objdump readelf; do
     command -v "$tool" >/dev/null || { echo "ship-test: $tool not found (bash .ci/run installs it)" >&2; exit 1; }
 done
-
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
-minor=${version#*.}
-minor=${minor%%.*}
-soname="libwxface.so.0.$minor"
 stage="$root/build/lib"
+echo "== building the mock server (the library is staged by the first check, with make lib)"
+mock ship
 
-passed=0
-failed=0
-# check NAME FUNCTION: runs FUNCTION in a subshell with errexit in force, output to a log that
-# is shown only on failure.
-check() {
-    local name=$1 rc
-    shift
-    set +e
-    (
-        set -e
-        "$@"
-    ) >"$work/$name.log" 2>&1
-    rc=$?
-    set -e
-    if ((rc == 0)); then
-        passed=$((passed + 1))
-        summary=$(sed -n 's/^summary: //p' "$work/$name.log" | tail -n1)
-        echo "ok   $name${summary:+ ($summary)}"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        sed 's/^/     /' "$work/$name.log"
-    fi
-}
-fail() { echo "$*" >&2; return 1; }
-# grep -q stops reading at the first match; under pipefail the writer's SIGPIPE would then fail
-# the pipeline, so matches on a command's output read it all.
-has() { grep "$@" >/dev/null; }
-
-# --------------------------------------------------------------------------------------------
-echo "== building the mock server and staging the library (make mock lib)"
-make --no-print-directory mock >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-key=wxfacedemo0123456789abcdefABCDEF
-mkfifo "$work/mock.stdin"
-target/release/wxface-mock --bind 127.0.0.1:0 --key "$key" --port-file "$work/mock.port" \
-    --exit-on-stdin-eof <"$work/mock.stdin" >"$work/mock.log" 2>&1 &
-mock_pid=$!
-exec {mock_fd}>"$work/mock.stdin"
-for _ in $(seq 100); do [[ -s "$work/mock.port" ]] && break; sleep 0.1; done
-[[ -s "$work/mock.port" ]] || { cat "$work/mock.log"; echo "ship-test: the mock did not start" >&2; exit 1; }
-base_url="http://127.0.0.1:$(cat "$work/mock.port")"
-
-# run_example BINARY [env...]: the C example against the mock must print an authinfo valid 3600 s.
-run_example() {
-    local bin=$1 out
-    shift
-    out=$(env "$@" WXFACE_MCH_ID=1900000109 WXFACE_APPID=wx2421b1c4370ec43b WXFACE_KEY="$key" \
-        WXFACE_BASE_URL="$base_url" WXFACE_STORE_ID=1001 WXFACE_STORE_NAME="深圳南山科技园店" \
-        WXFACE_DEVICE_ID=POS-01 WXFACE_RAWDATA="ship+test/rawdata=" "$bin" 2>&1) ||
-        fail "$bin failed: $out"
-    grep -q '^expires_in: 3600$' <<<"$out" || fail "$bin: no 'expires_in: 3600' in: $out"
-    grep -q '^authinfo: MOCKAUTHINFO' <<<"$out" || fail "$bin: no authinfo in: $out"
-    echo "$bin: $(tr '\n' ' ' <<<"$out")"
-}
-
-# readme_block MARKER: the lines of the fenced block after "<!-- ship-test: MARKER -->".
+# readme_block MARKER: the lines of the fenced block of docs/c-api.md after "<!-- ship-test: MARKER -->".
 readme_block() {
     awk -v m="<!-- ship-test: $1 -->" '
         $0 == m { armed = 1; next }
         armed && /^```/ { if (inside) exit; inside = 1; next }
-        inside { print }' README.md
+        inside { print }' docs/c-api.md
 }
 
-# Runs each line of a README block in bash (cwd and environment as given); after a `cc` line,
+# Runs each line of a docs/c-api.md block in bash (cwd and environment as given); after a `cc` line,
 # runs the program it wrote (-o) against the mock.
 run_block() { # marker dir [env...]
     local marker=$1 dir=$2 line out_bin count=0
     shift 2
     local lines
     mapfile -t lines < <(readme_block "$marker")
-    ((${#lines[@]} > 0)) || fail "README.md has no block marked <!-- ship-test: $marker -->"
+    ((${#lines[@]} > 0)) || fail "docs/c-api.md has no block marked <!-- ship-test: $marker -->"
     for line in "${lines[@]}"; do
         [[ -z "$line" || "$line" == \#* ]] && continue
         echo "\$ $line"
         # `make` lines are run in this repository, the others where the user's program is.
         local cwd=$dir
         [[ "$line" == make\ * ]] && cwd=$root
-        (cd "$cwd" && env "$@" bash -euo pipefail -c "$line") || fail "README line failed: $line"
+        (cd "$cwd" && env "$@" bash -euo pipefail -c "$line") || fail "docs/c-api.md line failed: $line"
         count=$((count + 1))
         if [[ "$line" == cc\ * ]]; then
             out_bin=$(sed -n 's/.* -o \([^ ]*\).*/\1/p' <<<"$line")
@@ -233,25 +160,18 @@ install_check() {
     cc "$work/app.c" $(PKG_CONFIG_SYSROOT_DIR=$tmp PKG_CONFIG_PATH=$tmp/usr/lib/pkgconfig pkg-config --cflags --libs wxface) -o "$work/app-issue"
     run_example "$work/app-issue" LD_LIBRARY_PATH="$sysroot/usr/lib"
 
-    # The README's sysroot block, verbatim, in a directory holding app.c.
+    # docs/c-api.md's sysroot block, verbatim, in a directory holding app.c.
     mkdir -p "$work/readme"
     cp examples-c/get_authinfo.c "$work/readme/app.c"
     run_block sysroot "$work/readme" SYSROOT="$sysroot" LD_LIBRARY_PATH="$sysroot/usr/lib"
 
     # CMake: find_package from the DESTDIR prefix, shared and static targets.
-    cmake -S tests/ship -B "$work/cmake" -DCMAKE_PREFIX_PATH="$sysroot/usr" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$work/cmake" >/dev/null
-    run_example "$work/cmake/get_authinfo_cmake" LD_LIBRARY_PATH="$sysroot/usr/lib"
-    readelf -d "$work/cmake/get_authinfo_cmake" | has "Shared library: \[$soname\]" ||
-        fail "the CMake shared build does not need $soname"
-    run_example "$work/cmake/get_authinfo_cmake_static"
-    ! readelf -d "$work/cmake/get_authinfo_cmake_static" | has libwxface ||
-        fail "the CMake static build needs libwxface.so"
+    cmake_examples "$sysroot/usr" "$work/cmake"
 
     make --no-print-directory uninstall DESTDIR="$sysroot" PREFIX=/usr
     listed=$(cd "$sysroot" && find . \( -type f -o -type l \) | sed 's|^\./||')
     [[ -z "$listed" ]] || fail "left after make uninstall: $listed"
-    echo "summary: 8 files installed, pkg-config, README sysroot block and CMake (shared, static) ran, uninstall clean"
+    echo "summary: 8 files installed, pkg-config, docs/c-api.md sysroot block and CMake (shared, static) ran, uninstall clean"
 }
 
 check readme-repo readme_repo
@@ -261,6 +181,4 @@ check static-archive static_archive
 check two-rust-libs two_rust_libs
 check version-macros version_macros
 check install install_check
-
-echo "ship-test: $passed passed, $failed failed"
-((failed == 0))
+finish

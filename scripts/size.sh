@@ -1,17 +1,11 @@
 #!/usr/bin/env bash
-# make size: the stripped size of the aarch64 Linux library (the firmware target) without JNI,
-# against its budget: the rustls build (the default), then the tls-openssl build. The library
-# measured is the one that ships: scripts/stage.sh links it from the staticlib (exports only
-# wxface_*, symbol versions, stripped), here with Debian's aarch64 cross gcc. Installs the cross
-# gcc (apt, as root) and the Rust target when missing; for the OpenSSL build, Debian's arm64
-# libssl-dev and libssl3 are downloaded and unpacked under target/size/arm64-ssl (apt-get with
-# its own lists there: nothing is installed, no foreign architecture is added, because a
-# multiarch arm64 libc would be picked up by qemu-aarch64 and break the cross tests).
-# The library is linked with lld when `ld.lld` is installed, as the release archives are (zig's
-# lld): lld aligns the segments for 64 KiB pages without padding the file. Each size is followed
-# by the same build linked with GNU ld, which puts padding before the writable segment so that
-# RELRO ends on a 64 KiB page (aarch64 kernels may use 64 KiB pages): part of the file, not of
-# the code, so that file grows in 64 KiB steps.
+# make size: the stripped size of the aarch64 Linux library without JNI, linked the way it ships
+# (scripts/stage.sh, with Debian's aarch64 cross gcc), against its budget: the rustls build, then
+# the tls-openssl build against Debian's arm64 libssl, downloaded and unpacked under
+# target/size/arm64-ssl (nothing installed, no foreign architecture added: a multiarch arm64 libc
+# would be picked up by qemu-aarch64). Linked with lld when installed, as the release archives
+# are, each followed by the same build linked with GNU ld and its 64 KiB page padding
+# (docs/benchmarks.md, "Size", explains both).
 #
 # Usage: scripts/size.sh [--check] [--breakdown] [--dist]
 #   --check       exit 1 when the rustls build is over WXFACE_SIZE_BUDGET bytes (default below),
@@ -20,9 +14,7 @@
 #                 by `make dist`; .ci/run has just built it) instead of building
 #   --breakdown   also build cargo's cdylib with symbols and print where the bytes go, by crate
 # Builds go to target/size, target/size-syms and target/size-syms-openssl; nothing else is touched.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The budget for the stripped aarch64 rustls build without JNI. The issue's target is 1.6 MB;
 # this is a ratchet at today's measured size (1,970,824 B with Debian's cross gcc, 1,951,832 B in
@@ -39,7 +31,6 @@ for arg in "$@"; do
         --check) check=1 ;;
         --breakdown) breakdown=1 ;;
         --dist) dist=1 ;;
-        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -95,13 +86,7 @@ if [ "$dist" = 1 ]; then
     [ -n "$size" ] || { echo "size.sh: no libwxface.so.X.Y.Z in $tarball" >&2; exit 1; }
     report "aarch64 libwxface.so ($(basename "$tarball"))" "$size" "$budget"
 else
-    if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
-        [ "$(id -u)" = 0 ] || { echo "need aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)" >&2; exit 1; }
-        echo "installing the aarch64 cross gcc..."
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu >/dev/null
-    fi
-    rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >/dev/null
+    need_cross "$target" gcc
     export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
     # lld through the cross gcc: `-B DIR` makes gcc take DIR/ld, a link to ld.lld.
     lld_flags=""

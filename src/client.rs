@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::authinfo::{self, Authinfo, AuthinfoRequest, Issued};
 use crate::cache::{Cache, Fetched, Origin, Refresh, Served};
 use crate::clock::{self, Clock};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::Level;
+use crate::net::transport::Transport;
+use crate::protocol::authinfo::{self, Authinfo, AuthinfoRequest, Issued};
 use crate::relay;
 use crate::retry::{self, Attempt, Event, Plan};
-use crate::transport::Transport;
 
 /// Smallest clock offset change (seconds) worth a corrected retry: WeChat tolerates 300 s, so
 /// a smaller estimate cannot explain a `非法的Now参数`.
@@ -165,19 +165,9 @@ impl Client {
 
     /// A client reading time from `clock` (tests inject a manual one).
     pub(crate) fn with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Client> {
-        let (urls, max_body) = match &config.relay {
-            Some(r) => (
-                vec![format!("{}{}", r.url, relay::PATH)],
-                relay::MAX_RESPONSE_BYTES,
-            ),
-            None => (
-                config
-                    .base_urls()
-                    .into_iter()
-                    .map(|u| format!("{u}{}", authinfo::PATH))
-                    .collect(),
-                authinfo::MAX_RESPONSE_BYTES,
-            ),
+        let (urls, max_body) = match Upstream::of(&config) {
+            Upstream::Relay(relay) => (vec![relay.url()], relay::MAX_RESPONSE_BYTES),
+            Upstream::Direct(direct) => (direct.urls(), authinfo::MAX_RESPONSE_BYTES),
         };
         let transport = Transport::new(&config, max_body);
         Ok(Client {
@@ -500,8 +490,8 @@ impl Client {
         (offset.abs_diff(old) >= MIN_SKEW_CORRECTION_SECS.unsigned_abs()).then_some(offset)
     }
 
-    /// One signed POST to `url`. The error comes with the response's `Date` when a response
-    /// arrived.
+    /// One attempt at `url`, by the upstream of the configuration. The error comes with the
+    /// response's `Date` when a response arrived (direct mode).
     fn attempt(
         &self,
         url: &str,
@@ -509,17 +499,67 @@ impl Client {
         timeout: Duration,
         trace: &Trace,
     ) -> std::result::Result<Fetched<Arc<Issued>>, (Error, Option<SystemTime>)> {
-        if let Some(r) = &self.config.relay {
-            trace.attempts.set(trace.attempts.get() + 1);
-            let sent = self.clock.now();
-            let authinfo =
-                relay::attempt(&self.transport, r, url, request, timeout).map_err(|e| (e, None))?;
-            return fetched(sent, Issued::new(authinfo)).map_err(|e| (e, None));
+        match Upstream::of(&self.config) {
+            Upstream::Direct(direct) => direct.attempt(self, url, request, timeout, trace),
+            Upstream::Relay(relay) => {
+                trace.attempts.set(trace.attempts.get() + 1);
+                let sent = self.clock.now();
+                let authinfo = relay
+                    .attempt(&self.transport, url, request, timeout)
+                    .map_err(|e| (e, None))?;
+                fetched(sent, Issued::new(authinfo)).map_err(|e| (e, None))
+            }
         }
+    }
+}
+
+/// Where a client's calls go: each arm is a type with its own attempt.
+enum Upstream<'a> {
+    /// WeChat itself: a signed XML request, a verified XML answer.
+    Direct(Direct<'a>),
+    /// A `wxface-relay` holding the key: a JSON request, a JSON answer checked by the same
+    /// rules as WeChat's.
+    Relay(relay::Relay<'a>),
+}
+
+impl Upstream<'_> {
+    fn of(config: &Config) -> Upstream<'_> {
+        match &config.relay {
+            Some(setting) => Upstream::Relay(relay::Relay { config, setting }),
+            None => Upstream::Direct(Direct { config }),
+        }
+    }
+}
+
+/// The direct arm of [`Upstream`]: the configuration's base URLs, signed with its key.
+struct Direct<'a> {
+    config: &'a Config,
+}
+
+impl Direct<'_> {
+    /// The endpoint URL under each base URL, the primary first.
+    fn urls(&self) -> Vec<String> {
+        self.config
+            .base_urls()
+            .into_iter()
+            .map(|u| format!("{u}{}", authinfo::PATH))
+            .collect()
+    }
+
+    /// One signed POST to `url`. The error comes with the response's `Date` when a response
+    /// arrived.
+    fn attempt(
+        &self,
+        client: &Client,
+        url: &str,
+        request: &AuthinfoRequest,
+        timeout: Duration,
+        trace: &Trace,
+    ) -> std::result::Result<Fetched<Arc<Issued>>, (Error, Option<SystemTime>)> {
         let offset = trace
             .corrected_offset
             .get()
-            .unwrap_or_else(|| self.clock_offset_secs());
+            .unwrap_or_else(|| client.clock_offset_secs());
         let now = match request.now {
             Some(now) => now,
             None => unix_now()
@@ -531,10 +571,10 @@ impl Client {
                 .map_err(|e| (e, None))?,
         };
         let nonce = nonce_str().map_err(|e| (e, None))?;
-        let body = authinfo::request_body(&self.config, request, now, &nonce);
+        let body = authinfo::request_body(self.config, request, now, &nonce);
         trace.attempts.set(trace.attempts.get() + 1);
         log!(
-            self,
+            client,
             Level::Debug,
             "attempt {} to {url} (timeout {} ms): store_id={} device_id={}",
             trace.attempts.get(),
@@ -542,13 +582,13 @@ impl Client {
             request.store_id,
             request.device_id
         );
-        let sent = self.clock.now();
-        let response = self
+        let sent = client.clock.now();
+        let response = client
             .transport
             .post_xml(url, &body, timeout)
             .map_err(|e| (e, None))?;
         let date = response.date;
-        let authinfo = authinfo::response(&self.config, &response.body)
+        let authinfo = authinfo::response(self.config, &response.body)
             .map(Issued::new)
             .map_err(|e| (e, date))?;
         drop(response);

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::endpoint::normalize_base_url;
 use crate::error::{Error, Result};
 use crate::log::{Level, LogFn, Logger};
-use crate::proxy::ProxySetting;
-use crate::secret::ApiKey;
-use crate::sign::SignType;
-use crate::trust::{self, TrustStore};
-use crate::validate;
+use crate::net::endpoint::normalize_base_url;
+use crate::net::proxy::ProxySetting;
+use crate::net::trust::{self, TrustStore};
+use crate::protocol::secret::ApiKey;
+use crate::protocol::sign::SignType;
+use crate::protocol::validate;
 
 /// WeChat Pay's payapp host.
 pub const DEFAULT_BASE_URL: &str = "https://payapp.weixin.qq.com";
@@ -79,7 +79,7 @@ pub struct Config {
     pub(crate) trust: TrustSetting,
     pub(crate) logger: Logger,
     /// Relay mode: ask this `wxface-relay` instead of WeChat (see [`crate::relay`]).
-    pub(crate) relay: Option<crate::relay_setting::RelaySetting>,
+    pub(crate) relay: Option<crate::relay::setting::RelaySetting>,
 }
 
 /// Retries of transient failures: connect/DNS failure, timeout, connection reset or closed
@@ -143,7 +143,7 @@ pub(crate) struct TrustSetting {
     /// Mozilla's roots, bundled.
     pub(crate) builtin: bool,
     /// Extra roots (DER), from `ca_pem` / `ca_file`.
-    pub(crate) extra: Arc<Vec<crate::tls::Certificate>>,
+    pub(crate) extra: Arc<Vec<crate::net::tls::Certificate>>,
 }
 
 impl Config {
@@ -516,7 +516,7 @@ impl ConfigBuilder {
     /// Which roots verify the server besides the custom CAs: [`TrustStore::Bundled`] (default,
     /// Mozilla's roots in the library), [`TrustStore::System`] (the device's store, read by
     /// [`build`](ConfigBuilder::build): on Android the system CA directory, on Linux the
-    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::trust`]. A `tls-openssl`
+    /// distribution's bundle) or [`TrustStore::Both`]. See [`crate::net::trust`]. A `tls-openssl`
     /// build has no bundled roots: its default is `System`, and `build()` refuses `Bundled`
     /// and `Both`.
     pub fn trust_store(mut self, v: TrustStore) -> Self {
@@ -599,7 +599,7 @@ impl ConfigBuilder {
     /// Validates every value and returns the configuration; the error names the first field
     /// it refuses.
     pub fn build(self) -> Result<Config> {
-        let relay = crate::relay_setting::setting(
+        let relay = crate::relay::setting::setting(
             self.relay_url.as_deref(),
             self.relay_token.as_ref(),
             self.relay_client_cert.as_ref(),
@@ -711,7 +711,7 @@ impl ConfigBuilder {
                 }
             }
         }
-        if self.trust_store.uses_bundled() && !crate::tls::HAS_BUNDLED_ROOTS {
+        if self.trust_store.uses_bundled() && !crate::net::tls::HAS_BUNDLED_ROOTS {
             return Err(Error::invalid(
                 "trust_store",
                 "this build uses the platform's OpenSSL and has no bundled roots: \
@@ -769,8 +769,8 @@ fn build_proxy(
 }
 
 /// Every `CERTIFICATE` block of a PEM text.
-fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<crate::tls::Certificate>> {
-    let certs = crate::tls::pem_certificates(pem).map_err(|e| Error::invalid(field, e))?;
+fn parse_ca(field: &'static str, pem: &[u8]) -> Result<Vec<crate::net::tls::Certificate>> {
+    let certs = crate::net::tls::pem_certificates(pem).map_err(|e| Error::invalid(field, e))?;
     if certs.is_empty() {
         return Err(Error::invalid(field, "contains no PEM CERTIFICATE"));
     }

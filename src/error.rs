@@ -17,7 +17,8 @@ pub enum ErrorKind {
     Timeout,
     /// TLS handshake or certificate verification failed.
     Tls,
-    /// The server answered with an HTTP status other than 200.
+    /// The server answered with an HTTP status other than 200 (or an HTTP proxy refused
+    /// CONNECT with one, or a relay refused a field: the request was sent).
     HttpStatus,
     /// The body was not the flat, well-formed XML the endpoint sends, was too large, or lacked a
     /// field (or echoed an identifier that is not ours).
@@ -43,6 +44,37 @@ impl ErrorKind {
             ErrorKind::Signature => 7,
             ErrorKind::Remote => 8,
         }
+    }
+
+    /// Whether a failure of this kind may succeed when tried again, the one rule behind the
+    /// retry policy, `wxface_status_is_transient` and the CLI: connection, DNS, timeout, reset
+    /// or truncated body; an HTTP 5xx; WeChat's `SYSTEMERROR` (which the face SDK's docs class
+    /// as retryable). Invalid arguments, TLS and signature failures, bad answers, other HTTP
+    /// statuses, `PARAM_ERROR`, `ERROR` and every other answer are final. `http_status` and
+    /// `return_code` are the failure's details, where known.
+    pub fn is_transient(self, http_status: Option<u16>, return_code: Option<&str>) -> bool {
+        match self {
+            ErrorKind::Network | ErrorKind::Timeout => true,
+            ErrorKind::HttpStatus => http_status.is_some_and(|c| (500..600).contains(&c)),
+            ErrorKind::Remote => return_code == Some("SYSTEMERROR"),
+            _ => false,
+        }
+    }
+
+    /// The kind whose [`code`](ErrorKind::code) is `code`, if any (0 and the ABI-only codes
+    /// have none).
+    pub fn from_code(code: u32) -> Option<ErrorKind> {
+        Some(match code {
+            1 => ErrorKind::InvalidArgument,
+            2 => ErrorKind::Network,
+            3 => ErrorKind::Timeout,
+            4 => ErrorKind::Tls,
+            5 => ErrorKind::HttpStatus,
+            6 => ErrorKind::BadResponse,
+            7 => ErrorKind::Signature,
+            8 => ErrorKind::Remote,
+            _ => return None,
+        })
     }
 
     /// A short stable name, e.g. `"WXFACE_ERR_REMOTE"`.
@@ -79,6 +111,14 @@ pub enum Error {
     Tls(String),
     /// The HTTP status code of a non-200 answer.
     HttpStatus(u16),
+    /// A non-200 answer that says why (kind [`ErrorKind::HttpStatus`]): a relay that refused a
+    /// request field by its own rules. The request was sent.
+    HttpRefused {
+        /// The HTTP status.
+        status: u16,
+        /// What the server refused, and its explanation.
+        reason: String,
+    },
     /// The response could not be accepted (not XML, too large, a field missing or malformed).
     BadResponse(String),
     /// The response signature is missing or wrong.
@@ -101,7 +141,7 @@ impl Error {
             Error::Network(_) => ErrorKind::Network,
             Error::Timeout(_) => ErrorKind::Timeout,
             Error::Tls(_) => ErrorKind::Tls,
-            Error::HttpStatus(_) => ErrorKind::HttpStatus,
+            Error::HttpStatus(_) | Error::HttpRefused { .. } => ErrorKind::HttpStatus,
             Error::BadResponse(_) => ErrorKind::BadResponse,
             Error::Signature(_) => ErrorKind::Signature,
             Error::Remote { .. } => ErrorKind::Remote,
@@ -117,6 +157,21 @@ impl Error {
             } => Some((return_code, return_msg)),
             _ => None,
         }
+    }
+
+    /// The HTTP status of an [`ErrorKind::HttpStatus`] failure.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::HttpStatus(status) | Error::HttpRefused { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether another attempt may succeed: the rule the retry policy follows (see
+    /// [`ErrorKind::is_transient`]).
+    pub fn is_transient(&self) -> bool {
+        self.kind()
+            .is_transient(self.http_status(), self.remote().map(|(code, _)| code))
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
@@ -141,6 +196,9 @@ impl fmt::Display for Error {
             Error::Timeout(m) => write!(f, "timed out: {}", s(m)),
             Error::Tls(m) => write!(f, "TLS error: {}", s(m)),
             Error::HttpStatus(code) => write!(f, "unexpected HTTP status {code}"),
+            Error::HttpRefused { status, reason } => {
+                write!(f, "unexpected HTTP status {status}: {}", s(reason))
+            }
             Error::BadResponse(m) => write!(f, "bad response: {}", s(m)),
             Error::Signature(m) => write!(f, "response signature rejected: {}", s(m)),
             Error::Remote {

@@ -25,30 +25,27 @@
 
 #![deny(missing_docs)]
 
-pub mod authinfo;
+// Layers: `protocol/` is pure work over bytes (no I/O, nothing from `net/`; tests/module_graph.rs
+// enforces it), `net/` moves bytes, `relay/` speaks to a wxface-relay; the policies (client,
+// cache, retry, clock, config) sit at the root and use all three.
 mod cache;
 mod client;
 mod clock;
 mod config;
-mod endpoint;
 mod error;
 pub mod ffi;
 #[cfg(feature = "jni")]
 mod jni;
-pub mod json;
 pub mod log;
-mod proxy;
+mod net;
+mod protocol;
 mod relay;
-mod relay_setting;
 mod retry;
-mod secret;
-pub mod sign;
 mod test_hook;
-mod tls;
-mod transport;
-pub mod trust;
-mod validate;
-pub mod xml;
+
+pub use net::trust;
+pub use protocol::{authinfo, sign, xml};
+pub use relay::json;
 
 pub use authinfo::{Authinfo, AuthinfoRequest};
 pub use client::{AuthinfoResult, CallOptions, Client};
@@ -59,11 +56,12 @@ pub use config::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn};
-pub use secret::{API_KEY_LEN, ApiKey};
+pub use protocol::secret::{API_KEY_LEN, ApiKey};
 pub use sign::SignType;
 pub use trust::TrustStore;
 
-/// The pure work of one call, exactly as the client does it, for `benches/` (not a stable API).
+/// The pure work of one call, exactly as the client does it, for `benches/` and `fuzz/` (not a
+/// stable API).
 #[doc(hidden)]
 pub mod work {
     use crate::{Authinfo, AuthinfoRequest, Config, Result, authinfo};
@@ -82,6 +80,42 @@ pub mod work {
     /// Decodes and verifies a response body, as the client does with a 200 answer.
     pub fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
         authinfo::response(config, body)
+    }
+
+    /// Reads a relay's answer (HTTP status and body) as the client does in relay mode
+    /// (`config` must be a relay-mode configuration), for `fuzz/`.
+    pub fn relay_response(config: &Config, status: u16, body: &[u8]) -> Result<Authinfo> {
+        crate::relay::parse_response(config, status, body)
+    }
+}
+
+/// The library's own proxy step for `wxface doctor` (not a stable API): the doctor opens its
+/// tunnel with the handshake every call uses, so its verdict on a proxy is the library's.
+#[doc(hidden)]
+pub mod doctor {
+    use std::io::{Read, Write};
+
+    use crate::{Config, Result};
+
+    /// The configured proxy as `("http" | "socks5", host, port)` (IPv6 host without brackets).
+    pub fn proxy(config: &Config) -> Option<(&'static str, &str, u16)> {
+        config.proxy.as_ref().map(|p| p.address())
+    }
+
+    /// Opens a tunnel to `host:port` through the configured proxy over `io`, a connection to
+    /// the proxy, with the client's own CONNECT or SOCKS5 handshake (credentials included);
+    /// a failure is the error a call would end with. Without a proxy there is nothing to do.
+    pub fn proxy_tunnel(
+        config: &Config,
+        io: &mut (impl Read + Write),
+        host: &str,
+        port: u16,
+    ) -> Result<()> {
+        match &config.proxy {
+            Some(proxy) => crate::net::proxy::tunnel(io, proxy, host, port)
+                .map_err(crate::net::transport::map_error),
+            None => Ok(()),
+        }
     }
 }
 

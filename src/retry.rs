@@ -1,25 +1,13 @@
-//! The retry policy: which failures are worth another attempt, how long to wait before it, and
-//! [`run`], which drives an attempt closure across base URLs until success, a final failure,
-//! the retry budget or the deadline, sleeping on the injected [`Clock`].
+//! The retry policy: how long to wait before another attempt (which failures are worth one is
+//! [`Error::is_transient`]), and [`run`], which drives an attempt closure across base URLs
+//! until success, a final failure, the retry budget or the deadline, sleeping on the injected
+//! [`Clock`].
 
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::config::RetryPolicy;
 use crate::error::{Error, Result};
-
-/// Whether another attempt may succeed: connection, DNS, timeout, reset or truncated body,
-/// HTTP 5xx, and WeChat's `SYSTEMERROR` (which the face SDK's docs class as retryable).
-/// Invalid arguments, TLS and signature failures, `PARAM_ERROR`, `ERROR` and every other
-/// answer are final.
-pub(crate) fn is_transient(e: &Error) -> bool {
-    match e {
-        Error::Network(_) | Error::Timeout(_) => true,
-        Error::HttpStatus(code) => (500..600).contains(code),
-        Error::Remote { return_code, .. } => return_code == "SYSTEMERROR",
-        _ => false,
-    }
-}
 
 /// Whether WeChat refused the request's `now` (`PARAM_ERROR 非法的Now参数`).
 pub(crate) fn is_bad_now(e: &Error) -> bool {
@@ -119,7 +107,7 @@ pub(crate) fn run<T>(
             Ok(v) => return Ok((v, target)),
             Err(e) => e,
         };
-        if !is_transient(&error) || retries >= plan.policy.max_retries {
+        if !error.is_transient() || retries >= plan.policy.max_retries {
             on_event(Event::GaveUp {
                 attempts: number,
                 error: &error,
@@ -162,20 +150,20 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert!(is_transient(&Error::Network("x".into())));
-        assert!(is_transient(&Error::Timeout("x".into())));
-        assert!(is_transient(&Error::HttpStatus(502)));
-        assert!(!is_transient(&Error::HttpStatus(404)));
-        assert!(!is_transient(&Error::Tls("x".into())));
-        assert!(!is_transient(&Error::Signature("x".into())));
-        assert!(!is_transient(&Error::invalid("store_id", "x")));
+        assert!(Error::Network("x".into()).is_transient());
+        assert!(Error::Timeout("x".into()).is_transient());
+        assert!(Error::HttpStatus(502).is_transient());
+        assert!(!Error::HttpStatus(404).is_transient());
+        assert!(!Error::Tls("x".into()).is_transient());
+        assert!(!Error::Signature("x".into()).is_transient());
+        assert!(!Error::invalid("store_id", "x").is_transient());
         let remote = |c: &str, m: &str| Error::Remote {
             return_code: c.into(),
             return_msg: m.into(),
         };
-        assert!(is_transient(&remote("SYSTEMERROR", "生成authinfo失败")));
-        assert!(!is_transient(&remote("PARAM_ERROR", "签名错误")));
-        assert!(!is_transient(&remote("ERROR", "无效的RawData数据")));
+        assert!(remote("SYSTEMERROR", "生成authinfo失败").is_transient());
+        assert!(!remote("PARAM_ERROR", "签名错误").is_transient());
+        assert!(!remote("ERROR", "无效的RawData数据").is_transient());
         assert!(is_bad_now(&remote("PARAM_ERROR", "非法的Now参数")));
         assert!(!is_bad_now(&remote("PARAM_ERROR", "签名错误")));
     }

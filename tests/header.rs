@@ -8,7 +8,7 @@ fn committed_header_matches_generated() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut config =
         cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
-    let macros = version_macros();
+    let macros = format!("{}\n{}", version_macros(), default_macros());
     config.after_includes = Some(match config.after_includes.take() {
         Some(text) => format!("{text}\n{macros}"),
         None => macros,
@@ -90,6 +90,48 @@ fn version_macros() -> String {
         env!("CARGO_PKG_VERSION_PATCH"),
         env!("CARGO_PKG_VERSION"),
     )
+}
+
+/// `WXFACE_DEFAULT_*` macros for the header, from the library's own defaults (the `DEFAULT_*`
+/// consts of src/config.rs), so a changed default without `make header` fails the drift check.
+fn default_macros() -> String {
+    let ms = |d: std::time::Duration| d.as_millis();
+    let lines = [
+        ("BASE_URL", format!("\"{}\"", wxface::DEFAULT_BASE_URL)),
+        (
+            "CONNECT_TIMEOUT_MS",
+            ms(wxface::DEFAULT_CONNECT_TIMEOUT).to_string(),
+        ),
+        ("TIMEOUT_MS", ms(wxface::DEFAULT_TIMEOUT).to_string()),
+        ("MAX_RETRIES", wxface::DEFAULT_MAX_RETRIES.to_string()),
+        (
+            "BACKOFF_INITIAL_MS",
+            ms(wxface::DEFAULT_BACKOFF_INITIAL).to_string(),
+        ),
+        (
+            "BACKOFF_MAX_MS",
+            ms(wxface::DEFAULT_BACKOFF_MAX).to_string(),
+        ),
+        (
+            "REFRESH_MARGIN_MIN_SECS",
+            wxface::DEFAULT_REFRESH_MARGIN_MIN.as_secs().to_string(),
+        ),
+        (
+            "MAX_IDLE_CONNECTIONS",
+            wxface::DEFAULT_MAX_IDLE_CONNECTIONS.to_string(),
+        ),
+        (
+            "LOG_LEVEL",
+            format!("WXFACE_LOG_{}", wxface::DEFAULT_LOG_LEVEL.name()),
+        ),
+    ];
+    let mut text = String::from(
+        "\n/* The defaults a new configuration starts with (from the library's own constants). */",
+    );
+    for (name, value) in lines {
+        text.push_str(&format!("\n#define WXFACE_DEFAULT_{name} {value}"));
+    }
+    text
 }
 
 /// The committed header's version macros agree with what the library reports at run time.

@@ -562,45 +562,161 @@ fn socks5_proxies_resolve_host_names_themselves() {
     }
 }
 
-#[test]
-fn a_proxy_that_answers_garbage_is_a_network_error() {
-    for (scheme, answer) in [
-        ("http", &b"garbage garbage\r\n\r\n"[..]),
-        ("http", b"\x00\x01\x02\x03\r\n\r\n"),
-        ("http", b"HTTP/1.1 999 What\r\n\r\n"),
-        (
-            "http",
-            b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
-        ),
-        ("socks5", b"garbage"),
-        ("socks5", b"\x05\xff"),
-    ] {
-        let answer = answer.to_vec();
-        let proxy = RawServer::start_raw(move |stream, _| {
-            // Read what the client sends first (a CONNECT head, or a SOCKS5 greeting).
-            let mut got = Vec::new();
-            let mut byte = [0u8; 1];
-            while !(got.ends_with(b"\r\n\r\n") || got == [5, 1, 0]) {
-                match std::io::Read::read(stream, &mut byte) {
-                    Ok(1) => got.push(byte[0]),
-                    _ => return,
-                }
+/// A hostile proxy: what it answers to the CONNECT head or the SOCKS5 greeting, and (SOCKS5)
+/// to the connect request; then it closes.
+type ProxyRow = (
+    &'static str,
+    &'static [u8],
+    &'static [u8],
+    ErrorKind,
+    &'static str,
+    usize,
+);
+
+const PROXY_TABLE: &[ProxyRow] = &[
+    (
+        "http",
+        b"garbage garbage\r\n\r\n",
+        b"",
+        ErrorKind::Network,
+        "network error: proxy: the HTTP proxy's answer to CONNECT is not HTTP",
+        3,
+    ),
+    (
+        "http",
+        b"\x00\x01\x02\x03\r\n\r\n",
+        b"",
+        ErrorKind::Network,
+        "network error: proxy: the HTTP proxy's answer to CONNECT is not HTTP",
+        3,
+    ),
+    // Not a status line: a 200 followed by a 0 (the old reader took its first three digits).
+    (
+        "http",
+        b"HTTP/1.1 2000 OK\r\n\r\n",
+        b"",
+        ErrorKind::Network,
+        "network error: proxy: the HTTP proxy's answer to CONNECT is not HTTP",
+        3,
+    ),
+    (
+        "http",
+        b"HTTP/1.1 999 What\r\n\r\n",
+        b"",
+        ErrorKind::HttpStatus,
+        "unexpected HTTP status 999: the HTTP proxy refused CONNECT",
+        1,
+    ),
+    // The same credentials would be refused again: one connection, no retry.
+    (
+        "http",
+        b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
+        b"",
+        ErrorKind::HttpStatus,
+        "unexpected HTTP status 407: the HTTP proxy wants (other) credentials",
+        1,
+    ),
+    (
+        "http",
+        b"HTTP/1.1 503 Service Unavailable\r\n\r\n",
+        b"",
+        ErrorKind::HttpStatus,
+        "unexpected HTTP status 503: the HTTP proxy refused CONNECT",
+        3,
+    ),
+    (
+        "http",
+        b"HTTP/1.1 200 Conn",
+        b"",
+        ErrorKind::Network,
+        "network error: proxy: the HTTP proxy closed the connection during CONNECT",
+        3,
+    ),
+    (
+        "socks5",
+        b"garbage",
+        b"",
+        ErrorKind::Network,
+        "network error: proxy: the SOCKS5 proxy's answer is not SOCKS5",
+        3,
+    ),
+    (
+        "socks5",
+        b"\x05\xff",
+        b"",
+        ErrorKind::Network,
+        "network error: proxy: the SOCKS5 proxy accepts none of our authentication methods",
+        3,
+    ),
+    (
+        "socks5",
+        b"\x05",
+        b"",
+        ErrorKind::Network,
+        "network error: proxy: the SOCKS5 proxy closed the connection before its reply was complete",
+        3,
+    ),
+    (
+        "socks5",
+        b"\x05\x00",
+        b"\x05\x00\x00",
+        ErrorKind::Network,
+        "network error: proxy: the SOCKS5 proxy closed the connection before its reply was complete",
+        3,
+    ),
+];
+
+/// Reads what the client sends first: a CONNECT head, or a SOCKS5 greeting (`[5, 1, m]`), then
+/// (with `then`) the SOCKS5 connect request.
+fn hostile_proxy(answer: &'static [u8], then: &'static [u8]) -> RawServer {
+    RawServer::start_raw(move |stream, _| {
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !(got.ends_with(b"\r\n\r\n") || got.len() == 3 && got[0] == 5) {
+            match std::io::Read::read(stream, &mut byte) {
+                Ok(1) => got.push(byte[0]),
+                _ => return,
             }
-            let _ = stream.write_all(&answer);
-        });
+        }
+        let _ = stream.write_all(answer);
+        if !then.is_empty() {
+            // The connect request: 4 bytes, then the address (a host name here) and port.
+            let mut head = [0u8; 5];
+            if std::io::Read::read_exact(stream, &mut head).is_err() {
+                return;
+            }
+            let mut rest = vec![0u8; usize::from(head[4]) + 2];
+            let _ = std::io::Read::read_exact(stream, &mut rest);
+            let _ = stream.write_all(then);
+        }
+    })
+}
+
+#[test]
+fn hostile_proxy_table() {
+    let mut failures = Vec::new();
+    for (scheme, answer, then, kind, message, connections) in PROXY_TABLE {
+        let proxy = hostile_proxy(answer, then);
         let client = client_of(
             builder_for("https://payapp.weixin.qq.com")
                 .proxy(format!("{scheme}://127.0.0.1:{}", proxy.port()))
                 .cache(false)
-                .max_retries(0),
+                .max_retries(2)
+                .backoff(Duration::from_millis(1), Duration::from_millis(2)),
         );
         let err = client.get_authinfo(&request(RAWDATA)).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Network, "{scheme}: {err:?}");
-        assert!(
-            err.to_string().starts_with("network error: proxy: "),
-            "{err}"
-        );
+        let row = format!("{scheme} {:?}", String::from_utf8_lossy(answer));
+        if err.kind() != *kind || err.to_string() != *message {
+            failures.push(format!("{row}: {:?} {err}", err.kind()));
+        }
+        if proxy.request_count() != *connections {
+            failures.push(format!(
+                "{row}: {} connections, expected {connections}",
+                proxy.request_count()
+            ));
+        }
     }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]

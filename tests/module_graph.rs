@@ -1,4 +1,5 @@
-//! The modules of `src/` import each other without a cycle.
+//! The modules of `src/` import each other without a cycle, and the layers hold: `protocol/`
+//! does no I/O and imports nothing from `net/`.
 //!
 //! Reads every file under `src/`, takes each `use` line and each inline `crate::…` / `super::…`
 //! path as an edge from the file's module to the module that defines the item (re-exports such
@@ -237,8 +238,8 @@ fn defined_items(code: &str) -> BTreeSet<String> {
     names
 }
 
-#[test]
-fn src_modules_have_no_import_cycle() {
+/// The sources of `src/` and the import edges between their modules.
+fn import_edges() -> (Vec<Source>, BTreeMap<Module, BTreeSet<Module>>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut sources = Vec::new();
     read_sources(&src, &src, &mut sources);
@@ -295,6 +296,13 @@ fn src_modules_have_no_import_cycle() {
             && edges["crate::ffi::client"].contains("crate::client"),
         "the graph is not being read: {edges:#?}"
     );
+    (sources, edges)
+}
+
+#[test]
+fn src_modules_have_no_import_cycle() {
+    let (sources, edges) = import_edges();
+    let modules: BTreeSet<Module> = sources.iter().map(|s| s.module.clone()).collect();
     // Depth-first search for a back edge.
     fn visit(
         m: &str,
@@ -325,11 +333,65 @@ fn src_modules_have_no_import_cycle() {
         None
     }
     let mut state = BTreeMap::new();
-    for m in &graph.modules {
+    for m in &modules {
         if state.get(m).copied().unwrap_or(0) == 0
             && let Some(cycle) = visit(m, &edges, &mut state, &mut Vec::new())
         {
             panic!("import cycle in src/: {}", cycle.join(" -> "));
         }
     }
+}
+
+/// What doing I/O looks like in Rust source: files, sockets, processes, the environment,
+/// threads, the wall clock, randomness, and the crates that move bytes.
+const IO_MARKERS: &[&str] = &[
+    "std::fs",
+    "std::net",
+    "std::process",
+    "std::env",
+    "std::thread",
+    "std::io::Read",
+    "std::io::Write",
+    "io::stdin",
+    "io::stdout",
+    "io::stderr",
+    "SystemTime",
+    "Instant",
+    "getrandom",
+    "ureq",
+    "rustls",
+    "openssl",
+    "TcpStream",
+    "File::",
+];
+
+/// `protocol/` is pure work over bytes: no I/O of its own, no import from `net/`, and no import
+/// of any module that imports from `net/` and is not itself a pure policy (so the rule cannot be
+/// dodged through a re-export).
+#[test]
+fn protocol_layer_does_no_io_and_imports_nothing_from_net() {
+    let (sources, edges) = import_edges();
+    let protocol: Vec<&Source> = sources
+        .iter()
+        .filter(|s| s.module.starts_with("crate::protocol"))
+        .collect();
+    assert!(protocol.len() >= 5, "protocol/ is not being read");
+    let mut broken = Vec::new();
+    for s in &protocol {
+        for marker in IO_MARKERS {
+            if s.code.contains(marker) {
+                broken.push(format!("{} does I/O: `{marker}`", s.module));
+            }
+        }
+        for target in edges.get(&s.module).into_iter().flatten() {
+            if target.starts_with("crate::net") || target.starts_with("crate::relay") {
+                broken.push(format!("{} imports {target}", s.module));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "protocol/ layer broken:\n{}",
+        broken.join("\n")
+    );
 }

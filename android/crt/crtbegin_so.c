@@ -1,9 +1,13 @@
 /* wxface Android stub sysroot: the start object of every shared library (hand-written; the
  * NDK's crtbegin_so.o does the same). Linked first by clang for -shared links.
  *
- * __dso_handle identifies this library to __cxa_atexit/__cxa_thread_atexit_impl (Rust's
- * thread-local destructors pass it), and __cxa_finalize runs the library's registered
- * destructors when it is unloaded. WXFACE_ANDROID_API is the minimum API level, recorded in the
+ * __dso_handle identifies this library to __cxa_atexit, through which atexit() below registers
+ * its handlers, and __cxa_finalize runs them when the library is unloaded. Rust's thread-local
+ * destructors never come here: Rust's Android targets have no native thread-local storage
+ * (has_thread_local = false in rustc's target spec), so std keeps its thread locals under
+ * pthread keys and runs their destructors as the keys' destructors, not through
+ * __cxa_thread_atexit_impl (bionic's since API 23 only; scripts/android-verify.sh refuses a
+ * library that imports it). WXFACE_ANDROID_API is the minimum API level, recorded in the
  * Android ident note the way the NDK's crtbrand does. */
 extern void __cxa_finalize(void* dso);
 extern int __cxa_atexit(void (*fn)(void*), void* arg, void* dso);

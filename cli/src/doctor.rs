@@ -1,18 +1,20 @@
 //! `wxface doctor`: configuration → DNS → TCP → TLS → clock → signed probe, each step timed,
 //! with a verdict, a likely cause and a fix for every failure.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::net::{self, Target};
+use crate::out::{out, outln};
 use crate::settings::Settings;
 
-/// Exit codes, one per failed step (the first failure decides).
+/// Exit codes, one per failed step (the first failure decides); a refused configuration is an
+/// invalid argument, 11, as in every command.
 pub mod exit {
-    pub const CONFIG: u8 = 20;
+    pub const CONFIG: u8 = 11;
     pub const DNS: u8 = 21;
     pub const TCP: u8 = 22;
     pub const TLS: u8 = 23;
@@ -109,20 +111,33 @@ impl Outcome {
     }
 }
 
-/// Prints steps as they run (text mode) and collects them.
+/// Prints steps as they run (text mode) and collects them. Once standard output is closed the
+/// remaining steps are not run: the error ends the command.
 struct Runner {
     text: bool,
+    closed: Option<io::Error>,
     steps: Vec<Step>,
     deadline: Instant,
     budget: Duration,
 }
 
 impl Runner {
-    fn run(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Outcome) -> Status {
-        if self.text {
-            print!("[{}/{STEPS}] {name:<13} ", self.steps.len() + 1);
-            let _ = io::stdout().flush();
+    /// Prints (text mode) through `print`, remembering a failed write.
+    fn print(&mut self, print: impl FnOnce() -> io::Result<()>) {
+        if self.text
+            && self.closed.is_none()
+            && let Err(e) = print()
+        {
+            self.closed = Some(e);
         }
+    }
+
+    fn run(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Outcome) -> Status {
+        if self.closed.is_some() {
+            return Status::Skip;
+        }
+        let n = self.steps.len() + 1;
+        self.print(|| out!("[{n}/{STEPS}] {name:<13} "));
         let t0 = Instant::now();
         let mut out = if Instant::now() >= self.deadline {
             deadline_outcome(name, self.budget)
@@ -139,21 +154,22 @@ impl Runner {
             out.detail = format!("{detail} — {}", out.detail);
         }
         let ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if self.text {
-            let mark = match out.status {
-                Status::Pass => "✓",
-                Status::Fail => "✗",
-                Status::Skip => "–",
-            };
-            println!("{mark} {ms} ms");
-            println!("      {}", out.detail);
+        let mark = match out.status {
+            Status::Pass => "✓",
+            Status::Fail => "✗",
+            Status::Skip => "–",
+        };
+        self.print(|| {
+            outln!("{mark} {ms} ms")?;
+            outln!("      {}", out.detail)?;
             if let Some(c) = &out.cause {
-                println!("      cause: {c}");
+                outln!("      cause: {c}")?;
             }
             if let Some(f) = &out.fix {
-                println!("      fix: {f}");
+                outln!("      fix: {f}")?;
             }
-        }
+            Ok(())
+        });
         let status = out.status;
         self.steps.push(Step {
             name,
@@ -184,33 +200,34 @@ fn deadline_outcome(name: &str, budget: Duration) -> Outcome {
     )
 }
 
-/// Runs the checklist. Returns the report; the caller prints JSON or the summary.
-pub fn run(settings: &Settings, budget: Duration, text: bool) -> Report {
+/// Runs the checklist. Returns the report (the caller prints JSON), or the error of a write to
+/// standard output.
+pub fn run(settings: &Settings, budget: Duration, text: bool) -> io::Result<Report> {
     let deadline = Instant::now() + budget;
     let base_url = settings.base_url().to_owned();
-    if text {
-        println!(
-            "wxface doctor: {base_url} (deadline {:.1} s)",
-            budget.as_secs_f64()
-        );
-    }
     let mut r = Runner {
         text,
+        closed: None,
         steps: Vec::new(),
         deadline,
         budget,
     };
+    r.print(|| {
+        outln!(
+            "wxface doctor: {base_url} (deadline {:.1} s)",
+            budget.as_secs_f64()
+        )
+    });
     let mut config = None;
     let mut target = None;
-    let mut proxy = None;
     r.run("configuration", |_| {
-        configuration(settings, deadline, &mut config, &mut target, &mut proxy)
+        configuration(settings, deadline, &mut config, &mut target)
     });
     let mut remote = None;
-    // The configuration step built (and so validated) the library's configuration; the probe
-    // builds its own with the time then left.
-    if let (Some(_validated), Some(target)) = (config, target) {
-        network_steps(&mut r, settings, &target, proxy.as_ref(), &mut remote);
+    // The configuration step built (and so validated) the library's configuration: its proxy
+    // is the one the doctor tunnels through. The probe builds its own with the time then left.
+    if let (Some(config), Some(target)) = (config, target) {
+        network_steps(&mut r, settings, &config, &target, &mut remote);
     } else {
         for name in ["DNS", "TCP", "TLS", "clock", "probe"] {
             r.skip(name, "skipped: fix the configuration first");
@@ -219,14 +236,15 @@ pub fn run(settings: &Settings, budget: Duration, text: bool) -> Report {
     let failed = r.steps.iter().find(|s| s.status == Status::Fail);
     let exit_code = failed.and_then(|s| s.exit_code).unwrap_or(0);
     let failed_step = failed.map(|s| s.name);
-    if text {
-        match failed_step {
-            None => println!("result: all checks passed (exit code 0)"),
-            Some(step) => println!("result: FAILED at {step} (exit code {exit_code})"),
-        }
+    r.print(|| match failed_step {
+        None => outln!("result: all checks passed (exit code 0)"),
+        Some(step) => outln!("result: FAILED at {step} (exit code {exit_code})"),
+    });
+    if let Some(e) = r.closed {
+        return Err(e);
     }
     let (return_code, return_msg) = remote.unzip();
-    Report {
+    Ok(Report {
         base_url,
         deadline_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
         ok: failed_step.is_none(),
@@ -236,7 +254,7 @@ pub fn run(settings: &Settings, budget: Duration, text: bool) -> Report {
         return_msg,
         steps: r.steps,
         warnings: settings.warnings.clone(),
-    }
+    })
 }
 
 fn is_digits(s: &str) -> bool {
@@ -252,7 +270,6 @@ fn configuration(
     deadline: Instant,
     config: &mut Option<wxface::Config>,
     target: &mut Option<Target>,
-    proxy: &mut Option<Target>,
 ) -> Outcome {
     let bad = |detail: String, fix: &str| {
         Outcome::fail(
@@ -336,20 +353,6 @@ fn configuration(
             );
         }
     };
-    if let Some(p) = settings.get("proxy") {
-        match Target::parse(p) {
-            Ok(pt) if matches!(pt.scheme.as_str(), "http" | "socks5" | "socks5h") => {
-                notes.push(format!("proxy {}://{}", pt.scheme, pt.authority()));
-                *proxy = Some(pt);
-            }
-            Ok(_) | Err(_) => {
-                return bad(
-                    "proxy is not an http:// or socks5:// URL".into(),
-                    "write the proxy as http://host:port or socks5://host:port",
-                );
-            }
-        }
-    }
     if let Some(path) = settings.get("ca_file") {
         let pem = match std::fs::read(path) {
             Ok(p) => p,
@@ -398,7 +401,12 @@ fn configuration(
     match settings.build_config(left, |b| {
         b.max_retries(0).cache(false).clock_skew_correction(false)
     }) {
-        Ok(c) => *config = Some(c),
+        Ok(c) => {
+            if let Some(proxy) = Proxy::of(&c) {
+                notes.push(format!("proxy {}://{}", proxy.scheme, proxy.authority()));
+            }
+            *config = Some(c);
+        }
         Err(e) => return bad(e, "fix the setting named above"),
     }
     *target = Some(t);
@@ -418,16 +426,40 @@ enum Conn {
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
+/// The configured proxy, as the library parsed it.
+struct Proxy<'a> {
+    scheme: &'static str,
+    host: &'a str,
+    port: u16,
+}
+
+impl Proxy<'_> {
+    fn of(config: &wxface::Config) -> Option<Proxy<'_>> {
+        wxface::doctor::proxy(config).map(|(scheme, host, port)| Proxy { scheme, host, port })
+    }
+
+    fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
 fn network_steps(
     r: &mut Runner,
     settings: &Settings,
+    config: &wxface::Config,
     target: &Target,
-    proxy: Option<&Target>,
     remote: &mut Option<(String, String)>,
 ) {
     let deadline = r.deadline;
+    let proxy = Proxy::of(config);
     // DNS: the proxy's name when there is one (the proxy resolves the endpoint's).
-    let lookup = proxy.unwrap_or(target);
+    let lookup = proxy
+        .as_ref()
+        .map_or((target.host.as_str(), target.port), |p| (p.host, p.port));
     let mut addrs: Vec<SocketAddr> = Vec::new();
     let dns = r.run("DNS", |_| dns_step(lookup, proxy.is_some(), &mut addrs));
     if dns != Status::Pass {
@@ -438,7 +470,7 @@ fn network_steps(
     }
     let mut tcp = None;
     let st = r.run("TCP", |_| {
-        tcp_step(&addrs, target, proxy, deadline, &mut tcp)
+        tcp_step(&addrs, config, target, proxy.as_ref(), deadline, &mut tcp)
     });
     let Some(tcp) = tcp.filter(|_| st == Status::Pass) else {
         for name in ["TLS", "clock", "probe"] {
@@ -458,24 +490,21 @@ fn network_steps(
     r.run("probe", |_| probe_step(settings, deadline, remote));
 }
 
-fn dns_step(lookup: &Target, via_proxy: bool, addrs: &mut Vec<SocketAddr>) -> Outcome {
+fn dns_step((host, port): (&str, u16), via_proxy: bool, addrs: &mut Vec<SocketAddr>) -> Outcome {
     let what = if via_proxy { "the proxy " } else { "" };
-    if lookup.host.parse::<std::net::IpAddr>().is_ok() {
-        *addrs = net::resolve(&lookup.host, lookup.port).unwrap_or_default();
-        return Outcome::pass(format!(
-            "{what}{} is an IP address: no lookup needed",
-            lookup.host
-        ));
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        *addrs = net::resolve(host, port).unwrap_or_default();
+        return Outcome::pass(format!("{what}{host} is an IP address: no lookup needed"));
     }
-    match net::resolve(&lookup.host, lookup.port) {
+    match net::resolve(host, port) {
         Ok(a) => {
             let list: Vec<String> = a.iter().map(|s| s.ip().to_string()).collect();
             *addrs = a;
-            Outcome::pass(format!("{what}{} → {}", lookup.host, list.join(", ")))
+            Outcome::pass(format!("{what}{host} → {}", list.join(", ")))
         }
         Err(e) => Outcome::fail(
             exit::DNS,
-            format!("cannot resolve {what}{}: {e}", lookup.host),
+            format!("cannot resolve {what}{host}: {e}"),
             "the terminal has no working DNS server, or the shop network blocks DNS",
             "check /etc/resolv.conf (or the DHCP lease) and that the name resolves from this network; if the shop requires a proxy, set proxy",
         ),
@@ -484,8 +513,9 @@ fn dns_step(lookup: &Target, via_proxy: bool, addrs: &mut Vec<SocketAddr>) -> Ou
 
 fn tcp_step(
     addrs: &[SocketAddr],
+    config: &wxface::Config,
     target: &Target,
-    proxy: Option<&Target>,
+    proxy: Option<&Proxy<'_>>,
     deadline: Instant,
     out: &mut Option<TcpStream>,
 ) -> Outcome {
@@ -515,11 +545,8 @@ fn tcp_step(
     let detail = match proxy {
         None => format!("connected to {addr} (direct)"),
         Some(p) => {
-            let tunnel = if p.scheme == "http" {
-                net::http_connect(&mut s, p, target)
-            } else {
-                net::socks5_connect(&mut s, p, target)
-            };
+            // The library's own handshake: the doctor passes exactly when a call would.
+            let tunnel = wxface::doctor::proxy_tunnel(config, &mut s, &target.host, target.port);
             if let Err(e) = tunnel {
                 return Outcome::fail(
                     exit::TCP,
@@ -665,7 +692,7 @@ fn tls_failure(
 
 fn clock_step(conn: Conn, target: &Target, deadline: Instant) -> Outcome {
     let host = target.authority();
-    let path = wxface_path();
+    let path = wxface::authinfo::PATH;
     let result = match conn {
         Conn::Plain(mut s) => {
             net::set_deadline(&s, deadline).and_then(|()| net::http_date(&mut s, &host, path))
@@ -712,10 +739,6 @@ fn clock_step(conn: Conn, target: &Target, deadline: Instant) -> Outcome {
         "server Date {date}; local clock {} s {side} it (limit {MAX_SKEW_SECS} s)",
         skew.abs()
     ))
-}
-
-fn wxface_path() -> &'static str {
-    "/face/get_wxpayface_authinfo"
 }
 
 fn probe_step(

@@ -3,6 +3,7 @@
 
 mod doctor;
 mod net;
+mod out;
 mod settings;
 mod signcmd;
 
@@ -11,15 +12,53 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use settings::{ConfigArgs, Settings};
+use out::{errln, outln};
+use settings::{ConfigArgs, KeyArgs, Settings};
+
+/// Exit codes, the same in every command.
+pub mod exit {
+    use wxface::ErrorKind;
+
+    /// The command did its job and the answer is yes.
+    pub const OK: u8 = 0;
+    /// The command did its job and the answer is no: `verify` found the signature invalid,
+    /// `sign` found that the body's own `sign` does not match.
+    pub const NO: u8 = 1;
+    /// Usage: an unknown flag, a missing value (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// A local stream or file could not be read or written (standard input,
+    /// `--save-authinfo`).
+    pub const IO: u8 = 3;
+    /// Standard output was closed before the command finished (`| head`): nothing more is
+    /// printed. 128 + SIGPIPE, as a shell reports a program that a closed pipe stopped.
+    pub const CLOSED: u8 = 141;
+
+    /// A failure with the library's status: 10 + the C status code, so 11 is an invalid
+    /// argument (a missing or bad setting, a missing key) in every command, 12 network,
+    /// 13 timeout, 14 TLS, 15 HTTP status, 16 bad response, 17 bad signature, 18 WeChat refused.
+    pub fn status(kind: ErrorKind) -> u8 {
+        u8::try_from(10 + kind.code()).unwrap_or(NO)
+    }
+
+    /// [`status`] for an invalid argument.
+    pub fn invalid() -> u8 {
+        status(ErrorKind::InvalidArgument)
+    }
+}
 
 const ROOT_HELP: &str = "\
 Settings have one name everywhere: flag --mch-id, environment WXFACE_MCH_ID, config file
 `mch_id = \"...\"` (flags win over the environment, which wins over the file). The API key is
 read only from WXFACE_KEY or `key` in the config file, never from the command line, and is never
 printed.
+
+Exit codes, the same in every command: 0 success; 1 the answer is no (verify: invalid
+signature; sign: the body's sign does not match); 2 usage; 3 cannot read standard input or
+write --save-authinfo; 10 + the C status code for a failure (11 invalid argument, also a missing
+or bad setting or key, 12 network, 13 timeout, 14 TLS, 15 HTTP status, 16 bad response, 17 bad
+signature, 18 WeChat refused); 21-29 doctor's failed step; 141 standard output closed.
 
 Examples:
   WXFACE_KEY=... wxface authinfo --mch-id 1900000109 --appid wx2421b1c4370ec43b \\
@@ -32,9 +71,8 @@ Prints expires_in and the authinfo's length; the authinfo itself is a credential
 to --save-authinfo FILE (created with mode 600). On failure prints the status, the message and
 WeChat's return_code/return_msg.
 
-Exit codes: 0 success; 10 + the C status code otherwise: 11 invalid argument (also missing or
-bad settings), 12 network, 13 timeout, 14 TLS, 15 HTTP status, 16 bad response, 17 bad
-signature, 18 WeChat refused (return_code/return_msg); 1 cannot write --save-authinfo; 2 usage.
+Exit codes: 0 success, 11-18 the failure's status (see wxface --help), 3 cannot write
+--save-authinfo.
 
 Example:
   export WXFACE_KEY=...   # or `key = \"...\"` in a file readable only by you
@@ -50,9 +88,10 @@ certificate is named) → clock (the server's HTTP Date; more than 5 minutes off
 请检查mchid,... = the ids do not belong together; SYSTEMERROR = no face-pay permission.
 The whole run is bounded by --timeout-secs (default 20).
 
-Exit codes (the first failed step decides): 0 all passed, 20 configuration, 21 DNS, 22 TCP or
-proxy, 23 TLS, 24 clock, 25 wrong key or sign type, 26 ids do not belong together, 27 no
-face-pay permission (SYSTEMERROR), 28 other probe failure, 29 deadline ran out; 2 usage.
+Exit codes (the first failed step decides): 0 all passed, 11 configuration (invalid argument,
+as in every command), 21 DNS, 22 TCP or proxy, 23 TLS, 24 clock, 25 wrong key or sign type,
+26 ids do not belong together, 27 no face-pay permission (SYSTEMERROR), 28 other probe failure,
+29 deadline ran out.
 
 Examples:
   WXFACE_KEY=... wxface doctor --mch-id 1900000109 --appid wx2421b1c4370ec43b
@@ -102,8 +141,8 @@ enum Command {
 struct AuthinfoArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// The face SDK's rawdata, byte for byte [env: WXFACE_RAWDATA]
-    #[arg(long)]
+    /// The face SDK's rawdata, byte for byte
+    #[arg(long, env = "WXFACE_RAWDATA", hide_env_values = true)]
     rawdata: Option<String>,
     /// Write the authinfo to this file (mode 600); it is never printed
     #[arg(long, value_name = "FILE")]
@@ -124,38 +163,55 @@ struct DoctorArgs {
 
 #[derive(Args)]
 struct SignArgs {
-    /// TOML file with `key` (and optionally `sign_type`); also WXFACE_CONFIG
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// MD5 or HMAC-SHA256 [env: WXFACE_SIGN_TYPE]
-    #[arg(long)]
-    sign_type: Option<String>,
+    #[command(flatten)]
+    key: KeyArgs,
     /// One JSON object on stdout
     #[arg(long)]
     json: bool,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Authinfo(a) => authinfo(&a),
-        Command::Doctor(a) => run_doctor(&a),
-        Command::Sign(a) => sign_or_verify(&a, false),
-        Command::Verify(a) => sign_or_verify(&a, true),
+    let matches = Cli::command().get_matches();
+    let code = match run(&matches) {
+        Ok(code) => code,
+        // A closed pipe is not an error worth a word: the reader has what it wanted.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::CLOSED,
+        Err(e) => {
+            errln!("cannot write standard output: {e}");
+            exit::IO
+        }
     };
     ExitCode::from(code)
 }
 
-fn print_json(v: &impl serde::Serialize) {
+/// Runs the command; the error is a failed write to standard output.
+fn run(matches: &ArgMatches) -> io::Result<u8> {
+    let cli = match Cli::from_arg_matches(matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let (_, sub) = matches.subcommand().expect("clap requires a subcommand");
+    match cli.command {
+        Command::Authinfo(a) => authinfo(&a, sub),
+        Command::Doctor(a) => run_doctor(&a, sub),
+        Command::Sign(a) => sign_or_verify(&a, sub, false),
+        Command::Verify(a) => sign_or_verify(&a, sub, true),
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) -> io::Result<()> {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("wxface: cannot encode JSON: {e}"),
+        Ok(s) => outln!("{s}"),
+        Err(e) => {
+            errln!("cannot encode JSON: {e}");
+            Ok(())
+        }
     }
 }
 
 fn warn_all(s: &Settings) {
     for w in &s.warnings {
-        eprintln!("wxface: {w}");
+        errln!("{w}");
     }
 }
 
@@ -180,27 +236,35 @@ struct AuthinfoJson {
     return_msg: Option<String>,
 }
 
-fn authinfo(a: &AuthinfoArgs) -> u8 {
-    let invalid = |msg: String| {
-        let out = AuthinfoJson {
+impl AuthinfoJson {
+    fn failure(kind: wxface::ErrorKind, message: String) -> AuthinfoJson {
+        AuthinfoJson {
             ok: false,
             expires_in: None,
             authinfo_bytes: None,
             saved_to: None,
-            status: Some(wxface::ErrorKind::InvalidArgument.code()),
-            status_name: Some(wxface::ErrorKind::InvalidArgument.name()),
-            message: Some(msg.clone()),
+            status: Some(kind.code()),
+            status_name: Some(kind.name()),
+            message: Some(message),
             return_code: None,
             return_msg: None,
-        };
-        if a.json {
-            print_json(&out);
-        } else {
-            eprintln!("wxface: {msg}");
         }
-        11
+    }
+}
+
+fn authinfo(a: &AuthinfoArgs, matches: &ArgMatches) -> io::Result<u8> {
+    let invalid = |msg: String| -> io::Result<u8> {
+        if a.json {
+            print_json(&AuthinfoJson::failure(
+                wxface::ErrorKind::InvalidArgument,
+                msg,
+            ))?;
+        } else {
+            errln!("{msg}");
+        }
+        Ok(exit::invalid())
     };
-    let s = match Settings::load(&a.config, &[("rawdata", a.rawdata.clone())]) {
+    let s = match Settings::load(matches) {
         Ok(s) => s,
         Err(e) => return invalid(e),
     };
@@ -238,8 +302,8 @@ fn authinfo(a: &AuthinfoArgs) -> u8 {
             let mut saved = None;
             if let Some(path) = &a.save_authinfo {
                 if let Err(e) = save_secret(path, info.authinfo.as_bytes()) {
-                    eprintln!("wxface: cannot write {}: {e}", path.display());
-                    return 1;
+                    errln!("cannot write {}: {e}", path.display());
+                    return Ok(exit::IO);
                 }
                 saved = Some(path.display().to_string());
             }
@@ -254,19 +318,19 @@ fn authinfo(a: &AuthinfoArgs) -> u8 {
                     message: None,
                     return_code: None,
                     return_msg: None,
-                });
+                })?;
             } else {
-                println!("status: WXFACE_OK");
-                println!("expires_in: {}", info.expires_in);
+                outln!("status: WXFACE_OK")?;
+                outln!("expires_in: {}", info.expires_in)?;
                 match saved {
-                    Some(p) => println!("authinfo: {} bytes, written to {p}", info.authinfo.len()),
-                    None => println!(
+                    Some(p) => outln!("authinfo: {} bytes, written to {p}", info.authinfo.len())?,
+                    None => outln!(
                         "authinfo: {} bytes (not shown; --save-authinfo FILE writes it)",
                         info.authinfo.len()
-                    ),
+                    )?,
                 }
             }
-            0
+            Ok(exit::OK)
         }
         Err(e) => {
             let kind = e.kind();
@@ -276,25 +340,19 @@ fn authinfo(a: &AuthinfoArgs) -> u8 {
                 .unzip();
             if a.json {
                 print_json(&AuthinfoJson {
-                    ok: false,
-                    expires_in: None,
-                    authinfo_bytes: None,
-                    saved_to: None,
-                    status: Some(kind.code()),
-                    status_name: Some(kind.name()),
-                    message: Some(e.to_string()),
                     return_code: rc,
                     return_msg: rm,
-                });
+                    ..AuthinfoJson::failure(kind, e.to_string())
+                })?;
             } else {
-                println!("status: {} ({})", kind.name(), kind.code());
-                println!("message: {e}");
+                outln!("status: {} ({})", kind.name(), kind.code())?;
+                outln!("message: {e}")?;
                 if let (Some(c), Some(m)) = (rc, rm) {
-                    println!("return_code: {c}");
-                    println!("return_msg: {m}");
+                    outln!("return_code: {c}")?;
+                    outln!("return_msg: {m}")?;
                 }
             }
-            u8::try_from(10 + kind.code()).unwrap_or(1)
+            Ok(exit::status(kind))
         }
     }
 }
@@ -313,40 +371,35 @@ fn save_secret(path: &std::path::Path, data: &[u8]) -> io::Result<()> {
     f.sync_all()
 }
 
-fn run_doctor(a: &DoctorArgs) -> u8 {
-    let s = match Settings::load(&a.config, &[]) {
+fn run_doctor(a: &DoctorArgs, matches: &ArgMatches) -> io::Result<u8> {
+    let s = match Settings::load(matches) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("wxface: {e}");
-            return doctor::exit::CONFIG;
+            errln!("{e}");
+            return Ok(exit::invalid());
         }
     };
     warn_all(&s);
     let budget = match s.timeout(Duration::from_secs(20)) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("wxface: {e}");
-            return doctor::exit::CONFIG;
+            errln!("{e}");
+            return Ok(exit::invalid());
         }
     };
-    let report = doctor::run(&s, budget, !a.json);
+    let report = doctor::run(&s, budget, !a.json)?;
     if a.json {
-        print_json(&report);
+        print_json(&report)?;
     }
-    report.exit_code
+    Ok(report.exit_code)
 }
 
-fn sign_or_verify(a: &SignArgs, verify: bool) -> u8 {
-    let args = ConfigArgs {
-        config: a.config.clone(),
-        sign_type: a.sign_type.clone(),
-        ..Default::default()
-    };
+fn sign_or_verify(a: &SignArgs, matches: &ArgMatches, verify: bool) -> io::Result<u8> {
     let fail = |msg: String| {
-        eprintln!("wxface: {msg}");
-        2
+        errln!("{msg}");
+        Ok(exit::invalid())
     };
-    let s = match Settings::load(&args, &[]) {
+    let s = match Settings::load(matches) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -360,7 +413,8 @@ fn sign_or_verify(a: &SignArgs, verify: bool) -> u8 {
     };
     let mut input = String::new();
     if let Err(e) = io::stdin().read_to_string(&mut input) {
-        return fail(format!("cannot read standard input: {e}"));
+        errln!("cannot read standard input: {e}");
+        return Ok(exit::IO);
     }
     let fields = match signcmd::parse_body(&input) {
         Ok(f) => f,
@@ -369,19 +423,19 @@ fn sign_or_verify(a: &SignArgs, verify: bool) -> u8 {
     if verify {
         let out = signcmd::verify(&fields, &key);
         if a.json {
-            print_json(&out);
+            print_json(&out)?;
         } else {
-            println!("signed string: {}", out.string_to_sign);
+            outln!("signed string: {}", out.string_to_sign)?;
             if let Some(st) = out.sign_type {
-                println!("sign_type: {st} (from the signature's length)");
+                outln!("sign_type: {st} (from the signature's length)")?;
             }
-            println!(
+            outln!(
                 "{}: {}",
                 if out.valid { "valid" } else { "INVALID" },
                 out.message
-            );
+            )?;
         }
-        return u8::from(!out.valid);
+        return Ok(if out.valid { exit::OK } else { exit::NO });
     }
     // flag, then WXFACE_SIGN_TYPE, then the file; else the body's sign_type.
     let explicit = match s
@@ -396,18 +450,22 @@ fn sign_or_verify(a: &SignArgs, verify: bool) -> u8 {
         Ok(out) => {
             let matches = out.given_sign_matches;
             if a.json {
-                print_json(&out);
+                print_json(&out)?;
             } else {
-                println!("sign_type: {}", out.sign_type);
-                println!("signed string: {}", out.string_to_sign);
-                println!("sign: {}", out.sign);
+                outln!("sign_type: {}", out.sign_type)?;
+                outln!("signed string: {}", out.string_to_sign)?;
+                outln!("sign: {}", out.sign)?;
                 match matches {
-                    Some(true) => println!("the body's sign matches"),
-                    Some(false) => println!("the body's sign does NOT match"),
+                    Some(true) => outln!("the body's sign matches")?,
+                    Some(false) => outln!("the body's sign does NOT match")?,
                     None => {}
                 }
             }
-            u8::from(matches == Some(false))
+            Ok(if matches == Some(false) {
+                exit::NO
+            } else {
+                exit::OK
+            })
         }
         Err(e) => fail(e),
     }

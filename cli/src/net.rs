@@ -1,6 +1,7 @@
-//! The doctor's own network steps (the library does them inside one call and does not expose
-//! them): the target from the base URL, DNS, TCP directly or through an HTTP CONNECT / SOCKS5
-//! proxy, a TLS handshake that records the server's certificate, and the HTTP `Date`.
+//! The doctor's own network steps (the library does them inside one call): the target from the
+//! base URL, DNS, TCP, a TLS handshake that records the server's certificate, and the HTTP
+//! `Date`. The proxy handshake is the library's own (`wxface::doctor::proxy_tunnel`), so the
+//! doctor and a call reach the same verdict on a proxy.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -12,35 +13,26 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-/// Scheme, host and port of a URL such as `https://host[:port][/…]` or `socks5://u:p@h:p`.
+/// Scheme, host and port of a base URL such as `https://host[:port][/…]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub scheme: String,
     pub host: String,
     pub port: u16,
-    /// Percent-decoded `user:password` from the URL, if any (never printed).
-    pub userinfo: Option<(String, String)>,
 }
 
 impl Target {
-    /// Parses `url`. Errors never repeat the URL (a proxy URL may carry a password).
+    /// Parses `url`. Errors never repeat the URL.
     pub fn parse(url: &str) -> Result<Target, String> {
         let (scheme, rest) = url
             .split_once("://")
             .ok_or("expected scheme://host[:port]")?;
         let scheme = scheme.to_ascii_lowercase();
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => {
-                let (user, pass) = u.split_once(':').unwrap_or((u, ""));
-                (Some((percent_decode(user)?, percent_decode(pass)?)), h)
-            }
-            None => (None, authority),
-        };
+        let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         let default_port = match scheme.as_str() {
             "https" => 443,
             "http" => 80,
-            "socks5" | "socks5h" => 1080,
             _ => return Err(format!("unsupported scheme {scheme:?}")),
         };
         let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
@@ -59,12 +51,7 @@ impl Target {
         if host.is_empty() {
             return Err("no host".into());
         }
-        Ok(Target {
-            scheme,
-            host,
-            port,
-            userinfo,
-        })
+        Ok(Target { scheme, host, port })
     }
 
     /// `host:port` for display (no credentials), with brackets around IPv6 addresses.
@@ -75,23 +62,6 @@ impl Target {
             format!("{}:{}", self.host, self.port)
         }
     }
-}
-
-fn percent_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or("bad percent-encoding in URL")?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad percent-encoding in URL")?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "URL credentials are not UTF-8".into())
 }
 
 /// Time left before `deadline`, or a timeout error.
@@ -138,151 +108,16 @@ pub fn set_deadline(s: &TcpStream, deadline: Instant) -> io::Result<()> {
     s.set_write_timeout(Some(left))
 }
 
-fn proto_err(msg: impl Into<String>) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg.into())
-}
-
-/// Opens a tunnel to `target` through an HTTP proxy with CONNECT. Returns the proxy's status
-/// line on refusal.
-pub fn http_connect(s: &mut TcpStream, proxy: &Target, target: &Target) -> io::Result<()> {
-    let mut req = format!(
-        "CONNECT {0} HTTP/1.1\r\nHost: {0}\r\nUser-Agent: wxface-doctor\r\n",
-        target.authority()
-    );
-    if let Some((user, pass)) = &proxy.userinfo {
-        let token = base64(format!("{user}:{pass}").as_bytes());
-        req.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes())?;
-    let head = read_head(s)?;
-    let status = head.lines().next().unwrap_or_default().to_owned();
-    let code = status.split_whitespace().nth(1).unwrap_or_default();
-    if code == "200" {
-        Ok(())
-    } else {
-        Err(proto_err(format!("the proxy answered {status:?}")))
-    }
-}
-
-/// Opens a tunnel to `target` through a SOCKS5 proxy (no authentication or user/password; the
-/// host name is resolved by the proxy).
-pub fn socks5_connect(s: &mut TcpStream, proxy: &Target, target: &Target) -> io::Result<()> {
-    let methods: &[u8] = if proxy.userinfo.is_some() {
-        &[5, 2, 0, 2]
-    } else {
-        &[5, 1, 0]
-    };
-    s.write_all(methods)?;
-    let mut reply = [0u8; 2];
-    s.read_exact(&mut reply)?;
-    if reply[0] != 5 {
-        return Err(proto_err("not a SOCKS5 proxy"));
-    }
-    match (reply[1], &proxy.userinfo) {
-        (0, _) => {}
-        (2, Some((user, pass))) => {
-            let (u, p) = (user.as_bytes(), pass.as_bytes());
-            let (Ok(ul), Ok(pl)) = (u8::try_from(u.len()), u8::try_from(p.len())) else {
-                return Err(proto_err("SOCKS5 credentials longer than 255 bytes"));
-            };
-            let mut msg = vec![1, ul];
-            msg.extend_from_slice(u);
-            msg.push(pl);
-            msg.extend_from_slice(p);
-            s.write_all(&msg)?;
-            s.read_exact(&mut reply)?;
-            if reply[1] != 0 {
-                return Err(proto_err("the SOCKS5 proxy refused the credentials"));
-            }
-        }
-        (0xff, _) => {
-            return Err(proto_err(
-                "the SOCKS5 proxy accepts none of our auth methods",
-            ));
-        }
-        (m, _) => return Err(proto_err(format!("the SOCKS5 proxy chose auth method {m}"))),
-    }
-    let mut msg = vec![5, 1, 0];
-    match target.host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => {
-            msg.push(1);
-            msg.extend_from_slice(&ip.octets());
-        }
-        Ok(IpAddr::V6(ip)) => {
-            msg.push(4);
-            msg.extend_from_slice(&ip.octets());
-        }
-        Err(_) => {
-            let h = target.host.as_bytes();
-            let len = u8::try_from(h.len()).map_err(|_| proto_err("host name too long"))?;
-            msg.push(3);
-            msg.push(len);
-            msg.extend_from_slice(h);
-        }
-    }
-    msg.extend_from_slice(&target.port.to_be_bytes());
-    s.write_all(&msg)?;
-    let mut head = [0u8; 4];
-    s.read_exact(&mut head)?;
-    if head[1] != 0 {
-        let why = match head[1] {
-            1 => "general failure",
-            2 => "not allowed by its rules",
-            3 => "network unreachable",
-            4 => "host unreachable",
-            5 => "connection refused",
-            6 => "TTL expired",
-            _ => "an error",
-        };
-        return Err(proto_err(format!(
-            "the SOCKS5 proxy could not connect to {}: {why} (code {})",
-            target.authority(),
-            head[1]
-        )));
-    }
-    let rest = match head[3] {
-        1 => 4 + 2,
-        4 => 16 + 2,
-        3 => {
-            let mut l = [0u8; 1];
-            s.read_exact(&mut l)?;
-            usize::from(l[0]) + 2
-        }
-        _ => return Err(proto_err("bad SOCKS5 reply")),
-    };
-    let mut skip = vec![0u8; rest];
-    s.read_exact(&mut skip)
-}
-
-fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Reads an HTTP response head (up to the blank line, at most 16 KiB).
 fn read_head(s: &mut impl Read) -> io::Result<String> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         if head.len() > 16 * 1024 {
-            return Err(proto_err("response head over 16 KiB"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "response head over 16 KiB",
+            ));
         }
         if s.read(&mut byte)? == 0 {
             return Err(io::Error::new(
@@ -534,24 +369,8 @@ mod tests {
         assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 8080));
         let t = Target::parse("https://[::1]:9/").unwrap();
         assert_eq!((t.authority().as_str()), "[::1]:9");
-        let t = Target::parse("socks5://u%40x:p%3Aw@proxy:1080").unwrap();
-        assert_eq!(t.userinfo, Some(("u@x".into(), "p:w".into())));
-        assert_eq!(t.authority(), "proxy:1080");
         let e = Target::parse("ftp://user:secret@h").unwrap_err();
         assert!(!e.contains("secret"), "{e}");
-    }
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-        ] {
-            assert_eq!(base64(i.as_bytes()), o);
-        }
     }
 
     #[test]

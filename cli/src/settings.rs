@@ -6,84 +6,107 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Args;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args};
 use zeroize::Zeroizing;
 
-/// Every setting name, as written in the TOML file; the flag is `--` plus the name with `-` for
-/// `_`, the variable `WXFACE_` plus the name in upper case.
-pub const NAMES: &[&str] = &[
-    "mch_id",
-    "appid",
-    "sub_mch_id",
-    "sub_appid",
-    "key",
-    "sign_type",
-    "base_url",
-    "proxy",
-    "ca_file",
-    "builtin_roots",
-    "timeout_secs",
-    "store_id",
-    "store_name",
-    "device_id",
-    "rawdata",
-];
+/// `--config` and `--sign-type`: all that `sign` and `verify` read besides the key.
+#[derive(Args, Debug, Default, Clone)]
+pub struct KeyArgs {
+    /// TOML file with any of the settings, and `key`: the API key is read only from there or
+    /// WXFACE_KEY, never from a flag
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "WXFACE_CONFIG",
+        hide_env_values = true
+    )]
+    pub config: Option<PathBuf>,
+    /// HMAC-SHA256 (default) or MD5
+    #[arg(long, env = "WXFACE_SIGN_TYPE", hide_env_values = true)]
+    pub sign_type: Option<String>,
+}
 
-/// Flags shared by `authinfo` and `doctor`.
+/// Settings shared by `authinfo` and `doctor`. Each is declared here once: its flag, its
+/// environment variable and (its name) the config file's line. Values are read as text and
+/// checked by [`Settings`], whichever source they came from.
 #[derive(Args, Debug, Default, Clone)]
 pub struct ConfigArgs {
-    /// TOML file with any of the settings below, and `key`: the API key is read only from there
-    /// or WXFACE_KEY, never from a flag [env: WXFACE_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Merchant number (service-provider mode: the provider's) [env: WXFACE_MCH_ID]
-    #[arg(long)]
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Merchant number (service-provider mode: the provider's)
+    #[arg(long, env = "WXFACE_MCH_ID", hide_env_values = true)]
     pub mch_id: Option<String>,
-    /// The merchant's appid [env: WXFACE_APPID]
-    #[arg(long)]
+    /// The merchant's appid
+    #[arg(long, env = "WXFACE_APPID", hide_env_values = true)]
     pub appid: Option<String>,
-    /// Sub-merchant number (service-provider mode) [env: WXFACE_SUB_MCH_ID]
-    #[arg(long)]
+    /// Sub-merchant number (service-provider mode)
+    #[arg(long, env = "WXFACE_SUB_MCH_ID", hide_env_values = true)]
     pub sub_mch_id: Option<String>,
-    /// Sub-merchant appid (service-provider mode) [env: WXFACE_SUB_APPID]
-    #[arg(long)]
+    /// Sub-merchant appid (service-provider mode)
+    #[arg(long, env = "WXFACE_SUB_APPID", hide_env_values = true)]
     pub sub_appid: Option<String>,
-    /// HMAC-SHA256 (default) or MD5 [env: WXFACE_SIGN_TYPE]
-    #[arg(long)]
-    pub sign_type: Option<String>,
-    /// Endpoint base URL, default https://payapp.weixin.qq.com [env: WXFACE_BASE_URL]
-    #[arg(long)]
+    /// Endpoint base URL, default https://payapp.weixin.qq.com
+    #[arg(long, env = "WXFACE_BASE_URL", hide_env_values = true)]
     pub base_url: Option<String>,
-    /// http://host:port or socks5://host:port, credentials allowed in the URL [env: WXFACE_PROXY]
-    #[arg(long)]
+    /// http://host:port or socks5://host:port, credentials allowed in the URL
+    #[arg(long, env = "WXFACE_PROXY", hide_env_values = true)]
     pub proxy: Option<String>,
-    /// Extra trusted root certificates (PEM) [env: WXFACE_CA_FILE]
-    #[arg(long)]
-    pub ca_file: Option<PathBuf>,
-    /// Trust the bundled Mozilla roots: true (default) or false [env: WXFACE_BUILTIN_ROOTS]
-    #[arg(long)]
-    pub builtin_roots: Option<bool>,
-    /// Bound on the whole command in seconds (authinfo default 10, doctor 20) [env: WXFACE_TIMEOUT_SECS]
-    #[arg(long)]
-    pub timeout_secs: Option<f64>,
-    /// Store id [env: WXFACE_STORE_ID]
-    #[arg(long)]
+    /// Extra trusted root certificates (PEM)
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "WXFACE_CA_FILE",
+        hide_env_values = true
+    )]
+    pub ca_file: Option<String>,
+    /// Trust the bundled Mozilla roots: true (default) or false
+    #[arg(long, env = "WXFACE_BUILTIN_ROOTS", hide_env_values = true)]
+    pub builtin_roots: Option<String>,
+    /// Bound on the whole command in seconds (authinfo default 10, doctor 20)
+    #[arg(long, env = "WXFACE_TIMEOUT_SECS", hide_env_values = true)]
+    pub timeout_secs: Option<String>,
+    /// Store id
+    #[arg(long, env = "WXFACE_STORE_ID", hide_env_values = true)]
     pub store_id: Option<String>,
-    /// Store name [env: WXFACE_STORE_NAME]
-    #[arg(long)]
+    /// Store name
+    #[arg(long, env = "WXFACE_STORE_NAME", hide_env_values = true)]
     pub store_name: Option<String>,
-    /// Device id [env: WXFACE_DEVICE_ID]
-    #[arg(long)]
+    /// Device id
+    #[arg(long, env = "WXFACE_DEVICE_ID", hide_env_values = true)]
     pub device_id: Option<String>,
+}
+
+/// The key: from its environment variable or the config file only.
+const KEY: &str = "key";
+const KEY_ENV: &str = "WXFACE_KEY";
+
+/// Every setting the config file may hold, with its environment variable: the arguments of
+/// `wxface authinfo` (the command that reads them all) that have one, but `--config` itself,
+/// then the key.
+fn setting_names() -> Vec<(String, String)> {
+    let command = <crate::Cli as clap::CommandFactory>::command();
+    let authinfo = command
+        .find_subcommand("authinfo")
+        .expect("the authinfo command");
+    authinfo
+        .get_arguments()
+        .filter(|a| a.get_id() != "config")
+        .filter_map(|a| {
+            let env = a.get_env()?.to_str()?.to_owned();
+            Some((a.get_id().as_str().to_owned(), env))
+        })
+        .chain(std::iter::once((KEY.to_owned(), KEY_ENV.to_owned())))
+        .collect()
 }
 
 /// The merged settings. `Debug` never shows the key.
 #[derive(Default)]
 pub struct Settings {
-    values: BTreeMap<&'static str, String>,
+    values: BTreeMap<String, String>,
     key: Option<Zeroizing<String>>,
     /// Where each value came from (`flag`, `env`, `file`), for the doctor's report.
-    sources: BTreeMap<&'static str, &'static str>,
+    sources: BTreeMap<String, &'static str>,
     /// Warnings to print (e.g. a key file readable by others).
     pub warnings: Vec<String>,
     /// The config file used, if any.
@@ -99,26 +122,16 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-fn env_name(name: &str) -> String {
-    format!("WXFACE_{}", name.to_ascii_uppercase())
-}
-
 impl Settings {
-    /// Merges flags, environment and file. `extra` holds subcommand-specific flags by name
-    /// (e.g. `rawdata`).
-    pub fn load(
-        args: &ConfigArgs,
-        extra: &[(&'static str, Option<String>)],
-    ) -> Result<Settings, String> {
+    /// Merges flags, environment and file for the command whose arguments are `matches`.
+    /// A setting the command has no flag for is still read from the environment and the file.
+    pub fn load(matches: &ArgMatches) -> Result<Settings, String> {
         let mut s = Settings::default();
-        let file = args
-            .config
-            .clone()
-            .or_else(|| std::env::var_os("WXFACE_CONFIG").map(PathBuf::from));
+        let names = setting_names();
         let mut from_file = BTreeMap::new();
         let mut file_key = None;
-        if let Some(path) = &file {
-            let (values, key) = read_file(path)?;
+        if let Some(path) = matches.get_one::<PathBuf>("config") {
+            let (values, key) = read_file(path, &names)?;
             from_file = values;
             if let Some(w) = key.as_ref().and_then(|_| permission_warning(path)) {
                 s.warnings.push(w);
@@ -126,49 +139,33 @@ impl Settings {
             file_key = key;
             s.file = Some(path.clone());
         }
-        let flag_value = |name: &str| -> Option<String> {
-            let v = match name {
-                "mch_id" => args.mch_id.clone(),
-                "appid" => args.appid.clone(),
-                "sub_mch_id" => args.sub_mch_id.clone(),
-                "sub_appid" => args.sub_appid.clone(),
-                "sign_type" => args.sign_type.clone(),
-                "base_url" => args.base_url.clone(),
-                "proxy" => args.proxy.clone(),
-                "ca_file" => args.ca_file.as_ref().map(|p| p.display().to_string()),
-                "builtin_roots" => args.builtin_roots.map(|b| b.to_string()),
-                "timeout_secs" => args.timeout_secs.map(|t| t.to_string()),
-                "store_id" => args.store_id.clone(),
-                "store_name" => args.store_name.clone(),
-                "device_id" => args.device_id.clone(),
-                _ => None,
-            };
-            v.or_else(|| {
-                extra
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .and_then(|(_, v)| v.clone())
-            })
-        };
-        for &name in NAMES {
-            if name == "key" {
+        for (name, env) in &names {
+            if name == KEY {
                 continue;
             }
-            let found = flag_value(name)
+            // Only a flag: clap also fills in the environment, which is read below for every
+            // setting, this command's flags or not.
+            let flag = matches
+                .try_get_one::<String>(name)
+                .ok()
+                .flatten()
+                .filter(|_| matches.value_source(name) == Some(ValueSource::CommandLine))
+                .cloned();
+            let found = flag
                 .map(|v| (v, "flag"))
-                .or_else(|| std::env::var(env_name(name)).ok().map(|v| (v, "env")))
-                .or_else(|| from_file.get(name).cloned().map(|v| (v, "file")));
+                .or_else(|| std::env::var(env).ok().map(|v| (v, "env")))
+                .or_else(|| from_file.remove(name).map(|v| (v, "file")));
             if let Some((v, src)) = found {
-                s.values.insert(name, v);
-                s.sources.insert(name, src);
+                s.values.insert(name.clone(), v);
+                s.sources.insert(name.clone(), src);
             }
         }
-        if let Ok(k) = std::env::var("WXFACE_KEY") {
+        if let Ok(k) = std::env::var(KEY_ENV) {
             s.key = Some(Zeroizing::new(k));
-            s.sources.insert("key", "env");
+            s.sources.insert(KEY.to_owned(), "env");
         } else if let Some(k) = file_key {
             s.key = Some(k);
-            s.sources.insert("key", "file");
+            s.sources.insert(KEY.to_owned(), "file");
         }
         Ok(s)
     }
@@ -271,7 +268,7 @@ type FileValues = (BTreeMap<String, String>, Option<Zeroizing<String>>);
 
 /// Reads the TOML file: a flat table of the known names, strings (numbers and booleans are
 /// accepted as such). Unknown names are refused, so a typo is not silently ignored.
-fn read_file(path: &Path) -> Result<FileValues, String> {
+fn read_file(path: &Path, names: &[(String, String)]) -> Result<FileValues, String> {
     let text = Zeroizing::new(
         std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?,
@@ -290,18 +287,19 @@ fn read_file(path: &Path) -> Result<FileValues, String> {
     let mut values = BTreeMap::new();
     let mut key = None;
     for (name, value) in table {
-        if !NAMES.contains(&name.as_str()) {
+        if !names.iter().any(|(n, _)| *n == name) {
+            let known: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
             return Err(format!(
                 "config file {}: unknown setting {name:?} (known: {})",
                 path.display(),
-                NAMES.join(", ")
+                known.join(", ")
             ));
         }
         let v = match value {
             toml::Value::String(s) => s,
-            toml::Value::Integer(i) if name != "key" => i.to_string(),
-            toml::Value::Float(f) if name != "key" => f.to_string(),
-            toml::Value::Boolean(b) if name != "key" => b.to_string(),
+            toml::Value::Integer(i) if name != KEY => i.to_string(),
+            toml::Value::Float(f) if name != KEY => f.to_string(),
+            toml::Value::Boolean(b) if name != KEY => b.to_string(),
             _ => {
                 return Err(format!(
                     "config file {}: {name} must be a string",
@@ -309,7 +307,7 @@ fn read_file(path: &Path) -> Result<FileValues, String> {
                 ));
             }
         };
-        if name == "key" {
+        if name == KEY {
             key = Some(Zeroizing::new(v));
         } else {
             values.insert(name, v);

@@ -196,7 +196,7 @@ fn config_file_env_and_flags_share_names_with_precedence() {
     );
     std::fs::write(&file, format!("key = \"{KEY}\n")).unwrap();
     let run = wxface(&["doctor", "--config", cfg], &[], "");
-    assert_eq!(run.code, 20);
+    assert_eq!(run.code, 11);
     assert!(
         run.stderr.contains("not valid TOML at line 1"),
         "{}",
@@ -351,7 +351,7 @@ fn every_subcommand_has_help_with_an_example() {
         );
     }
     let run = wxface(&["doctor", "--help"], &[], "");
-    for code in 20..=29 {
+    for code in std::iter::once(11).chain(21..=29) {
         assert!(
             run.stdout.contains(&code.to_string()),
             "doctor exit code {code} undocumented"
@@ -359,4 +359,81 @@ fn every_subcommand_has_help_with_an_example() {
     }
     let run = wxface(&["--help"], &[], "");
     assert!(run.stdout.contains("Examples:"), "{}", run.stdout);
+}
+
+/// Exit codes mean the same in every command: a missing key or a bad setting is 11 (invalid
+/// argument) whichever command meets it, and 2 is only ever a usage error.
+#[test]
+fn exit_codes_mean_the_same_in_every_command() {
+    let server = start(MockConfig::default());
+    let url = server.base_url();
+    let no_key = [("WXFACE_MCH_ID", MCH_ID), ("WXFACE_APPID", APPID)];
+    let body = "appid=wx2421b1c4370ec43b\nmch_id=1900000109\n";
+    for args in [
+        vec!["authinfo", "--base-url", &url, "--rawdata", "r"],
+        vec!["doctor", "--base-url", &url],
+        vec!["sign"],
+        vec!["verify"],
+    ] {
+        let run = wxface(&args, &no_key, body);
+        assert_eq!(run.code, 11, "missing key, {args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("no API key") || run.stdout.contains("no API key"));
+        // A config file that cannot be read, named in the environment, the same way.
+        let mut bad = env_for(KEY);
+        bad.push(("WXFACE_CONFIG", "/nonexistent/wxface.toml"));
+        let run = wxface(&args, &bad, body);
+        assert_eq!(run.code, 11, "unreadable config, {args:?}: {}", run.stderr);
+        let mut usage = args.clone();
+        usage.push("--no-such-flag");
+        assert_eq!(wxface(&usage, &env_for(KEY), body).code, 2, "{args:?}");
+    }
+}
+
+/// `wxface … | head` that closes its end: each command stops quietly, without a panic or a
+/// message, with exit code 141. The read end is closed before the command starts, so its first
+/// write fails, whatever the timing.
+#[test]
+fn a_closed_pipe_ends_each_command_quietly() {
+    let server = start(MockConfig::default());
+    let url = server.base_url();
+    let body = "appid=wx2421b1c4370ec43b\nmch_id=1900000109\n";
+    let request = [
+        "--store-id",
+        "1001",
+        "--store-name",
+        "店",
+        "--device-id",
+        "POS-1",
+        "--rawdata",
+        "r",
+    ];
+    let mut authinfo = vec!["authinfo", "--base-url", &url];
+    authinfo.extend(request);
+    let mut authinfo_json = authinfo.clone();
+    authinfo_json.push("--json");
+    for args in [
+        vec!["doctor", "--base-url", &url],
+        vec!["doctor", "--base-url", &url, "--json"],
+        authinfo,
+        authinfo_json,
+        vec!["sign"],
+        vec!["verify"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wxface"));
+        cmd.args(&args)
+            .env_clear()
+            .envs(env_for(KEY))
+            .stdin(std::process::Stdio::piped())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn wxface");
+        // A command that does not read stdin may be gone already.
+        let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), body.as_bytes());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} printed on stderr: {stderr}");
+    }
 }

@@ -293,7 +293,7 @@ fn an_expired_ca_file_is_a_configuration_failure() {
         &["--ca-file", path.to_str().unwrap()],
         &env_for(KEY),
     );
-    assert_verdict(&run, "configuration", 20, "CN=Expired Shop CA expired");
+    assert_verdict(&run, "configuration", 11, "CN=Expired Shop CA expired");
     assert!(
         run.step("configuration")["cause"]
             .as_str()
@@ -346,7 +346,7 @@ fn bad_configuration_stops_before_the_network() {
             ("WXFACE_APPID", APPID),
         ],
     );
-    assert_verdict(&run, "configuration", 20, "is 13 bytes");
+    assert_verdict(&run, "configuration", 11, "is 13 bytes");
     assert!(!run.stdout.contains(short));
     for step in ["DNS", "TCP", "TLS", "clock", "probe"] {
         assert_eq!(run.step(step)["status"], "skip");
@@ -355,11 +355,11 @@ fn bad_configuration_stops_before_the_network() {
     assert_verdict(
         &run,
         "configuration",
-        20,
+        11,
         "mch_id \"19000abc\" does not look like one",
     );
     let run = doctor(&url(&server), &["--appid", "wx123"], &env_for(KEY));
-    assert_verdict(&run, "configuration", 20, "appid \"wx123\"");
+    assert_verdict(&run, "configuration", 11, "appid \"wx123\"");
     let run = doctor(
         &url(&server),
         &["--sub-appid", "wx8888888888888888"],
@@ -368,13 +368,13 @@ fn bad_configuration_stops_before_the_network() {
     assert_verdict(
         &run,
         "configuration",
-        20,
+        11,
         "sub_appid is set without sub_mch_id",
     );
     let run = doctor(&url(&server), &["--sign-type", "SHA1"], &env_for(KEY));
-    assert_verdict(&run, "configuration", 20, "expected MD5 or HMAC-SHA256");
+    assert_verdict(&run, "configuration", 11, "expected MD5 or HMAC-SHA256");
     let run = doctor("http://192.0.2.1:80", &[], &env_for(KEY));
-    assert_verdict(&run, "configuration", 20, "base_url");
+    assert_verdict(&run, "configuration", 11, "base_url");
     assert_eq!(server.requests().len(), 0);
 }
 

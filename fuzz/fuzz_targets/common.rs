@@ -1,7 +1,7 @@
 //! Helpers shared by the targets (included with `#[path]`, so each target stays one binary).
 
 /// The field names `wxface::xml::encode` can write: `[A-Za-z_][A-Za-z0-9_.-]*`
-/// (mirrors the private `is_xml_name` of src/xml.rs, which `encode` debug-asserts).
+/// (mirrors the private `is_xml_name` of src/protocol/xml.rs, which `encode` debug-asserts).
 #[allow(dead_code)]
 pub fn encodable_name(name: &str) -> bool {
     let mut chars = name.chars();

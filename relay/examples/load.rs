@@ -46,8 +46,27 @@ fn config(dir: &std::path::Path, mock: &str, terminals: usize, redis: Option<&st
     RelayConfig::parse(&text, dir).unwrap()
 }
 
+/// CPU time used so far by this process's threads whose name starts with `prefix`.
+fn cpu_of(prefix: &str) -> Duration {
+    let mut ticks = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with(prefix) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        if let Some((_, rest)) = stat.rsplit_once(')') {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            ticks += f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0);
+        }
+    }
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
 struct Stats {
     rps: f64,
+    cores: f64,
     p50_ms: f64,
     p99_ms: f64,
     n: usize,
@@ -91,11 +110,13 @@ fn drive(urls: &[String], tokens: &[String], per: usize, force: bool) -> Stats {
         .collect();
     barrier.wait();
     let start = Instant::now();
+    let cpu_start = cpu_of("relay");
     let mut all: Vec<Duration> = handles
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
     let elapsed = start.elapsed();
+    let cores = (cpu_of("relay") - cpu_start).as_secs_f64() / elapsed.as_secs_f64();
     all.sort();
     let pct = |p: f64| {
         let idx = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
@@ -103,6 +124,7 @@ fn drive(urls: &[String], tokens: &[String], per: usize, force: bool) -> Stats {
     };
     Stats {
         rps: all.len() as f64 / elapsed.as_secs_f64(),
+        cores,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         n: all.len(),
@@ -111,8 +133,13 @@ fn drive(urls: &[String], tokens: &[String], per: usize, force: bool) -> Stats {
 
 fn report(case: &str, s: &Stats) {
     println!(
-        "{case:<44} {:>6} req  {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
-        s.n, s.rps, s.p50_ms, s.p99_ms
+        "{case:<44} {:>6} req  {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  relay CPU {:>4.2} cores  {:>8.0} req/s per core",
+        s.n,
+        s.rps,
+        s.p50_ms,
+        s.p99_ms,
+        s.cores,
+        s.rps / s.cores.max(0.01)
     );
 }
 
@@ -158,7 +185,11 @@ fn main() {
     }
     std::thread::spawn(move || for _ in lines {});
     let redis_url = format!("redis://127.0.0.1:{port}/0");
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("relay")
+        .enable_all()
+        .build()
+        .unwrap();
     println!(
         "wxface-relay load check: {terminals} terminals, {hits} cache-hit and {upstream} upstream requests each, loopback, mock upstream"
     );

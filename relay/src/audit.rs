@@ -3,15 +3,73 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+
+use crate::extract::Terminal;
+
+/// What the checks and the handler of one request learned, for its audit line (shared by the
+/// extractors, the handler and the audit layer).
+#[derive(Clone, Debug, Default)]
+pub struct Trail(Arc<Mutex<Seen>>);
+
+/// The contents of a [`Trail`].
+#[derive(Clone, Debug, Default)]
+pub struct Seen {
+    /// `mtls`, `token`, or `None` for no credential.
+    pub auth: Option<&'static str>,
+    /// The authenticated device id.
+    pub device: Option<String>,
+    /// The device's merchant.
+    pub merchant: Option<String>,
+    /// The requested store id.
+    pub store: Option<String>,
+    /// Served without an upstream call.
+    pub cache_hit: bool,
+}
+
+impl Trail {
+    fn with(&self, f: impl FnOnce(&mut Seen)) {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+    /// The kind of credential presented.
+    pub fn set_auth(&self, auth: &'static str) {
+        self.with(|s| s.auth = Some(auth));
+    }
+    /// The authenticated terminal.
+    pub fn set_terminal(&self, t: &Terminal) {
+        self.with(|s| {
+            s.auth = Some(t.auth);
+            s.device = Some(t.device.clone());
+        });
+    }
+    /// The merchant of the device.
+    pub fn set_merchant(&self, m: &str) {
+        self.with(|s| s.merchant = Some(m.to_owned()));
+    }
+    /// The requested store.
+    pub fn set_store(&self, store: &str) {
+        self.with(|s| s.store = Some(store.to_owned()));
+    }
+    /// Whether the answer came without an upstream call.
+    pub fn set_cache_hit(&self, hit: bool) {
+        self.with(|s| s.cache_hit = hit);
+    }
+    /// What was recorded (the trail is left empty).
+    pub fn take(&self) -> Seen {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
 
 /// One audit record.
 #[derive(Serialize)]
 pub struct Record<'a> {
     /// Unix milliseconds.
     pub ts_ms: u64,
+    /// The request id (also the `x-request-id` answer header and the `request_id` of the
+    /// process log lines of this request).
+    pub request_id: &'a str,
     /// Peer address.
     pub peer: &'a str,
     /// How the terminal authenticated: `mtls`, `token` or `none`.

@@ -21,6 +21,13 @@ pub const DEFAULT_REDIS_PROBE_INTERVAL_MS: u64 = 1_000;
 /// Default time a failed upstream call is shared with the other requests for the same
 /// identity (on every instance), in milliseconds.
 pub const DEFAULT_REDIS_FAILURE_SHARE_MS: u64 = 1_000;
+/// Default time a client has, from connecting (or from the first byte of a later request on a
+/// kept-alive connection), to send a request's complete header block and body, in milliseconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// Default time a kept-alive connection may sit idle between requests, in milliseconds.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Default time requests in flight get to finish after SIGTERM/SIGINT, in milliseconds.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 20_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +44,12 @@ struct RawConfig {
     max_body_bytes: Option<usize>,
     upstream_timeout_ms: Option<u64>,
     rate_limit: Option<RateLimit>,
+    header_read_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
+    shutdown_grace_ms: Option<u64>,
+    log_format: Option<LogFormat>,
+    log_level: Option<LogLevel>,
     #[serde(default, rename = "merchant")]
     merchants: Vec<RawMerchant>,
     #[serde(default, rename = "device")]
@@ -49,6 +62,8 @@ struct RawTls {
     cert: PathBuf,
     key: PathBuf,
     client_ca: Option<PathBuf>,
+    #[serde(default)]
+    require_client_cert: bool,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +122,59 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// CA whose client certificates are accepted (mutual TLS); `None`: bearer tokens only.
     pub client_ca: Option<PathBuf>,
+    /// The handshake refuses a client without a certificate chaining to `client_ca` (bearer
+    /// tokens are then never reached). Needs `client_ca`.
+    pub require_client_cert: bool,
+}
+
+/// How the process log (not the audit log) is written to standard error.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, with the request id of the request it belongs to.
+    Json,
+}
+
+/// The most verbose process-log level; it is also the level the library's log callback gets.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Failures only.
+    Error,
+    /// Degradations: retries, failovers, Redis down, connections shed.
+    Warn,
+    /// Start, stop, drain, and the library's one line per upstream call.
+    #[default]
+    Info,
+    /// Everything, including each cache hit inside the library.
+    Debug,
+}
+
+impl LogLevel {
+    /// The same level for the `wxface` library's log callback.
+    pub fn library(self) -> wxface::Level {
+        match self {
+            LogLevel::Error => wxface::Level::Error,
+            LogLevel::Warn => wxface::Level::Warn,
+            LogLevel::Info => wxface::Level::Info,
+            LogLevel::Debug => wxface::Level::Debug,
+        }
+    }
+}
+
+/// What bounds the relay's connections (see `docs/relay.md`, "Connections and timeouts").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// From accepting a connection, or from the first byte of a later request on it, until the
+    /// request's header block and body are read.
+    pub header_read_timeout: Duration,
+    /// Between a response and the first byte of the next request on a kept-alive connection.
+    pub idle_timeout: Duration,
+    /// Connections served at once; `None`: derived from the open-file limit at start.
+    pub max_connections: Option<usize>,
 }
 
 /// One merchant (or sub-merchant) the relay signs for. Holds a built `wxface::Config` (whose
@@ -146,6 +214,14 @@ pub struct RelayConfig {
     pub upstream_timeout: Duration,
     /// Per-terminal rate limit; `None`: unlimited.
     pub rate_limit: Option<RateLimit>,
+    /// Timeouts and the connection cap.
+    pub limits: ConnectionLimits,
+    /// Time requests in flight get to finish after SIGTERM/SIGINT.
+    pub shutdown_grace: Duration,
+    /// Process log format.
+    pub log_format: LogFormat,
+    /// Process log level (and the library callback's).
+    pub log_level: LogLevel,
     /// Merchants by name.
     pub merchants: HashMap<String, Arc<Merchant>>,
     /// Devices by id.
@@ -158,6 +234,8 @@ impl fmt::Debug for RelayConfig {
             .field("listen", &self.listen)
             .field("tls", &self.tls)
             .field("redis", &self.redis_url.as_ref().map(|_| "<set>"))
+            .field("limits", &self.limits)
+            .field("shutdown_grace", &self.shutdown_grace)
             .field("merchants", &self.merchants.keys().collect::<Vec<_>>())
             .field("devices", &self.devices.len())
             .finish_non_exhaustive()
@@ -202,6 +280,29 @@ impl RelayConfig {
         if upstream_timeout.is_zero() {
             return Err("upstream_timeout_ms must be positive".into());
         }
+        let positive = |name: &str, v: Option<u64>, default: u64| match v.unwrap_or(default) {
+            0 => Err(format!("{name} must be positive")),
+            ms => Ok(Duration::from_millis(ms)),
+        };
+        let limits = ConnectionLimits {
+            header_read_timeout: positive(
+                "header_read_timeout_ms",
+                raw.header_read_timeout_ms,
+                DEFAULT_HEADER_READ_TIMEOUT_MS,
+            )?,
+            idle_timeout: positive(
+                "idle_timeout_ms",
+                raw.idle_timeout_ms,
+                DEFAULT_IDLE_TIMEOUT_MS,
+            )?,
+            max_connections: match raw.max_connections {
+                Some(0) => return Err("max_connections must be positive".into()),
+                n => n,
+            },
+        };
+        let shutdown_grace =
+            Duration::from_millis(raw.shutdown_grace_ms.unwrap_or(DEFAULT_SHUTDOWN_GRACE_MS));
+        let log_level = raw.log_level.unwrap_or_default();
         let mut raw = raw;
         for mut m in std::mem::take(&mut raw.merchants) {
             if merchants.contains_key(&m.name) {
@@ -228,6 +329,8 @@ impl RelayConfig {
                 .map_err(|e| format!("merchant {:?}: {e}", m.name))?;
             let mut b = wxface::Config::builder(&m.mch_id, &m.appid, key)
                 .timeout(upstream_timeout)
+                .logger(crate::logging::library_logger())
+                .log_level(log_level.library())
                 .sub_mch_id(m.sub_mch_id.clone().unwrap_or_default())
                 .sub_appid(m.sub_appid.clone().unwrap_or_default());
             if let Some(u) = &m.base_url {
@@ -295,7 +398,14 @@ impl RelayConfig {
             cert: rel(base, t.cert),
             key: rel(base, t.key),
             client_ca: t.client_ca.map(|p| rel(base, p)),
+            require_client_cert: t.require_client_cert,
         });
+        if tls
+            .as_ref()
+            .is_some_and(|t| t.require_client_cert && t.client_ca.is_none())
+        {
+            return Err("tls.require_client_cert needs tls.client_ca".into());
+        }
         Ok(RelayConfig {
             listen: raw.listen.clone(),
             tls,
@@ -314,6 +424,10 @@ impl RelayConfig {
             max_body_bytes: raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             upstream_timeout,
             rate_limit: raw.rate_limit,
+            limits,
+            shutdown_grace,
+            log_format: raw.log_format.unwrap_or_default(),
+            log_level,
             merchants,
             devices,
         })
@@ -341,6 +455,18 @@ mod tests {
             Some(Path::new("/etc/wxface-relay/tokens"))
         );
         assert_eq!(c.devices["POS-01"].stores, vec!["1001".to_owned()]);
+        assert_eq!(
+            c.limits,
+            ConnectionLimits {
+                header_read_timeout: Duration::from_millis(DEFAULT_HEADER_READ_TIMEOUT_MS),
+                idle_timeout: Duration::from_millis(DEFAULT_IDLE_TIMEOUT_MS),
+                max_connections: None,
+            }
+        );
+        assert_eq!(
+            (c.log_format, c.log_level),
+            (LogFormat::Text, LogLevel::Info)
+        );
         assert!(!format!("{c:?} {:?}", c.merchants["hq"]).contains(&KEY[..12]));
     }
 
@@ -350,6 +476,19 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = parse("rate_limit = { requests = 0, window_secs = 1 }").unwrap_err();
         assert!(e.contains("rate_limit"), "{e}");
+        for (bad, says) in [
+            ("header_read_timeout_ms = 0", "header_read_timeout_ms"),
+            ("idle_timeout_ms = 0", "idle_timeout_ms"),
+            ("max_connections = 0", "max_connections"),
+            ("log_format = \"xml\"", "expected `text` or `json`"),
+            (
+                "[tls]\ncert = \"c\"\nkey = \"k\"\nrequire_client_cert = true",
+                "require_client_cert needs tls.client_ca",
+            ),
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
         let bad = "listen = \"x\"\n[[merchant]]\nname=\"a\"\nmch_id=\"1\"\nappid=\"wx\"\nkey=\"short-secret-key\"\n";
         let e = RelayConfig::parse(bad, Path::new(".")).unwrap_err();
         assert!(!e.contains("short-secret-key"), "{e}");

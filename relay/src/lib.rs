@@ -7,6 +7,10 @@
 
 pub mod audit;
 pub mod config;
+pub mod error;
+pub mod extract;
+pub mod listener;
+pub mod logging;
 pub mod metrics;
 pub mod redis_link;
 pub mod server;
@@ -17,21 +21,26 @@ pub mod tokens;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 pub use config::RelayConfig;
+pub use listener::Drained;
 pub use metrics::Metrics;
 
-/// A running relay. [`Relay::stop`] (or dropping the runtime) ends it.
+use listener::{Command, Connections};
+
+/// A running relay. [`Relay::stop`] (or dropping the runtime) ends it at once;
+/// [`Relay::drain`] ends it gracefully.
 pub struct Relay {
     addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    commands: watch::Sender<Command>,
+    task: JoinHandle<Drained>,
     metrics: Arc<Metrics>,
+    conns: Arc<Connections>,
     tls: bool,
 }
 
@@ -47,32 +56,38 @@ impl Relay {
                 .map_err(|e| format!("merchant {name:?}: {e}"))?;
             clients.insert(name.clone(), Arc::new(client));
         }
+        let cap =
+            listener::connection_cap(config.limits.max_connections, listener::open_file_limit());
+        let conns = Arc::new(Connections::new(config.limits, cap, Arc::clone(&metrics)));
         let app = Arc::new(server::App {
             tokens: tokens::TokenStore::new(config.tokens_file.clone())?,
             audit: audit::Audit::open(config.audit_log.as_deref())?,
             clients,
             state,
             metrics: Arc::clone(&metrics),
+            conns: Arc::clone(&conns),
             config,
         });
         let listener = TcpListener::bind(&app.config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", app.config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let (stop, stopped) = watch::channel(false);
+        let (commands, received) = watch::channel(Command::Serve);
         let router = server::router(app);
         let has_tls = tls.is_some();
-        let task = tokio::spawn(accept_loop(
+        let task = tokio::spawn(listener::accept_loop(
             listener,
             tls.map(tokio_rustls::TlsAcceptor::from),
             router,
-            stopped,
+            Arc::clone(&conns),
+            received,
         ));
         Ok(Relay {
             addr,
-            stop,
+            commands,
             task,
             metrics,
+            conns,
             tls: has_tls,
         })
     }
@@ -93,81 +108,23 @@ impl Relay {
         &self.metrics
     }
 
+    /// Connections served at once (`max_connections`, or what the open-file limit allows).
+    pub fn connection_cap(&self) -> usize {
+        self.conns.cap()
+    }
+
     /// Stops accepting, closes every connection and waits for the accept task.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
+        let _ = self.commands.send(Command::Stop);
         let _ = self.task.await;
     }
 
-    /// Serves until `stop` is sent.
-    pub async fn wait(self) {
-        let _ = self.task.await;
+    /// The graceful stop: `/readyz` answers 503 from now on, the listener closes, requests in
+    /// flight get up to `grace` to finish (a request arriving meanwhile on a kept-alive
+    /// connection is still answered, with `Connection: close`), then every connection closes.
+    pub async fn drain(self, grace: Duration) -> Drained {
+        self.conns.begin_drain();
+        let _ = self.commands.send(Command::Drain(grace));
+        self.task.await.unwrap_or(Drained { abandoned: 0 })
     }
-
-    /// A handle to stop the relay from elsewhere.
-    pub fn stopper(&self) -> watch::Sender<bool> {
-        self.stop.clone()
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    router: axum::Router,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut conns = JoinSet::new();
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stopped.changed() => break,
-            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
-        };
-        let Ok((tcp, addr)) = accepted else {
-            continue;
-        };
-        let _ = tcp.set_nodelay(true);
-        let router = router.clone();
-        let tls = tls.clone();
-        conns.spawn(async move {
-            match tls {
-                None => {
-                    let peer = server::Peer {
-                        addr,
-                        cert_device: None,
-                    };
-                    serve(TokioIo::new(tcp), router, peer).await;
-                }
-                Some(acceptor) => {
-                    let Ok(stream) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let cert_device = stream
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .and_then(|c| c.first())
-                        .and_then(tls::device_id);
-                    let peer = server::Peer { addr, cert_device };
-                    serve(TokioIo::new(stream), router, peer).await;
-                }
-            }
-        });
-    }
-    conns.shutdown().await;
-}
-
-async fn serve<I>(io: I, router: axum::Router, peer: server::Peer)
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(peer.clone());
-        let mut router = router.clone();
-        async move { tower_service::Service::call(&mut router, req).await }
-    });
-    let _ = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(io, svc)
-        .await;
 }

@@ -1,5 +1,6 @@
 //! Prometheus text metrics: requests by outcome, upstream latency histogram, cache hits,
-//! Redis availability and its circuit breaker, failures shared between concurrent calls.
+//! Redis availability and its circuit breaker, failures shared between concurrent calls,
+//! connections.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,9 +11,48 @@ use std::time::Duration;
 /// Upper bounds (seconds) of the upstream latency histogram buckets.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
+/// Why a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closed {
+    /// The client closed it, or the server after a `Connection: close` answer or a drain.
+    Normal,
+    /// No complete request header (and body) within `header_read_timeout_ms`.
+    HeaderTimeout,
+    /// Idle between requests longer than `idle_timeout_ms`.
+    IdleTimeout,
+    /// Closed while idle to make room for a new connection (cap reached, or out of descriptors).
+    Shed,
+    /// Refused at once: the cap was reached and every connection was serving a request.
+    Refused,
+}
+
+impl Closed {
+    const ALL: [Closed; 5] = [
+        Closed::Normal,
+        Closed::HeaderTimeout,
+        Closed::IdleTimeout,
+        Closed::Shed,
+        Closed::Refused,
+    ];
+
+    /// The `reason` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Closed::Normal => "normal",
+            Closed::HeaderTimeout => "header_timeout",
+            Closed::IdleTimeout => "idle_timeout",
+            Closed::Shed => "shed",
+            Closed::Refused => "refused",
+        }
+    }
+}
+
 /// The relay's counters.
 #[derive(Default)]
 pub struct Metrics {
+    connections: AtomicU64,
+    closed: [AtomicU64; Closed::ALL.len()],
+    accept_errors: AtomicU64,
     requests: Mutex<BTreeMap<(u16, &'static str), u64>>,
     buckets: [AtomicU64; BUCKETS.len()],
     upstream_count: AtomicU64,
@@ -106,6 +146,27 @@ impl Metrics {
         self.shared_failures.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The number of open connections.
+    pub fn set_connections(&self, n: usize) {
+        self.connections
+            .store(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// Counts one ended connection.
+    pub fn closed(&self, why: Closed) {
+        self.closed[why as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections ended for `why` so far.
+    pub fn closed_count(&self, why: Closed) -> u64 {
+        self.closed[why as usize].load(Ordering::Relaxed)
+    }
+
+    /// Counts one failed `accept`.
+    pub fn accept_error(&self) {
+        self.accept_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Upstream calls recorded so far.
     pub fn upstream_calls(&self) -> u64 {
         self.upstream_count.load(Ordering::Relaxed)
@@ -151,6 +212,27 @@ impl Metrics {
             self.upstream_sum_us.load(Ordering::Relaxed) as f64 / 1e6
         );
         let _ = writeln!(s, "wxface_relay_upstream_seconds_count {count}");
+        s.push_str("# HELP wxface_relay_connections Open client connections.\n# TYPE wxface_relay_connections gauge\n");
+        let _ = writeln!(
+            s,
+            "wxface_relay_connections {}",
+            self.connections.load(Ordering::Relaxed)
+        );
+        s.push_str("# HELP wxface_relay_connections_closed_total Client connections ended, by reason.\n# TYPE wxface_relay_connections_closed_total counter\n");
+        for why in Closed::ALL {
+            let _ = writeln!(
+                s,
+                "wxface_relay_connections_closed_total{{reason=\"{}\"}} {}",
+                why.label(),
+                self.closed_count(why)
+            );
+        }
+        s.push_str("# HELP wxface_relay_accept_errors_total Failed accepts (e.g. out of descriptors), each followed by a pause.\n# TYPE wxface_relay_accept_errors_total counter\n");
+        let _ = writeln!(
+            s,
+            "wxface_relay_accept_errors_total {}",
+            self.accept_errors.load(Ordering::Relaxed)
+        );
         let up = self.redis_up.load(Ordering::Relaxed);
         if up >= 0 {
             s.push_str("# HELP wxface_relay_redis_up 1 while Redis is used, 0 while the circuit breaker skips it.\n# TYPE wxface_relay_redis_up gauge\n");

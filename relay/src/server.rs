@@ -1,22 +1,30 @@
-//! The HTTP API: `POST /v1/authinfo`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+//! The HTTP API: `POST /v1/authinfo`, `GET /healthz`, `GET /readyz`, `GET /metrics`, and the
+//! layers around it: a request id and a tracing span for every request, an audit line and the
+//! request metrics for every `/v1/authinfo` answer.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::handler::Handler;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
-use serde::Deserialize;
+use axum::{Json, Router};
 use serde_json::{Value, json};
-use wxface::{AuthinfoRequest, Client, Error};
+use tracing::Instrument;
+use wxface::{AuthinfoRequest, Client};
 
-use crate::audit::{Audit, Record};
+use crate::audit::{Audit, Record, Trail};
 use crate::config::RelayConfig;
+use crate::error::{ApiError, Outcome};
+use crate::extract::Grant;
+use crate::listener::Connections;
 use crate::metrics::Metrics;
 use crate::state::SharedState;
 use crate::tokens::TokenStore;
@@ -38,45 +46,144 @@ pub struct App {
     pub(crate) state: SharedState,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) audit: Audit,
+    pub(crate) conns: Arc<Connections>,
 }
 
-/// The request body of `POST /v1/authinfo`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuthinfoBody {
-    store_id: String,
-    store_name: String,
-    device_id: String,
-    rawdata: String,
-    #[serde(default)]
-    attach: Option<String>,
-    #[serde(default)]
-    force_refresh: bool,
+/// The `x-request-id` header: taken from the request when it is a plain token (a load
+/// balancer's), else made here; answered back, written in the audit line and in every process
+/// log line of the request.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A request's id.
+#[derive(Clone, Debug)]
+pub struct RequestId(String);
+
+impl RequestId {
+    /// The request's own id if it is 1 to 64 of `[A-Za-z0-9._:-]`, else a new one: a random
+    /// per-process prefix and a counter, 16 hex digits.
+    fn of(headers: &HeaderMap) -> RequestId {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        if let Some(v) = headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok())
+            && (1..=64).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        {
+            return RequestId(v.to_owned());
+        }
+        let prefix = *PREFIX.get_or_init(|| {
+            let mut b = [0u8; 8];
+            let _ = getrandom::fill(&mut b);
+            u64::from_le_bytes(b) << 32
+        });
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        RequestId(format!("{:016x}", prefix | (n & 0xffff_ffff)))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// The router over `app`.
 pub fn router(app: Arc<App>) -> Router {
+    let authinfo = authinfo.layer(from_fn_with_state(Arc::clone(&app), audited));
     Router::new()
         .route("/v1/authinfo", post(authinfo))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .layer(from_fn(request_id))
         .with_state(app)
+}
+
+/// Gives the request its id and runs it in a `request` span carrying it.
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = RequestId::of(req.headers());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = req.uri().path(),
+    );
+    req.extensions_mut().insert(id.clone());
+    let mut resp = next.run(req).instrument(span).await;
+    if let Ok(v) = HeaderValue::from_str(id.as_str()) {
+        resp.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+    resp
+}
+
+/// Writes the audit line and counts the answer of one `/v1/authinfo` request.
+async fn audited(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let trail = Trail::default();
+    req.extensions_mut().insert(trail.clone());
+    let peer = req
+        .extensions()
+        .get::<Peer>()
+        .map(|p| p.addr.to_string())
+        .unwrap_or_default();
+    let id = req.extensions().get::<RequestId>().cloned();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let (outcome, return_code) = match resp.extensions().get::<Outcome>() {
+        Some(o) => (o.code, o.return_code.as_deref()),
+        None if resp.status() == StatusCode::OK => ("ok", None),
+        None => ("error", None),
+    };
+    let seen = trail.take();
+    app.metrics.request(status, outcome, seen.cache_hit);
+    app.audit.write(&Record {
+        ts_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0)),
+        request_id: id.as_ref().map_or("", RequestId::as_str),
+        peer: &peer,
+        auth: seen.auth.unwrap_or("none"),
+        device: seen.device.as_deref(),
+        merchant: seen.merchant.as_deref(),
+        store: seen.store.as_deref(),
+        status,
+        outcome,
+        cache_hit: seen.cache_hit,
+        latency_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        return_code,
+    });
+    if status >= 500 {
+        tracing::warn!(status, outcome, "authinfo failed upstream");
+    }
+    resp
 }
 
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let degraded = app.state.degraded().await;
-    let status = if degraded.is_empty() {
+    let draining = app.conns.draining();
+    let status = if draining {
+        "draining"
+    } else if degraded.is_empty() {
         "ready"
     } else {
         "degraded"
     };
-    Json(json!({
+    let code = if draining {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = Json(json!({
         "status": status,
         "degraded": degraded,
         "shared_state": if app.state.uses_redis() { "redis" } else { "memory" },
-    }))
-    .into_response()
+    }));
+    (code, body).into_response()
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
@@ -90,242 +197,27 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-/// A failure answer.
-struct Fail {
-    status: StatusCode,
-    code: &'static str,
-    body: Value,
-    retry_after: Option<u64>,
-    return_code: Option<String>,
-}
-
-impl Fail {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Fail {
-        Fail {
-            status,
-            code,
-            body: json!({"error": code, "message": message.into()}),
-            retry_after: None,
-            return_code: None,
-        }
-    }
-
-    fn with(mut self, key: &str, value: Value) -> Fail {
-        self.body[key] = value;
-        self
-    }
-
-    fn upstream(e: &Error) -> Fail {
-        let status = e.kind().code();
-        match e {
-            Error::Remote {
-                return_code,
-                return_msg,
-            } => {
-                let mut f = Fail::new(StatusCode::BAD_GATEWAY, "upstream_refused", e.to_string())
-                    .with("return_code", json!(return_code))
-                    .with("return_msg", json!(return_msg))
-                    .with("status", json!(status));
-                f.return_code = Some(return_code.clone());
-                f
-            }
-            Error::Timeout(_) => Fail::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "upstream_timeout",
-                e.to_string(),
-            )
-            .with("status", json!(status)),
-            Error::InvalidArgument { field, .. } => {
-                Fail::new(StatusCode::BAD_REQUEST, "invalid_field", e.to_string())
-                    .with("field", json!(field))
-                    .with("status", json!(status))
-            }
-            _ => Fail::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string())
-                .with("status", json!(status)),
-        }
-    }
-}
-
-/// The outcome of the request steps, for the answer and the audit line.
-struct Ctx<'a> {
-    auth: &'static str,
-    device: Option<String>,
-    merchant: Option<&'a str>,
-    store: Option<String>,
-    cache_hit: bool,
-}
-
-async fn authinfo(
-    State(app): State<Arc<App>>,
-    Extension(peer): Extension<Peer>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let started = Instant::now();
-    let mut ctx = Ctx {
-        auth: "none",
-        device: None,
-        merchant: None,
-        store: None,
-        cache_hit: false,
-    };
-    let result = handle(&app, &peer, &headers, body, &mut ctx).await;
-    let (response, status, outcome, return_code) = match result {
-        Ok(resp) => (Json(resp).into_response(), 200, "ok", None),
-        Err(f) => {
-            let mut resp = (f.status, Json(f.body)).into_response();
-            if let Some(secs) = f.retry_after
-                && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-            {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            (resp, f.status.as_u16(), f.code, f.return_code)
-        }
-    };
-    app.metrics.request(status, outcome, ctx.cache_hit);
-    let peer_addr = peer.addr.to_string();
-    app.audit.write(&Record {
-        ts_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0)),
-        peer: &peer_addr,
-        auth: ctx.auth,
-        device: ctx.device.as_deref(),
-        merchant: ctx.merchant,
-        store: ctx.store.as_deref(),
-        status,
-        outcome,
-        cache_hit: ctx.cache_hit,
-        latency_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
-        return_code: return_code.as_deref(),
-    });
-    response
-}
-
-async fn handle<'a>(
-    app: &'a App,
-    peer: &Peer,
-    headers: &HeaderMap,
-    body: Body,
-    ctx: &mut Ctx<'a>,
-) -> Result<Value, Fail> {
-    // 1. Who is calling: a verified client certificate, else a bearer token.
-    let device = if let Some(d) = &peer.cert_device {
-        ctx.auth = "mtls";
-        d.clone()
-    } else {
-        let auth = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let Some(token) = auth else {
-            return Err(Fail::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "a client certificate or an Authorization: Bearer token is required",
-            ));
-        };
-        ctx.auth = "token";
-        app.tokens.device_for(token.trim()).ok_or_else(|| {
-            Fail::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credential",
-                "the bearer token is unknown or revoked",
-            )
-        })?
-    };
-    ctx.device = Some(device.clone());
-    // 2. The body: JSON, bounded.
-    let json_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-    if !json_type {
-        return Err(Fail::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be application/json",
-        ));
-    }
-    let too_large = || {
-        Fail::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the body exceeds {} bytes", app.config.max_body_bytes),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.config.max_body_bytes as u64) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, app.config.max_body_bytes)
-        .await
-        .map_err(|_| too_large())?;
-    let req: AuthinfoBody = serde_json::from_slice(&bytes).map_err(|e| {
-        let msg = e.to_string();
-        // serde's messages may quote a value; only field names are safe to echo.
-        let detail = if msg.starts_with("missing field") || msg.starts_with("unknown field") {
-            msg.split(" at line").next().unwrap_or_default().to_owned()
-        } else {
-            format!("malformed ({:?})", e.classify())
-        };
-        Fail::new(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            format!("the body is not the expected JSON object: {detail}"),
-        )
-    })?;
-    ctx.store = Some(req.store_id.clone());
-    // 3. May this device ask for this store and device id?
-    let forbidden = |why: &str| Fail::new(StatusCode::FORBIDDEN, "forbidden", why.to_owned());
-    let Some(dev) = app.config.devices.get(&device) else {
-        return Err(forbidden("this terminal is not configured on the relay"));
-    };
-    ctx.merchant = Some(dev.merchant.as_str());
-    if req.device_id != device {
-        return Err(forbidden(
-            "device_id does not match the terminal's credential",
-        ));
-    }
-    if !dev.stores.is_empty() && !dev.stores.contains(&req.store_id) {
-        return Err(forbidden("this terminal is not allowed for that store_id"));
-    }
-    // 4. Rate limit per terminal.
-    if let Some(limit) = app.config.rate_limit
-        && let Err(secs) = app.state.rate_check(&device, limit).await
-    {
-        let mut f = Fail::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "more than {} requests in {} s",
-                limit.requests, limit.window_secs
-            ),
-        )
-        .with("retry_after", json!(secs));
-        f.retry_after = Some(secs);
-        return Err(f);
-    }
-    // 5. Validate and ask.
+/// `POST /v1/authinfo`: the extractors did every check up to the rate limit; the field rules
+/// and the upstream call (or a cache) remain.
+async fn authinfo(State(app): State<Arc<App>>, grant: Grant) -> Result<Json<Value>, ApiError> {
+    let Grant {
+        merchant,
+        body,
+        trail,
+    } = grant;
     let mut request =
-        AuthinfoRequest::new(req.store_id, req.store_name, req.device_id, req.rawdata);
-    if let Some(a) = req.attach.filter(|a| !a.is_empty()) {
+        AuthinfoRequest::new(body.store_id, body.store_name, body.device_id, body.rawdata);
+    if let Some(a) = body.attach.filter(|a| !a.is_empty()) {
         request = request.attach(a);
     }
-    request.validate().map_err(|e| Fail::upstream(&e))?;
-    let client = Arc::clone(&app.clients[&dev.merchant]);
-
+    request.validate()?;
+    let client = Arc::clone(&app.clients[&merchant]);
     let served = app
         .state
-        .authinfo(client, request, req.force_refresh)
-        .await
-        .map_err(|e| Fail::upstream(&e))?;
-    ctx.cache_hit = served.from_cache;
-    let c = app.clients[&dev.merchant].config();
+        .authinfo(Arc::clone(&client), request, body.force_refresh)
+        .await?;
+    trail.set_cache_hit(served.from_cache);
+    let c = client.config();
     let mut answer = json!({
         "authinfo": served.authinfo.as_str(),
         "expires_in": served.expires_in,
@@ -339,5 +231,5 @@ async fn handle<'a>(
     if let Some(v) = c.sub_mch_id() {
         answer["sub_mch_id"] = json!(v);
     }
-    Ok(answer)
+    Ok(Json(answer))
 }

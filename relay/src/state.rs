@@ -283,7 +283,10 @@ impl SharedState {
         force_refresh: bool,
     ) -> Result<(Served, u64), Error> {
         let started = Instant::now();
+        // The library's log lines of this call belong to the request's span (its request id).
+        let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
+            let _request = span.enter();
             let options = CallOptions {
                 force_refresh,
                 use_cache: true,

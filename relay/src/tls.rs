@@ -9,8 +9,9 @@ use rustls::server::WebPkiClientVerifier;
 
 use crate::config::TlsFiles;
 
-/// The rustls server configuration for `files`. With `client_ca`, a client certificate is
-/// optional (terminals may use bearer tokens instead) but, when sent, must chain to that CA.
+/// The rustls server configuration for `files`. With `client_ca`, a client certificate must
+/// chain to that CA when sent; it is optional (terminals may use bearer tokens instead) unless
+/// `require_client_cert` is set, in which case the handshake refuses a client without one.
 pub fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs = CertificateDer::pem_file_iter(&files.cert)
@@ -33,8 +34,12 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, Stri
                     .add(cert)
                     .map_err(|e| format!("tls.client_ca {}: {e}", ca.display()))?;
             }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .allow_unauthenticated()
+            let mut verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+            if !files.require_client_cert {
+                verifier = verifier.allow_unauthenticated();
+            }
+            let verifier = verifier
                 .build()
                 .map_err(|e| format!("tls.client_ca {}: {e}", ca.display()))?;
             builder.with_client_cert_verifier(verifier)

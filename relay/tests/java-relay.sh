@@ -2,19 +2,9 @@
 # The Java API in relay mode: builds libwxface (with JNI), the jar, the mock and the relay,
 # starts the mock and a relay in front of it on free loopback ports, issues a token, and runs
 # RelayModeTest under -Xcheck:jni. Fails on a failed check, a bad summary or a JNI warning.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$root"
-work="$(mktemp -d)"
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; on_exit' EXIT
 command -v java >/dev/null || { echo "java-relay.sh: java not found (install a JDK)" >&2; exit 1; }
 
 cargo build --lib --features jni
@@ -26,14 +16,10 @@ mkdir -p "$work/classes"
 javac --release 8 -encoding UTF-8 -Xlint:all -Werror -cp "$root/build/java/wxface.jar" \
     -d "$work/classes" "$root/relay/tests/java/RelayModeTest.java"
 
-# The mock: holds stdin open (a fifo) until cleanup, writes its port to a file.
-mkfifo "$work/mock.stdin"
-"$bin/wxface-mock" --bind 127.0.0.1:0 --port-file "$work/mock.port" --exit-on-stdin-eof \
-    <"$work/mock.stdin" >"$work/mock.log" 2>&1 &
-pids+=("$!")
-exec {mock_fd}>"$work/mock.stdin"
-for _ in $(seq 1 100); do [[ -s "$work/mock.port" ]] && break; sleep 0.1; done
-mock_port="$(tr -d '[:space:]' <"$work/mock.port")"
+key=wxfacemock0123456789abcdefABCDEF
+mock_bin="$bin/wxface-mock"
+mock mock
+mock_port=$port
 
 cat >"$work/relay.toml" <<TOML
 listen = "127.0.0.1:0"
@@ -56,7 +42,7 @@ merchant = "hq"
 id = "POS-02"
 merchant = "hq"
 TOML
-printf '%s\n' "wxfacemock0123456789abcdefABCDEF" >"$work/hq.key"
+printf '%s\n' "$key" >"$work/hq.key"
 token="$("$bin/wxface-relay" token add POS-01 --config "$work/relay.toml" 2>/dev/null)"
 "$bin/wxface-relay" serve --config "$work/relay.toml" >"$work/relay.out" 2>"$work/relay.log" &
 pids+=("$!")

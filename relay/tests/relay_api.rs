@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use support::*;
 use wxface_mock::MockConfig;
 
@@ -215,19 +217,32 @@ fn every_failure_has_its_status_and_code() {
     }
 }
 
+/// A relay serving HTTPS with a server certificate of its own CA and client certificates of a
+/// terminal CA; `tls_extra` goes into its `[tls]` table. Returns it and the two CAs.
+fn mtls_relay(
+    dir: &TempDir,
+    mock: &wxface_mock::MockServer,
+    tls_extra: &str,
+) -> (RunningRelay, Ca, Ca) {
+    let server_ca = Ca::new("relay server CA");
+    let (scert, skey) = server_ca.issue("relay", &["127.0.0.1", "localhost"]);
+    let terminal_ca = Ca::new("merchant terminal CA");
+    std::fs::write(dir.path().join("server.pem"), &scert).unwrap();
+    std::fs::write(dir.path().join("server.key"), &skey).unwrap();
+    std::fs::write(dir.path().join("terminals.pem"), terminal_ca.pem()).unwrap();
+    let extra = format!(
+        "[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"terminals.pem\"\n{tls_extra}"
+    );
+    let relay = RunningRelay::start(load_config(dir.path(), &mock.base_url(), &extra));
+    (relay, server_ca, terminal_ca)
+}
+
 #[test]
 fn mutual_tls_takes_the_device_id_from_the_certificate() {
     let dir = TempDir::new("mtls");
     let mock = mock(MockConfig::default());
-    let server_ca = Ca::new("relay server CA");
-    let (scert, skey) = server_ca.issue("relay", &["127.0.0.1", "localhost"]);
-    let terminal_ca = Ca::new("merchant terminal CA");
+    let (relay, server_ca, terminal_ca) = mtls_relay(&dir, &mock, "");
     let rogue_ca = Ca::new("rogue CA");
-    std::fs::write(dir.path().join("server.pem"), &scert).unwrap();
-    std::fs::write(dir.path().join("server.key"), &skey).unwrap();
-    std::fs::write(dir.path().join("terminals.pem"), terminal_ca.pem()).unwrap();
-    let extra = "[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"terminals.pem\"";
-    let relay = RunningRelay::start(load_config(dir.path(), &mock.base_url(), extra));
     assert!(relay.url.starts_with("https://"));
 
     let good = terminal_ca.issue("POS-CERT", &[]);
@@ -308,4 +323,129 @@ fn mutual_tls_takes_the_device_id_from_the_certificate() {
         "{audit}"
     );
     assert_eq!(mock.request_count(), 2);
+}
+
+#[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    let dir = TempDir::new("scheme");
+    let mock = mock(MockConfig::default());
+    let relay = RunningRelay::start(load_config(dir.path(), &mock.base_url(), ""));
+    let t1 = token(dir.path(), "POS-01");
+    let agent = agent();
+    for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let mut resp = agent
+            .post(format!("{}/v1/authinfo", relay.url))
+            .header("Content-Type", "application/json")
+            .header("Authorization", format!("{scheme} {t1}"))
+            .send(body("POS-01", "raw").as_bytes())
+            .unwrap();
+        let text = resp.body_mut().read_to_string().unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{scheme}: {text}");
+    }
+    // Another scheme is still no credential.
+    let resp = agent
+        .post(format!("{}/v1/authinfo", relay.url))
+        .header("Content-Type", "application/json")
+        .header("Authorization", format!("Basic {t1}"))
+        .send(body("POS-01", "raw").as_bytes())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+}
+
+#[test]
+fn require_client_cert_refuses_the_handshake_without_one() {
+    let dir = TempDir::new("reqcert");
+    let mock = mock(MockConfig::default());
+    let (relay, server_ca, terminal_ca) = mtls_relay(&dir, &mock, "require_client_cert = true");
+    let t1 = token(dir.path(), "POS-01");
+
+    // Without a certificate the handshake fails: even a valid token never reaches the relay.
+    let plain = tls_agent(&server_ca.pem(), None);
+    for token in [None, Some(t1.as_str())] {
+        let r = post(
+            &plain,
+            &relay.url,
+            token,
+            "application/json",
+            &body("POS-01", "raw"),
+        );
+        assert!(
+            r.is_err(),
+            "a client without a certificate got an HTTP answer {}",
+            r.map(|a| a.status).unwrap_or_default()
+        );
+    }
+    // With one, as before.
+    let good = tls_agent(&server_ca.pem(), Some(&terminal_ca.issue("POS-CERT", &[])));
+    let a = post(
+        &good,
+        &relay.url,
+        None,
+        "application/json",
+        &body("POS-CERT", "raw"),
+    )
+    .unwrap();
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(mock.request_count(), 1);
+}
+
+#[test]
+fn json_logs_carry_the_request_id_into_the_audit_line_and_the_library_log() {
+    let dir = TempDir::new("logs");
+    let mock = mock(MockConfig::default());
+    load_config(
+        dir.path(),
+        &mock.base_url(),
+        "log_format = \"json\"\nlog_level = \"info\"",
+    );
+    let t1 = token(dir.path(), "POS-01");
+    let relay = RelayProcess::spawn(&dir.path().join("relay.toml"), None);
+    let raw = "RAWDATA-secret-0123456789";
+    let mut resp = agent()
+        .post(format!("{}/v1/authinfo", relay.url))
+        .header("Content-Type", "application/json")
+        .header("Authorization", format!("Bearer {t1}"))
+        .send(body("POS-01", raw).as_bytes())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let answer: serde_json::Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    let info = answer["authinfo"].as_str().unwrap().to_owned();
+    assert!(info.starts_with("MOCKAUTHINFO"), "{answer}");
+    // A load balancer's id is kept; a hostile one is replaced.
+    let resp = agent()
+        .get(format!("{}/healthz", relay.url))
+        .header("x-request-id", "lb-42.a:b")
+        .call()
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "lb-42.a:b");
+    let resp = agent()
+        .get(format!("{}/healthz", relay.url))
+        .header("x-request-id", "x\"} forged")
+        .call()
+        .unwrap();
+    assert_ne!(resp.headers()["x-request-id"], "x\"} forged");
+
+    let audit = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    assert_eq!(line["request_id"], id.as_str(), "{audit}");
+    // The library's own line about the upstream call, as JSON, in the request's span.
+    let found = eventually(Duration::from_secs(10), || {
+        relay.stderr.lock().unwrap().iter().any(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .is_ok_and(|v| v["target"] == "wxface" && v["span"]["request_id"] == id.as_str())
+        })
+    });
+    let log = relay.stderr.lock().unwrap().join("\n");
+    assert!(found, "no library line with request_id {id} in\n{log}");
+    for l in log.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(l).is_ok(),
+            "not JSON: {l}"
+        );
+    }
+    for secret in [raw, &t1[..], &t1[4..20], KEY, &info[..]] {
+        assert!(!log.contains(secret), "the log leaks {secret:.8}…");
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::*;
 use wxface::{ApiKey, AuthinfoRequest, CallOptions, Client, Config, ConfigBuilder, Error};
-use wxface_mock::MockConfig;
+use wxface_mock::{MockConfig, MockServer};
 
 fn request(device: &str, rawdata: &str) -> AuthinfoRequest {
     AuthinfoRequest::new("1001", "深圳南山科技园店", device, rawdata)
@@ -130,18 +130,24 @@ fn token_relay_mode_without_a_key_and_the_library_cache() {
     assert_eq!(e, Error::HttpStatus(401));
 }
 
-#[test]
-fn client_certificate_relay_mode() {
-    let dir = TempDir::new("libtls");
-    let mock = mock(MockConfig::default());
+/// A relay over TLS that accepts client certificates of `terminal_ca`; its server CA.
+fn mutual_tls_relay(dir: &TempDir, mock: &MockServer, terminal_ca: &Ca) -> (RunningRelay, Ca) {
     let server_ca = Ca::new("relay server CA");
     let (scert, skey) = server_ca.issue("relay", &["127.0.0.1"]);
-    let terminal_ca = Ca::new("merchant terminal CA");
     std::fs::write(dir.path().join("server.pem"), &scert).unwrap();
     std::fs::write(dir.path().join("server.key"), &skey).unwrap();
     std::fs::write(dir.path().join("terminals.pem"), terminal_ca.pem()).unwrap();
     let extra = "[tls]\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = \"terminals.pem\"";
     let relay = RunningRelay::start(load_config(dir.path(), &mock.base_url(), extra));
+    (relay, server_ca)
+}
+
+#[test]
+fn client_certificate_relay_mode() {
+    let dir = TempDir::new("libtls");
+    let mock = mock(MockConfig::default());
+    let terminal_ca = Ca::new("merchant terminal CA");
+    let (relay, server_ca) = mutual_tls_relay(&dir, &mock, &terminal_ca);
     let (cert, key) = terminal_ca.issue("POS-CERT", &[]);
     let build = |cert: &str, key: &str| {
         ConfigBuilder::new()
@@ -173,6 +179,63 @@ fn client_certificate_relay_mode() {
     };
     assert!(!e.to_string().contains("c2VjcmV0"), "{e}");
     assert_eq!(mock.request_count(), 1);
+}
+
+#[test]
+fn client_certificate_from_another_ca_is_a_tls_error_every_time() {
+    // TLS 1.3: the client's handshake is over before the relay checks the certificate, so the
+    // relay's alert arrives after the request was (partly) written: on the first read, or as a
+    // reset while writing. Either way it is WXFACE_ERR_TLS, and not retried (issue 20 §4).
+    let dir = TempDir::new("rogue");
+    let mock = mock(MockConfig::default());
+    let (relay, server_ca) = mutual_tls_relay(&dir, &mock, &Ca::new("merchant terminal CA"));
+    let (rogue_cert, rogue_key) = Ca::new("rogue").issue("POS-CERT", &[]);
+    let retries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let r = std::sync::Arc::clone(&retries);
+    let config = ConfigBuilder::new()
+        .relay_url(&relay.url)
+        .relay_client_cert(rogue_cert.as_bytes(), rogue_key.as_bytes())
+        .ca_pem(server_ca.pem().into_bytes())
+        .builtin_roots(false)
+        .max_retries(2)
+        .timeout(Duration::from_secs(10))
+        .log_level(wxface::Level::Warn)
+        .log_callback(move |_, line| {
+            if line.contains("retry") {
+                r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+        .build()
+        .unwrap();
+    let mut kinds = Vec::new();
+    for _ in 0..20 {
+        // A new client each time: a new connection and a new handshake.
+        let client = Client::new(config.clone()).unwrap();
+        // A large rawdata: the request takes several writes, which meet the reset.
+        let e = uncached(&client, &request("POS-CERT", &"r".repeat(2048))).unwrap_err();
+        kinds.push(e.to_string());
+    }
+    let not_tls: Vec<_> = kinds
+        .iter()
+        .filter(|m| !m.starts_with("TLS error: "))
+        .collect();
+    assert!(
+        not_tls.is_empty(),
+        "{} of 20 not TLS: {not_tls:?}",
+        not_tls.len()
+    );
+    assert!(
+        kinds
+            .iter()
+            .all(|m| m.contains("the server refused the handshake (alert")),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        retries.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "retried"
+    );
+    assert_eq!(mock.request_count(), 0);
 }
 
 #[test]

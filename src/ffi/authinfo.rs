@@ -9,10 +9,10 @@ use std::time::Instant;
 use super::convert::{arg_ref, free_raw, read};
 use super::error::wxface_status;
 use super::error::{Failure, c_string, guard};
-use crate::authinfo::Issued;
 use crate::cache::Fetched;
 use crate::client::SharedResult;
 use crate::error::Error;
+use crate::protocol::authinfo::Issued;
 
 // It shares the client's entry (whose C strings were made once, when the authinfo was
 // obtained), so a cache hit allocates only this object.

@@ -1,7 +1,7 @@
 //! `wxface_config`: a [`ConfigBuilder`] behind an opaque pointer. Each setter converts its C
 //! arguments and calls the builder's setter of the same name; `wxface_client_new` (or
 //! `wxface_get_authinfo_oneshot`) builds and so validates, naming the field it refuses.
-//! Defaults and limits are the core's; README "Running in the field" lists them.
+//! Defaults and limits are the core's; docs/field.md lists them.
 
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
@@ -220,8 +220,7 @@ pub unsafe extern "C" fn wxface_config_add_fallback_base_url(
     }
 }
 
-/// A bound on one attempt in ms, so a hanging host gives way to a retry or the next URL;
-/// 0 (default) removes it.
+/// A bound on one attempt in ms, so a hanging host gives way to a retry or the next URL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_attempt_timeout_ms(
     config: *mut wxface_config,
@@ -231,7 +230,7 @@ pub unsafe extern "C" fn wxface_config_set_attempt_timeout_ms(
     unsafe { set(config, || Ok(millis(ms)), ConfigBuilder::attempt_timeout) }
 }
 
-/// Idle connections kept per host for reuse (0 = the default); at least the calling threads.
+/// Idle connections kept per host for reuse; at least the threads calling one client.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_max_idle_connections(
     config: *mut wxface_config,
@@ -247,7 +246,7 @@ pub unsafe extern "C" fn wxface_config_set_max_idle_connections(
     }
 }
 
-/// Retries of transient failures (0 disables) and the backoff between them: the wait before
+/// Retries of transient failures and the backoff between them: the wait before
 /// retry n is drawn from [b/2, b], b = min(initial_ms * 2^(n-1), max_ms).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_retries(
@@ -262,7 +261,7 @@ pub unsafe extern "C" fn wxface_config_set_retries(
     unsafe { set(config, convert, apply) }
 }
 
-/// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see README.
+/// Clock-skew correction on `PARAM_ERROR 非法的Now参数` (default true): see docs/field.md.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_clock_skew_correction(
     config: *mut wxface_config,
@@ -272,7 +271,7 @@ pub unsafe extern "C" fn wxface_config_set_clock_skew_correction(
     unsafe { set(config, || Ok(enabled), ConfigBuilder::clock_skew_correction) }
 }
 
-/// The authinfo cache (default on) and its refresh margin in seconds (0 = the default margin).
+/// The authinfo cache (default on) and its refresh margin in seconds.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_cache(
     config: *mut wxface_config,
@@ -483,7 +482,7 @@ pub unsafe extern "C" fn wxface_config_set_relay_token(
 }
 
 /// Relay mode: client certificate chain and private key (PEM) for mutual TLS; the relay takes
-/// the device id from the certificate. Both lengths 0 remove them.
+/// the device id from the certificate.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wxface_config_set_relay_client_cert(
     config: *mut wxface_config,

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// Status code returned by every fallible function. Values are stable; new codes may be
 /// added, so treat unknown values as failures.
@@ -20,9 +20,12 @@ pub const WXFACE_ERR_NETWORK: wxface_status = 2;
 pub const WXFACE_ERR_TIMEOUT: wxface_status = 3;
 /// TLS handshake or certificate verification failed: check the clock, proxies and the CA.
 pub const WXFACE_ERR_TLS: wxface_status = 4;
-/// An HTTP status other than 200 (in the message). 5xx is transient.
+/// An HTTP status other than 200 (in the message): the server's, an HTTP proxy's refusal of
+/// CONNECT, or a relay's refusal of a field (the request was sent). 5xx is transient.
 pub const WXFACE_ERR_HTTP_STATUS: wxface_status = 5;
-/// Not the expected XML, too large, a field missing, or an echoed id that is not ours.
+/// Not the expected XML (or relay JSON), too large, a field missing or malformed (an authinfo
+/// that is not 1 to 4096 printable ASCII characters, `expires_in` outside 1 to 86400 s), or an
+/// echoed id that is not ours. Never cached.
 pub const WXFACE_ERR_BAD_RESPONSE: wxface_status = 6;
 /// A SUCCESS answer whose signature is missing or wrong. Never use its content.
 pub const WXFACE_ERR_SIGNATURE: wxface_status = 7;
@@ -57,6 +60,8 @@ pub extern "C" fn wxface_status_name(status: wxface_status) -> *const c_char {
 /// The last failure on this thread. `None` after a success, so a success allocates nothing.
 struct LastError {
     status: wxface_status,
+    /// The HTTP status of a `WXFACE_ERR_HTTP_STATUS` failure, else 0.
+    http_status: u16,
     message: CString,
     return_code: CString,
     return_msg: CString,
@@ -92,6 +97,7 @@ impl From<Error> for Failure {
 fn failure(status: wxface_status, message: &str) -> Option<LastError> {
     Some(LastError {
         status,
+        http_status: 0,
         message: c_string(message),
         return_code: CString::default(),
         return_msg: CString::default(),
@@ -104,6 +110,7 @@ fn record(f: Failure) -> wxface_status {
             let (code, msg) = e.remote().unwrap_or(("", ""));
             Some(LastError {
                 status: e.kind().code(),
+                http_status: e.http_status().unwrap_or(0),
                 message: c_string(&e.to_string()),
                 return_code: c_string(code),
                 return_msg: c_string(msg),
@@ -187,10 +194,34 @@ pub extern "C" fn wxface_last_error_return_msg() -> *const c_char {
     })
 }
 
+/// The HTTP status (e.g. 503) when the last failure on this thread was
+/// `WXFACE_ERR_HTTP_STATUS`; 0 otherwise.
+#[unsafe(no_mangle)]
+pub extern "C" fn wxface_last_error_http_status() -> u16 {
+    guard_value(0, || last(|l| l.map_or(0, |l| l.http_status)))
+}
+
+/// Whether a failure with `status` may succeed when tried again: the rule the retry policy
+/// follows. Always for `WXFACE_ERR_NETWORK` and `WXFACE_ERR_TIMEOUT`; for
+/// `WXFACE_ERR_HTTP_STATUS` (5xx) and `WXFACE_ERR_REMOTE` (`SYSTEMERROR`) it reads the details of
+/// this thread's last error, so call it before the next wxface call; false for every other
+/// status, `WXFACE_OK` and unknown values.
+#[unsafe(no_mangle)]
+pub extern "C" fn wxface_status_is_transient(status: wxface_status) -> bool {
+    guard_value(false, || {
+        let Some(kind) = ErrorKind::from_code(status) else {
+            return false;
+        };
+        last(|l| match l.filter(|l| l.status == status) {
+            Some(l) => kind.is_transient(Some(l.http_status), l.return_code.to_str().ok()),
+            None => kind.is_transient(None, None),
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
     use std::ffi::CStr;
 
     #[test]
@@ -211,5 +242,44 @@ mod tests {
             let name = unsafe { CStr::from_ptr(wxface_status_name(code)) };
             assert_eq!(name.to_str().unwrap(), kind.name());
         }
+    }
+
+    fn after(e: Error) -> wxface_status {
+        guard(|| Err(e.into()))
+    }
+
+    /// The C answer is the retry policy's answer, detail included.
+    #[test]
+    fn status_is_transient_follows_the_retry_rule() {
+        let remote = |c: &str| Error::Remote {
+            return_code: c.into(),
+            return_msg: "m".into(),
+        };
+        for e in [
+            Error::Network("x".into()),
+            Error::Timeout("x".into()),
+            Error::Tls("x".into()),
+            Error::HttpStatus(503),
+            Error::HttpStatus(404),
+            Error::BadResponse("x".into()),
+            Error::Signature("x".into()),
+            remote("SYSTEMERROR"),
+            remote("PARAM_ERROR"),
+            Error::invalid("store_id", "x"),
+        ] {
+            let expected = e.is_transient();
+            let http = e.http_status().unwrap_or(0);
+            let status = after(e.clone());
+            assert_eq!(wxface_status_is_transient(status), expected, "{e:?}");
+            assert_eq!(wxface_last_error_http_status(), http, "{e:?}");
+        }
+        // Without the details (another thread's status, or after a success).
+        assert_eq!(guard(|| Ok(())), WXFACE_OK);
+        assert!(wxface_status_is_transient(WXFACE_ERR_NETWORK));
+        assert!(!wxface_status_is_transient(WXFACE_ERR_HTTP_STATUS));
+        assert!(!wxface_status_is_transient(WXFACE_OK));
+        assert!(!wxface_status_is_transient(WXFACE_ERR_PANIC));
+        assert!(!wxface_status_is_transient(77));
+        assert_eq!(wxface_last_error_http_status(), 0);
     }
 }

@@ -9,7 +9,7 @@
 //! boundary) and [`log`] (the log callback); [`convert`] holds the argument and ownership conversions they share.
 //!
 //! The safety contract of every `unsafe extern "C"` function is stated once, in the header's
-//! preamble (cbindgen.toml) and README's "C API conventions": each pointer argument is NULL or
+//! preamble (cbindgen.toml) and docs/c-api.md's "Conventions": each pointer argument is NULL or
 //! valid for its type (a live object of this library, a NUL-terminated string, or `len`
 //! readable bytes), objects are not mutated concurrently, and each object is freed once.
 #![allow(non_camel_case_types)]

@@ -74,7 +74,7 @@ impl<T: Default> ErrorPolicy<T, Failure> for ThrowJava {
         if !env.exception_check() {
             let message =
                 format!("internal error: wxface caught a panic (please report this bug): {detail}");
-            let _ = throw_wxface(env, STATUS_INTERNAL, &message, None, None);
+            let _ = throw_wxface(env, &Thrown::internal(&message));
             ensure_thrown(env, &message);
         }
         Ok(T::default())
@@ -105,16 +105,8 @@ fn throw_failure(env: &mut Env<'_>, failure: Failure) {
             message
         }
         Failure::Core(e) => {
-            let status = jint::try_from(e.kind().code()).unwrap_or(STATUS_INTERNAL);
             let message = e.to_string();
-            let remote = e.remote();
-            let _ = throw_wxface(
-                env,
-                status,
-                &message,
-                remote.map(|r| r.0),
-                remote.map(|r| r.1),
-            );
+            let _ = throw_wxface(env, &Thrown::core(&e, &message));
             message
         }
         Failure::Null(param) => {
@@ -129,7 +121,7 @@ fn throw_failure(env: &mut Env<'_>, failure: Failure) {
         }
         Failure::Jni(e) => {
             let message = format!("internal error: JNI call failed in wxface: {e}");
-            let _ = throw_wxface(env, STATUS_INTERNAL, &message, None, None);
+            let _ = throw_wxface(env, &Thrown::internal(&message));
             message
         }
     };
@@ -144,17 +136,48 @@ fn ensure_thrown(env: &mut Env<'_>, message: &str) {
     }
 }
 
-/// Constructs and throws `com.wxface.WxFaceException(int, String, String, String)`. Its local
-/// references live in their own frame.
-fn throw_wxface(
-    env: &mut Env<'_>,
+/// The fields of a `com.wxface.WxFaceException`.
+struct Thrown<'a> {
     status: jint,
-    message: &str,
-    return_code: Option<&str>,
-    return_msg: Option<&str>,
-) -> Result<(), JniError> {
+    message: &'a str,
+    return_code: Option<&'a str>,
+    return_msg: Option<&'a str>,
+    http_status: jint,
+    transient: bool,
+}
+
+impl<'a> Thrown<'a> {
+    /// A core error: its status, WeChat's codes, its HTTP status and the retry rule's verdict.
+    fn core(e: &'a Error, message: &'a str) -> Thrown<'a> {
+        let remote = e.remote();
+        Thrown {
+            status: jint::try_from(e.kind().code()).unwrap_or(STATUS_INTERNAL),
+            message,
+            return_code: remote.map(|r| r.0),
+            return_msg: remote.map(|r| r.1),
+            http_status: e.http_status().map_or(0, jint::from),
+            transient: e.is_transient(),
+        }
+    }
+
+    /// An internal error of the binding (`PANIC`).
+    fn internal(message: &'a str) -> Thrown<'a> {
+        Thrown {
+            status: STATUS_INTERNAL,
+            message,
+            return_code: None,
+            return_msg: None,
+            http_status: 0,
+            transient: false,
+        }
+    }
+}
+
+/// Constructs and throws a `com.wxface.WxFaceException`. Its local references live in their own
+/// frame.
+fn throw_wxface(env: &mut Env<'_>, fields: &Thrown<'_>) -> Result<(), JniError> {
     env.with_local_frame(8, |env| -> Result<(), JniError> {
-        let exception = new_wxface_exception(env, status, message, return_code, return_msg)?;
+        let exception = new_wxface_exception(env, fields)?;
         match env.throw(&exception) {
             // `throw` reports success as "a Java exception is now pending".
             Ok(()) | Err(JniError::JavaException) => Ok(()),
@@ -163,26 +186,26 @@ fn throw_wxface(
     })
 }
 
-/// Constructs (without throwing) `com.wxface.WxFaceException(int, String, String, String)`.
+/// Constructs (without throwing) `com.wxface.WxFaceException(int, String, String, String, int,
+/// boolean)`.
 fn new_wxface_exception<'local>(
     env: &mut Env<'local>,
-    status: jint,
-    message: &str,
-    return_code: Option<&str>,
-    return_msg: Option<&str>,
+    fields: &Thrown<'_>,
 ) -> Result<JThrowable<'local>, JniError> {
     env.with_local_frame_returning_local::<_, JThrowable, _>(8, |env| {
-        let message = env.new_string(message)?;
-        let return_code = optional_jstring(env, return_code)?;
-        let return_msg = optional_jstring(env, return_msg)?;
+        let message = env.new_string(fields.message)?;
+        let return_code = optional_jstring(env, fields.return_code)?;
+        let return_msg = optional_jstring(env, fields.return_msg)?;
         let exception = env.new_object(
             WXFACE_EXCEPTION,
-            jni_sig!("(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V"),
+            jni_sig!("(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;IZ)V"),
             &[
-                JValue::Int(status),
+                JValue::Int(fields.status),
                 JValue::from(&message),
                 JValue::from(&return_code),
                 JValue::from(&return_msg),
+                JValue::Int(fields.http_status),
+                JValue::Bool(fields.transient),
             ],
         )?;
         env.cast_local::<JThrowable>(exception)
@@ -194,15 +217,8 @@ pub(super) fn core_exception<'local>(
     env: &mut Env<'local>,
     e: &Error,
 ) -> Result<JThrowable<'local>, JniError> {
-    let status = jint::try_from(e.kind().code()).unwrap_or(STATUS_INTERNAL);
-    let remote = e.remote();
-    new_wxface_exception(
-        env,
-        status,
-        &e.to_string(),
-        remote.map(|r| r.0),
-        remote.map(|r| r.1),
-    )
+    let message = e.to_string();
+    new_wxface_exception(env, &Thrown::core(e, &message))
 }
 
 /// A Java string for an optional value (`null` for `None`).

@@ -199,23 +199,31 @@ static void test_failures(void) {
 
     expect_remote(call(wrong_key, "rawdata"), "PARAM_ERROR", "签名错误", "unsigned PARAM_ERROR");
     expect_remote(call(client, "MOCK:signed-error"), "ERROR", "无效的RawData数据", "signed ERROR");
+    check(!wxface_status_is_transient(WXFACE_ERR_REMOTE), "ERROR is final");
     expect_remote(call(client, "MOCK:signed-system-error"), "SYSTEMERROR", "生成authinfo失败", "signed SYSTEMERROR");
+    check(wxface_status_is_transient(WXFACE_ERR_REMOTE), "SYSTEMERROR is transient");
     check(wxface_request_set_now(skewed, (int64_t)time(NULL) - 1000) == WXFACE_OK, "set now");
     expect_remote(wxface_get_authinfo(client, skewed, &info), "PARAM_ERROR", "非法的Now参数", "clock skew");
     check(call(client, "MOCK:tampered-sign") == WXFACE_ERR_SIGNATURE, "tampered signature");
+    check(wxface_last_error_http_status() == 0, "no HTTP status for a signature failure");
+    check(!wxface_status_is_transient(WXFACE_ERR_SIGNATURE), "a bad signature is final");
     check(wxface_last_error_return_code()[0] == '\0', "no return_code for a non-remote error");
     check(call(client, "MOCK:missing-sign") == WXFACE_ERR_SIGNATURE, "missing signature");
     check(call(client, "MOCK:wrong-mch-id") == WXFACE_ERR_BAD_RESPONSE, "mismatched mch_id");
     check(call(client, "MOCK:http-500") == WXFACE_ERR_HTTP_STATUS, "HTTP 500");
     check(strstr(wxface_last_error_message(), "500") != NULL, "HTTP status in message");
+    check(wxface_last_error_http_status() == 500, "HTTP status as a number");
+    check(wxface_status_is_transient(WXFACE_ERR_HTTP_STATUS), "HTTP 500 is transient");
     check(call(client, "MOCK:not-xml") == WXFACE_ERR_BAD_RESPONSE, "non-XML body");
     check(call(client, "MOCK:truncated") == WXFACE_ERR_NETWORK, "truncated body");
     check(call(client, "MOCK:oversized") == WXFACE_ERR_BAD_RESPONSE, "body over the cap");
     check(call(client, "MOCK:drop") == WXFACE_ERR_NETWORK, "dropped connection");
     check(call(client, "MOCK:extra-fields") == WXFACE_OK, "unknown fields verify");
     check(call(refused, "rawdata") == WXFACE_ERR_NETWORK, "connection refused");
+    check(wxface_status_is_transient(WXFACE_ERR_NETWORK), "connection refused is transient");
 
-    check(wxface_config_set_timeouts(slow_cfg, 500, 1000) == WXFACE_OK, "timeouts");
+    check(wxface_config_set_timeouts(slow_cfg, WXFACE_DEFAULT_CONNECT_TIMEOUT_MS / 10,
+                                     WXFACE_DEFAULT_TIMEOUT_MS / 10) == WXFACE_OK, "timeouts");
     check(wxface_client_new(slow_cfg, &slow) == WXFACE_OK, "slow client");
     started = time(NULL);
     check(call(slow, "MOCK:hang") == WXFACE_ERR_TIMEOUT, "server that never answers");

@@ -55,12 +55,12 @@ pub fn wxface(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("spawn wxface");
-    child
+    // A command that does not read standard input may have ended already.
+    let _ = child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
+        .write_all(stdin.as_bytes());
     let out = child.wait_with_output().expect("wait for wxface");
     let run = Run {
         code: out.status.code().expect("exit code, not a signal"),

@@ -411,3 +411,197 @@ pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 pub fn mock(config: wxface_mock::MockConfig) -> Arc<wxface_mock::MockServer> {
     Arc::new(wxface_mock::MockServer::start(config).unwrap())
 }
+
+/// The `wxface-relay` binary serving `config` as a child process (for signals and process
+/// limits), with its standard error collected line by line.
+pub struct RelayProcess {
+    child: Child,
+    pub url: String,
+    pub addr: std::net::SocketAddr,
+    pub stderr: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RelayProcess {
+    /// Starts `wxface-relay serve --config config`, under `ulimit -n nofile` if given, and
+    /// returns once it logged the address it listens on.
+    pub fn spawn(config: &Path, nofile: Option<u32>) -> RelayProcess {
+        let bin = env!("CARGO_BIN_EXE_wxface-relay");
+        let mut cmd = match nofile {
+            Some(n) => {
+                let mut c = Command::new("bash");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), bin]);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let mut child = cmd
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let stderr = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let url = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let _ = child.kill();
+                panic!("wxface-relay exited before listening: {:?}", stderr);
+            };
+            stderr.lock().unwrap().push(line.clone());
+            if let Some((_, rest)) = line.split_once("listening on ") {
+                break rest
+                    .split(|c: char| c.is_whitespace() || c == '"')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+            }
+        };
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = url.rsplit('/').next().unwrap().parse().unwrap();
+        RelayProcess {
+            child,
+            url,
+            addr,
+            stderr,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal (`TERM`, `INT`) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{name} failed");
+    }
+
+    /// The exit status, waiting at most `limit`; `None` if it is still running then.
+    pub fn exit_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return Some(st);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// User + system CPU time consumed so far, from /proc/<pid>/stat.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // USER_HZ is 100 on Linux (the kernel ABI fixes it for /proc).
+        Duration::from_millis(ticks * 10)
+    }
+
+    /// True while connecting to its port succeeds (false once the listener is closed).
+    pub fn accepts(&self) -> bool {
+        std::net::TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).is_ok()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 response read from a raw socket: status, lower-cased headers, body.
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Writes `request` on `stream` and reads one response (with a Content-Length body).
+pub fn raw_exchange(
+    stream: &mut std::net::TcpStream,
+    request: &str,
+) -> std::io::Result<RawResponse> {
+    use std::io::{Read, Write};
+    stream.write_all(request.as_bytes())?;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body)?;
+    Ok(RawResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// True if the peer closed `stream` (EOF or reset) within `limit`, with nothing sent to it.
+pub fn closed_within(stream: &mut std::net::TcpStream, limit: Duration) -> bool {
+    use std::io::Read;
+    let end = Instant::now() + limit;
+    let mut buf = [0u8; 256];
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}

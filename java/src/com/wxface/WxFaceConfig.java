@@ -15,7 +15,7 @@ import java.util.Objects;
  * value is validated when a {@link WxFaceClient} is created from the configuration, which throws
  * {@link IllegalArgumentException} with the same message C gets from
  * {@code wxface_last_error_message()} for the same mistake (it names the field and never
- * contains the key). The README's "Running in the field" section lists each option's default.
+ * contains the key). docs/field.md lists each option's default.
  *
  * <p>The key is copied. Wipe your own array once the configuration is built, and call
  * {@link #wipeKey()} once the clients you need are created: the native library keeps its own
@@ -463,8 +463,8 @@ public final class WxFaceConfig {
 
         /**
          * A fixed cache refresh margin in seconds: a cached authinfo is refreshed once its
-         * remaining validity is at or below it. Default: a share of {@code expires_in} (see the
-         * README).
+         * remaining validity is at or below it. Default: a share of {@code expires_in} (see
+         * docs/field.md).
          */
         public Builder cacheRefreshMarginSeconds(long seconds) {
             this.cacheRefreshMarginSeconds = seconds;

@@ -36,9 +36,11 @@ public class WxFaceException extends Exception {
     private final int status;
     private final String returnCode;
     private final String returnMsg;
+    private final int httpStatus;
+    private final boolean transientFailure;
 
     /**
-     * Creates an exception (the native library does this; public for tests and fakes).
+     * Creates an exception without an HTTP status, not transient (for tests and fakes).
      *
      * @param status the C ABI status number
      * @param message the one-line English message (never contains the key)
@@ -46,10 +48,27 @@ public class WxFaceException extends Exception {
      * @param returnMsg WeChat's {@code return_msg} for {@link #REMOTE}, else {@code null}
      */
     public WxFaceException(int status, String message, String returnCode, String returnMsg) {
+        this(status, message, returnCode, returnMsg, 0, false);
+    }
+
+    /**
+     * Creates an exception (the native library does this).
+     *
+     * @param status the C ABI status number
+     * @param message the one-line English message (never contains the key)
+     * @param returnCode WeChat's {@code return_code} for {@link #REMOTE}, else {@code null}
+     * @param returnMsg WeChat's {@code return_msg} for {@link #REMOTE}, else {@code null}
+     * @param httpStatus the HTTP status for {@link #HTTP_STATUS}, else 0
+     * @param transientFailure whether trying again later may succeed (the library's retry rule)
+     */
+    public WxFaceException(int status, String message, String returnCode, String returnMsg,
+            int httpStatus, boolean transientFailure) {
         super(message);
         this.status = status;
         this.returnCode = returnCode;
         this.returnMsg = returnMsg;
+        this.httpStatus = httpStatus;
+        this.transientFailure = transientFailure;
     }
 
     /** The C ABI status number: one of the constants of this class. */
@@ -60,6 +79,21 @@ public class WxFaceException extends Exception {
     /** The {@code WXFACE_ERR_*} name of {@link #getStatus()}, e.g. {@code "WXFACE_ERR_REMOTE"}. */
     public String getStatusName() {
         return statusName(status);
+    }
+
+    /** The HTTP status (e.g. 503) of an {@link #HTTP_STATUS} failure, else 0
+     *  ({@code wxface_last_error_http_status}). */
+    public int getHttpStatus() {
+        return httpStatus;
+    }
+
+    /**
+     * Whether trying again later may succeed, by the rule the library's own retries follow
+     * (network and timeout failures, HTTP 5xx, WeChat's {@code SYSTEMERROR};
+     * {@code wxface_status_is_transient}).
+     */
+    public boolean isTransient() {
+        return transientFailure;
     }
 
     /** True when WeChat itself answered with a failure ({@link #REMOTE}). */

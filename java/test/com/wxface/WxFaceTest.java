@@ -221,6 +221,8 @@ public final class WxFaceTest {
                 check(e.isRemote(), "isRemote");
                 checkEq(code, e.getReturnCode(), "returnCode");
                 checkEq(msg, e.getReturnMsg(), "returnMsg");
+                checkEq(code.equals("SYSTEMERROR"), e.isTransient(), "isTransient (C's rule)");
+                checkEq(0, e.getHttpStatus(), "httpStatus");
                 check(e.getMessage().contains(msg) && e.getMessage().contains(code),
                         "message carries WeChat's answer: " + e.getMessage());
             }
@@ -256,6 +258,11 @@ public final class WxFaceTest {
         try (WxFaceClient client = new WxFaceClient(config().build())) {
             WxFaceException e = expectFailure(client, rawdata);
             checkEq(status, e.getStatus(), "status (" + e + ")");
+            // The same verdicts as wxface_last_error_http_status / wxface_status_is_transient.
+            boolean http500 = rawdata.equals("MOCK:http-500");
+            checkEq(http500 ? 500 : 0, e.getHttpStatus(), "httpStatus");
+            checkEq(http500 || status == WxFaceException.NETWORK
+                    || status == WxFaceException.TIMEOUT, e.isTransient(), "isTransient");
             checkEq(null, e.getReturnCode(), "returnCode");
             checkEq(null, e.getReturnMsg(), "returnMsg");
             check(e.getMessage() != null && !e.getMessage().isEmpty(), "message");

@@ -241,6 +241,21 @@ impl TlsStream for Stream {
     fn below_mut(&mut self) -> &mut TransportAdapter {
         &mut self.sock
     }
+    fn peer_alert(&mut self) -> Option<io::Error> {
+        // Straight from the socket into rustls: `StreamOwned::read` would first retry the
+        // failed write.
+        for _ in 0..16 {
+            match self.conn.read_tls(&mut self.sock) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {
+                    if let Err(e) = self.conn.process_new_packets() {
+                        return Some(io::Error::new(io::ErrorKind::InvalidData, e));
+                    }
+                }
+            }
+        }
+        None
+    }
 }
 
 /// A short message for each rustls failure (its `Display` can be a long debug dump).

@@ -236,11 +236,34 @@ impl<In: Conn> Connector<In> for ProxyHandshake {
         let mut io = TransportAdapter::new(transport, details.current_time.clone());
         io.set_timeout(details.timeout);
         let (host, port) = target(details.uri)?;
-        match proxy.kind {
-            ProxyKind::HttpConnect => http_connect(&mut io, proxy, &host, port)?,
-            ProxyKind::Socks5 => socks5(&mut io, proxy, &host, port)?,
-        }
+        tunnel(&mut io, proxy, &host, port)?;
         Ok(Some(io.into_inner()))
+    }
+}
+
+/// The proxy handshake over `io` (a connection to the proxy), leaving a tunnel to
+/// `host:port`: what every connection of a client does, and what `wxface doctor` checks
+/// (through [`crate::doctor`]).
+pub(crate) fn tunnel(
+    io: &mut (impl Read + Write),
+    proxy: &ProxySetting,
+    host: &str,
+    port: u16,
+) -> std::result::Result<(), ureq::Error> {
+    match proxy.kind {
+        ProxyKind::HttpConnect => http_connect(io, proxy, host, port),
+        ProxyKind::Socks5 => socks5(io, proxy, host, port),
+    }
+}
+
+impl ProxySetting {
+    /// `"http"` or `"socks5"`, the proxy's host (IPv6 without brackets) and port.
+    pub(crate) fn address(&self) -> (&'static str, &str, u16) {
+        let scheme = match self.kind {
+            ProxyKind::HttpConnect => "http",
+            ProxyKind::Socks5 => "socks5",
+        };
+        (scheme, &self.host, self.port)
     }
 }
 
@@ -316,7 +339,13 @@ fn http_connect(
         if answer.len() >= 8192 {
             return Err(failed("the HTTP proxy's answer to CONNECT is too long"));
         }
-        if io.read(&mut byte)? == 0 {
+        if io.read(&mut byte).map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                failed("the HTTP proxy reset the connection during CONNECT")
+            }
+            _ => ureq::Error::Io(e),
+        })? == 0
+        {
             return Err(failed(
                 "the HTTP proxy closed the connection during CONNECT",
             ));
@@ -324,21 +353,79 @@ fn http_connect(
         answer.push(byte[0]);
     }
     let line = answer.split(|&b| b == b'\r').next().unwrap_or_default();
-    let status = line
-        .strip_prefix(b"HTTP/1.")
-        .and_then(|l| l.get(2..5))
-        .and_then(|s| std::str::from_utf8(s).ok())
-        .and_then(|s| s.parse::<u16>().ok());
+    connect_verdict(status_code(line))
+}
+
+/// The status code of an HTTP/1.x status line (`HTTP/1.1 200 Connection established`):
+/// exactly three digits between the version and a space or the end of the line, so that
+/// `HTTP/1.1 2000` or `HTTP/1.1 20` is not a status at all.
+pub(crate) fn status_code(line: &[u8]) -> Option<u16> {
+    let rest = line.strip_prefix(b"HTTP/1.")?;
+    let (minor, rest) = rest.split_first()?;
+    let rest = rest.strip_prefix(b" ").filter(|_| minor.is_ascii_digit())?;
+    let (code, after) = rest.split_at_checked(3)?;
+    if !code.iter().all(u8::is_ascii_digit) || !(after.is_empty() || after.starts_with(b" ")) {
+        return None;
+    }
+    std::str::from_utf8(code).ok()?.parse().ok()
+}
+
+/// What a CONNECT answer's status means: any 2xx opens the tunnel (RFC 9110 §9.3.6); any
+/// other status is the proxy's refusal, an HTTP status ([`ProxyRefused`]), so the retry
+/// policy treats it as any HTTP status: a 407 (credentials) or 403 is final, a 502 or 503 is
+/// transient.
+pub(crate) fn connect_verdict(status: Option<u16>) -> std::result::Result<(), ureq::Error> {
     match status {
         Some(200..=299) => Ok(()),
-        Some(407) => Err(failed(
-            "the HTTP proxy wants (other) credentials (status 407)",
-        )),
-        Some(code) => Err(failed(format!(
-            "the HTTP proxy refused CONNECT (status {code})"
-        ))),
+        Some(407) => Err(ProxyRefused {
+            status: 407,
+            reason: "the HTTP proxy wants (other) credentials",
+        }
+        .into()),
+        Some(status) => Err(ProxyRefused {
+            status,
+            reason: "the HTTP proxy refused CONNECT",
+        }
+        .into()),
         None => Err(failed("the HTTP proxy's answer to CONNECT is not HTTP")),
     }
+}
+
+/// An HTTP proxy's refusal of CONNECT with a status, carried through ureq to
+/// [`crate::net::transport`] (which makes it an [`Error::HttpRefused`]).
+#[derive(Debug)]
+pub(crate) struct ProxyRefused {
+    pub(crate) status: u16,
+    pub(crate) reason: &'static str,
+}
+
+impl fmt::Display for ProxyRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (status {})", self.reason, self.status)
+    }
+}
+
+impl std::error::Error for ProxyRefused {}
+
+impl From<ProxyRefused> for ureq::Error {
+    fn from(r: ProxyRefused) -> ureq::Error {
+        ureq::Error::Io(std::io::Error::other(r))
+    }
+}
+
+/// Reads exactly `buf.len()` bytes of the SOCKS5 proxy's reply: a connection the proxy closes
+/// or resets before its reply is complete is a proxy failure that names the proxy; a timeout
+/// stays a timeout.
+fn read_reply(io: &mut impl Read, buf: &mut [u8]) -> std::result::Result<(), ureq::Error> {
+    io.read_exact(buf).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof
+        | std::io::ErrorKind::ConnectionReset
+        | std::io::ErrorKind::ConnectionAborted
+        | std::io::ErrorKind::BrokenPipe => {
+            failed("the SOCKS5 proxy closed the connection before its reply was complete")
+        }
+        _ => ureq::Error::Io(e),
+    })
 }
 
 fn socks5(
@@ -351,7 +438,7 @@ fn socks5(
     io.write_all(if with_auth { &[5, 1, 2] } else { &[5, 1, 0] })?;
     io.flush()?;
     let mut reply = [0u8; 2];
-    io.read_exact(&mut reply)?;
+    read_reply(io, &mut reply)?;
     match reply {
         [5, 0] if !with_auth => {}
         [5, 2] if with_auth => {
@@ -373,7 +460,7 @@ fn socks5(
             auth.extend_from_slice(pass);
             io.write_all(&auth)?;
             io.flush()?;
-            io.read_exact(&mut reply)?;
+            read_reply(io, &mut reply)?;
             if reply != [1, 0] {
                 return Err(failed("the SOCKS5 proxy refused the credentials"));
             }
@@ -405,7 +492,7 @@ fn socks5(
     io.write_all(&request)?;
     io.flush()?;
     let mut head = [0u8; 4];
-    io.read_exact(&mut head)?;
+    read_reply(io, &mut head)?;
     if head[0] != 5 {
         return Err(failed("the SOCKS5 proxy's answer is not SOCKS5"));
     }
@@ -428,13 +515,13 @@ fn socks5(
         4 => 16 + 2,
         3 => {
             let mut len = [0u8; 1];
-            io.read_exact(&mut len)?;
+            read_reply(io, &mut len)?;
             usize::from(len[0]) + 2
         }
         _ => return Err(failed("the SOCKS5 proxy's answer is not SOCKS5")),
     };
     let mut bound = vec![0u8; skip];
-    io.read_exact(&mut bound)?;
+    read_reply(io, &mut bound)?;
     Ok(())
 }
 

@@ -7,9 +7,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::sign;
-use crate::validate;
-use crate::xml;
+use crate::protocol::validate;
+use crate::protocol::xml;
+use crate::protocol::{secret, sign};
 
 /// Path of the endpoint under the base URL.
 pub const PATH: &str = "/face/get_wxpayface_authinfo";
@@ -247,8 +247,17 @@ impl fmt::Debug for Authinfo {
 /// the byte order of their names, which is the order they are signed in, then `sign`. Values
 /// are borrowed from the request and the configuration, signed where they lie and written once
 /// into a body of exactly the right size: the body, which the caller's `Zeroizing` wipes, is
-/// the only copy of the rawdata made.
+/// the only copy of the rawdata made. What the encoding leaves in stack frames is scrubbed.
 pub(crate) fn request_body(
+    config: &Config,
+    request: &AuthinfoRequest,
+    now: i64,
+    nonce: &str,
+) -> Zeroizing<String> {
+    secret::scrubbed(|| signed_body(config, request, now, nonce))
+}
+
+fn signed_body(
     config: &Config,
     request: &AuthinfoRequest,
     now: i64,
@@ -306,8 +315,9 @@ fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
 }
 
 /// A 200 answer's body, decoded and verified: the [`Authinfo`] or the error it stands for.
+/// What decoding and checking the authinfo leave in stack frames is scrubbed.
 pub(crate) fn response(config: &Config, body: &[u8]) -> Result<Authinfo> {
-    xml::decode_fields(body).and_then(|fields| parse_response(config, &fields))
+    secret::scrubbed(|| xml::decode_fields(body).and_then(|fields| parse_response(config, &fields)))
 }
 
 /// Turns a decoded response into an [`Authinfo`] or the error it stands for.
@@ -361,62 +371,93 @@ pub(crate) fn parse_response<K: AsRef<str>, V: AsRef<str>>(
         });
     }
 
-    let echoed = |name: &'static str, ours: Option<&str>| -> Result<Option<String>> {
-        match (get(name).filter(|v| !v.is_empty()), ours) {
-            (Some(theirs), Some(ours)) if theirs == ours => Ok(Some(theirs.to_owned())),
-            (Some(_), Some(_)) => Err(Error::BadResponse(format!(
-                "the response's {name} is not ours"
-            ))),
-            (None, Some(_)) if matches!(name, "appid" | "mch_id") => Err(Error::BadResponse(
-                format!("the response does not echo {name}"),
-            )),
+    issued(
+        config,
+        &Issuance {
+            authinfo: get("authinfo"),
+            expires_in: get("expires_in"),
+            appid: get("appid"),
+            mch_id: get("mch_id"),
+            sub_appid: get("sub_appid"),
+            sub_mch_id: get("sub_mch_id"),
+        },
+    )
+}
+
+/// What an answer says was issued, as text, whoever sent it: WeChat's verified XML or the
+/// relay's JSON ([`crate::relay`] checks the JSON types first). An empty value counts as absent.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Issuance<'a> {
+    pub(crate) authinfo: Option<&'a str>,
+    /// The decimal text as sent (`3600`; `3600.0`, `1e3` or `-1` are refused).
+    pub(crate) expires_in: Option<&'a str>,
+    pub(crate) appid: Option<&'a str>,
+    pub(crate) mch_id: Option<&'a str>,
+    pub(crate) sub_appid: Option<&'a str>,
+    pub(crate) sub_mch_id: Option<&'a str>,
+}
+
+/// The one rule for an issued authinfo, in both modes: the echoed identifiers are the
+/// configuration's, the credential is 1 to [`AUTHINFO_MAX`] bytes of printable ASCII without
+/// spaces (so never a NUL, a control character or a bidirectional override), and `expires_in`
+/// is a whole number of seconds from 1 to [`EXPIRES_IN_MAX`]. Anything else is
+/// [`Error::BadResponse`] naming the field, and nothing is returned (so nothing is cached).
+///
+/// Identifiers: an id the configuration sets must be echoed unchanged (`appid` and `mch_id`
+/// must be echoed). An id it leaves unset may not come back in direct mode (we did not send
+/// it); in relay mode, where the terminal may leave the merchant's ids to the relay, it is taken
+/// from the answer if it is a valid id (at most 32 printable characters).
+pub(crate) fn issued(config: &Config, answer: &Issuance<'_>) -> Result<Authinfo> {
+    let relay_mode = config.relay.is_some();
+    let ours = |v: &str| -> Option<String> { Some(v.to_owned()).filter(|v| !v.is_empty()) };
+    let echoed = |name: &'static str,
+                  theirs: Option<&str>,
+                  ours: Option<String>,
+                  required: bool|
+     -> Result<Option<String>> {
+        match (theirs.filter(|v| !v.is_empty()), ours) {
+            (Some(theirs), Some(ours)) if theirs == ours => Ok(Some(ours)),
+            (Some(_), Some(_)) => Err(Error::BadResponse(format!("the echoed {name} is not ours"))),
+            (None, Some(_)) if required => Err(Error::BadResponse(format!("{name} is not echoed"))),
+            (Some(theirs), None) if relay_mode => {
+                validate::text(name, theirs, validate::ID_MAX).map_err(|e| match e {
+                    Error::InvalidArgument { reason, .. } => {
+                        Error::BadResponse(format!("the echoed {name} {reason}"))
+                    }
+                    other => other,
+                })?;
+                Ok(Some(theirs.to_owned()))
+            }
             (Some(_), None) => Err(Error::BadResponse(format!(
-                "the response carries a {name} we did not send"
+                "a {name} came back that we did not send"
             ))),
-            _ => Ok(None),
+            (None, _) => Ok(None),
         }
     };
-    let appid = echoed("appid", Some(&config.appid))?.unwrap_or_default();
-    let mch_id = echoed("mch_id", Some(&config.mch_id))?.unwrap_or_default();
-    let sub_appid = echoed("sub_appid", config.sub_appid.as_deref())?;
-    let sub_mch_id = echoed("sub_mch_id", config.sub_mch_id.as_deref())?;
-
-    let authinfo = get("authinfo")
+    let authinfo = answer
+        .authinfo
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| Error::BadResponse("SUCCESS without an authinfo".into()))?;
-    // Printable ASCII without spaces is the usual form (base64), checked over bytes; anything
-    // else is checked character by character.
-    let plain = validate::printable_ascii(authinfo.as_bytes())
-        && memchr::memchr(b' ', authinfo.as_bytes()).is_none();
-    if authinfo.len() > AUTHINFO_MAX
-        || (!plain
-            && authinfo
-                .chars()
-                .any(|c| c.is_control() || c.is_whitespace()))
-    {
-        return Err(Error::BadResponse(format!(
-            "authinfo is malformed ({} bytes; expected at most {AUTHINFO_MAX} printable characters)",
-            authinfo.len()
-        )));
-    }
-    let expires_in =
-        get("expires_in").ok_or_else(|| Error::BadResponse("SUCCESS without expires_in".into()))?;
-    if expires_in.is_empty() || !expires_in.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::BadResponse(format!(
-            "expires_in {} is not a number of seconds",
-            crate::error::sanitize(expires_in)
-        )));
-    }
-    let expires_in = expires_in
-        .parse::<u32>()
-        .ok()
-        .filter(|v| (1..=EXPIRES_IN_MAX).contains(v))
-        .ok_or_else(|| {
-            Error::BadResponse(format!(
-                "expires_in {} is out of range (1 to {EXPIRES_IN_MAX} s)",
-                crate::error::sanitize(expires_in)
-            ))
-        })?;
+        .ok_or_else(|| Error::BadResponse("authinfo is missing".into()))?;
+    let expires_in = answer
+        .expires_in
+        .ok_or_else(|| Error::BadResponse("expires_in is missing".into()))?;
+    let appid = echoed("appid", answer.appid, ours(&config.appid), true)?.unwrap_or_default();
+    let mch_id = echoed("mch_id", answer.mch_id, ours(&config.mch_id), true)?.unwrap_or_default();
+    let sub_appid = echoed(
+        "sub_appid",
+        answer.sub_appid,
+        config.sub_appid.clone(),
+        false,
+    )?;
+    let sub_mch_id = echoed(
+        "sub_mch_id",
+        answer.sub_mch_id,
+        config.sub_mch_id.clone(),
+        false,
+    )?;
+
+    check_credential(authinfo)?;
+    let expires_in = check_expires_in(expires_in)?;
     Ok(Authinfo {
         authinfo: authinfo.to_owned(),
         expires_in,
@@ -427,11 +468,54 @@ pub(crate) fn parse_response<K: AsRef<str>, V: AsRef<str>>(
     })
 }
 
+/// The credential handed to the face SDK: at most [`AUTHINFO_MAX`] bytes, each printable ASCII
+/// other than the space (what the header promises C callers), checked over bytes.
+fn check_credential(authinfo: &str) -> Result<()> {
+    let bytes = authinfo.as_bytes();
+    if bytes.len() > AUTHINFO_MAX {
+        return Err(Error::BadResponse(format!(
+            "authinfo is {} bytes long; the limit is {AUTHINFO_MAX}",
+            bytes.len()
+        )));
+    }
+    if validate::printable_ascii(bytes) && memchr::memchr(b' ', bytes).is_none() {
+        return Ok(());
+    }
+    let what = match authinfo.chars().find(|c| !c.is_ascii_graphic()) {
+        Some('\0') => "a NUL character".to_owned(),
+        Some(' ') => "a space".to_owned(),
+        Some(c) => format!("U+{:04X}", u32::from(c)),
+        None => "a character that is not printable ASCII".to_owned(),
+    };
+    Err(Error::BadResponse(format!(
+        "authinfo contains {what}; the credential is printable ASCII without spaces"
+    )))
+}
+
+/// `expires_in` as sent: decimal digits only, from 1 to [`EXPIRES_IN_MAX`] seconds.
+fn check_expires_in(text: &str) -> Result<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::BadResponse(format!(
+            "expires_in {} is not a number of seconds",
+            crate::error::sanitize(text)
+        )));
+    }
+    text.parse::<u32>()
+        .ok()
+        .filter(|v| (1..=EXPIRES_IN_MAX).contains(v))
+        .ok_or_else(|| {
+            Error::BadResponse(format!(
+                "expires_in {} is out of range (1 to {EXPIRES_IN_MAX} s)",
+                crate::error::sanitize(text)
+            ))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::ApiKey;
-    use crate::sign::SignType;
+    use crate::protocol::secret::ApiKey;
+    use crate::protocol::sign::SignType;
 
     fn sign_response(fields: &[(&str, &str)], config: &Config, st: SignType) -> String {
         sign::sign(fields.iter().copied(), config.key(), st)

@@ -20,7 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::tls::Certificate;
+use crate::net::tls::Certificate;
 
 /// Which root certificates verify the server (besides `ca_pem` / `ca_file`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,7 +39,7 @@ impl Default for TrustStore {
     /// [`TrustStore::Bundled`]; [`TrustStore::System`] in a `tls-openssl` build (no bundled
     /// roots there).
     fn default() -> TrustStore {
-        if crate::tls::HAS_BUNDLED_ROOTS {
+        if crate::net::tls::HAS_BUNDLED_ROOTS {
             TrustStore::Bundled
         } else {
             TrustStore::System

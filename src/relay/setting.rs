@@ -7,7 +7,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::tls::{self, ClientIdentity};
+use crate::net::tls::{self, ClientIdentity};
 
 /// How the terminal proves who it is to the relay.
 #[derive(Clone)]
@@ -68,7 +68,7 @@ pub(crate) fn setting(
             "must not be set in relay mode: the relay holds the key",
         ));
     }
-    let url = crate::endpoint::normalize_base_url("relay_url", url)?;
+    let url = crate::net::endpoint::normalize_base_url("relay_url", url)?;
     let auth = match (token, cert) {
         (Some(t), None) => {
             if !t.bytes().all(|b| b.is_ascii_graphic()) {

@@ -2,7 +2,7 @@
 //! dynamically, for firmware that ships them anyway.
 //!
 //! It trusts exactly the roots it is given (custom CAs, the system or user store as read by
-//! [`crate::trust`]); OpenSSL's own default locations are not used, so `system_ca_path` and
+//! [`crate::net::trust`]); OpenSSL's own default locations are not used, so `system_ca_path` and
 //! `builtin_roots(false)` mean the same as with rustls. It has no bundled roots. Host names
 //! (and IP addresses) are checked by OpenSSL; verification failures are mapped to the same
 //! messages as rustls's ([`super::msg`]).
@@ -11,7 +11,9 @@ use std::fmt;
 
 use openssl::error::ErrorStack;
 use openssl::pkey::PKey;
-use openssl::ssl::{HandshakeError, SslConnector, SslMethod, SslStream, SslVerifyMode, SslVersion};
+use openssl::ssl::{
+    HandshakeError, SslConnector, SslMethod, SslOptions, SslStream, SslVerifyMode, SslVersion,
+};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 use ureq::unversioned::transport::{
@@ -58,6 +60,10 @@ fn connector(roots: &Roots, identity: Option<&ClientIdentity>) -> Result<SslConn
     builder.set_ciphersuites(TLS13_SUITES).map_err(setup)?;
     builder.set_groups_list(GROUPS).map_err(setup)?;
     builder.set_verify(SslVerifyMode::PEER);
+    // Decrypted records are wiped in OpenSSL's read buffer once delivered and before the
+    // buffer is freed (the authinfo passes through it): `SSL_OP_CLEANSE_PLAINTEXT`, bit 1,
+    // OpenSSL 3.0 and later (unused by 1.1.1), not named by the `openssl` crate.
+    builder.set_options(SslOptions::from_bits_retain(1 << 1));
     // A fresh store: `SslConnector::builder` put OpenSSL's default locations in the one it made.
     let mut store = X509StoreBuilder::new().map_err(setup)?;
     let mut added = 0;
@@ -267,6 +273,14 @@ impl TlsStream for SslStream<TransportAdapter> {
     }
     fn below_mut(&mut self) -> &mut TransportAdapter {
         self.get_mut()
+    }
+    fn peer_alert(&mut self) -> Option<std::io::Error> {
+        // SSL_read processes the records that arrived (the alert among them); nothing is sent.
+        let mut byte = [0u8; 1];
+        match self.ssl_read(&mut byte) {
+            Err(e) if e.ssl_error().is_some() => Some(std::io::Error::other(e)),
+            _ => None,
+        }
     }
 }
 

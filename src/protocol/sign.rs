@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
-use crate::secret::ApiKey;
+use crate::protocol::secret::{self, ApiKey};
 
 /// The signature algorithm named by the `sign_type` field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -121,7 +121,16 @@ impl Signature {
 /// empty value, names in byte order (the request's fields are built that way, so nothing is
 /// collected or sorted). A name may repeat (a hostile field list through [`sign`] or
 /// [`verify`]): each occurrence is signed, as before.
+///
+/// Every signature (request, response verification, the public [`sign`] and [`verify`]) is
+/// made here. The hash states and blocks hold the key and the fields in stack frames, and
+/// moves of a state leave copies that its wipe on drop does not reach: the frames are
+/// scrubbed when the hash is done.
 pub(crate) fn sign_sorted(fields: &[(&str, &str)], key: &ApiKey, sign_type: SignType) -> Signature {
+    secret::scrubbed(|| keyed_hash(fields, key, sign_type))
+}
+
+fn keyed_hash(fields: &[(&str, &str)], key: &ApiKey, sign_type: SignType) -> Signature {
     debug_assert!(
         fields
             .windows(2)

@@ -5,7 +5,10 @@
 
 use std::fmt::Write as _;
 
-/// A scalar JSON value.
+use zeroize::{Zeroize, Zeroizing};
+
+/// A scalar JSON value. Text is wiped when the value is dropped (a relay's values include the
+/// rawdata and the authinfo).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// A string.
@@ -16,6 +19,14 @@ pub enum Value {
     Bool(bool),
     /// `null`.
     Null,
+}
+
+impl Drop for Value {
+    fn drop(&mut self) {
+        if let Value::Str(s) | Value::Num(s) = self {
+            s.zeroize();
+        }
+    }
 }
 
 impl Value {
@@ -202,9 +213,23 @@ impl Parser<'_> {
         }
         Ok(v)
     }
+    /// Bytes from here to the closing quote (or the end): at least the decoded length (an
+    /// escape never decodes to more bytes than it takes).
+    fn raw_string_len(&self) -> usize {
+        let mut j = self.i;
+        while let Some(&b) = self.s.get(j) {
+            match b {
+                b'"' => break,
+                b'\\' => j += 2,
+                _ => j += 1,
+            }
+        }
+        j.min(self.s.len()) - self.i
+    }
     fn string(&mut self) -> Result<String, String> {
         self.expect(b'"')?;
-        let mut out = Vec::new();
+        // Sized once (growing would free partial copies), wiped unless handed out whole.
+        let mut out = Zeroizing::new(Vec::with_capacity(self.raw_string_len()));
         loop {
             let b = self.next().ok_or_else(|| self.err("unterminated string"))?;
             match b {
@@ -246,8 +271,23 @@ impl Parser<'_> {
             }
         }
         // The input is UTF-8 and escapes produce whole characters.
-        String::from_utf8(out).map_err(|_| self.err("not UTF-8"))
+        String::from_utf8(std::mem::take(&mut *out)).map_err(|e| {
+            e.into_bytes().zeroize();
+            self.err("not UTF-8")
+        })
     }
+}
+
+/// Length of `s` as a JSON string literal, as [`write_str`] writes it.
+fn str_len(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
 }
 
 /// Appends `s` as a JSON string literal.
@@ -269,9 +309,33 @@ pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// A flat object of the given fields, in order.
-pub fn write_object<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)>) -> String {
-    let mut out = String::from("{");
+/// Length of `v` as written by [`write_object`].
+fn value_len(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => str_len(s),
+        Value::Num(n) => n.len(),
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Value::Null => 4,
+    }
+}
+
+/// A flat object of the given fields, in order, in a string allocated once at its full size
+/// (growing would free partial copies of the values).
+pub fn write_object<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)> + Clone) -> String {
+    let len = 2 + fields
+        .clone()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (k, v))| usize::from(i > 0) + str_len(k) + 1 + value_len(v))
+        .sum::<usize>();
+    let mut out = String::with_capacity(len);
+    out.push('{');
     for (i, (k, v)) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -286,6 +350,7 @@ pub fn write_object<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)>) 
         }
     }
     out.push('}');
+    debug_assert_eq!(out.len(), len);
     out
 }
 

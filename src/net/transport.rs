@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::proxy::{ProxyHandshake, ProxyResolver};
-use crate::tls;
+use crate::net::proxy::{ProxyHandshake, ProxyRefused, ProxyResolver};
+use crate::net::tls;
 
 /// A raw HTTP answer that reached us in full.
 pub(crate) struct HttpResponse {
@@ -56,7 +56,7 @@ impl Transport {
             .user_agent(concat!("wxface/", env!("CARGO_PKG_VERSION")));
         // No proxy for ureq itself: it would read the environment's proxy variables, and keep
         // the credentials in memory nobody wipes. The configured proxy is handled by
-        // `crate::proxy` inside the connector chain instead.
+        // `crate::net::proxy` inside the connector chain instead.
         builder = builder.proxy(None);
         let proxy = config.proxy.clone().map(Arc::new);
         // TCP (to the proxy when there is one), the proxy handshake, TLS; each layer's buffers
@@ -213,7 +213,7 @@ impl Transport {
             .header("Content-Type", "application/json")
             .header("Accept", "application/json");
         if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
+            request = request.header("Authorization", bearer_header(token)?);
         }
         let mut response = request.send(body).map_err(map_error)?;
         let status = response.status().as_u16();
@@ -221,7 +221,34 @@ impl Transport {
     }
 }
 
-fn map_error(e: ureq::Error) -> Error {
+/// `Bearer <token>` as a header value whose bytes are wiped when ureq drops its last copy
+/// (ureq frees the request's headers itself, after the call): written once into a buffer of
+/// the right size, shared with ureq without a copy.
+fn bearer_header(token: &str) -> Result<ureq::http::HeaderValue> {
+    let mut value = Vec::with_capacity("Bearer ".len() + token.len());
+    value.extend_from_slice(b"Bearer ");
+    value.extend_from_slice(token.as_bytes());
+    // The token was checked when the configuration was built (printable ASCII, no space).
+    ureq::http::HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(WipedOnFree(value)))
+        .map_err(|_| Error::invalid("relay_token", "is not a valid HTTP header value"))
+}
+
+/// Bytes wiped when freed, for [`bytes::Bytes::from_owner`].
+struct WipedOnFree(Vec<u8>);
+
+impl AsRef<[u8]> for WipedOnFree {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for WipedOnFree {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+pub(crate) fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
     match e {
         U::Timeout(ureq::Timeout::Connect) => Error::Timeout("the connect timeout expired".into()),
@@ -251,6 +278,12 @@ fn map_error(e: ureq::Error) -> Error {
 fn map_io(e: io::Error) -> Error {
     if let Some(m) = e.get_ref().and_then(|inner| tls::describe(inner)) {
         return Error::Tls(m);
+    }
+    if let Some(r) = e.get_ref().and_then(|i| i.downcast_ref::<ProxyRefused>()) {
+        return Error::HttpRefused {
+            status: r.status,
+            reason: r.reason.to_owned(),
+        };
     }
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {

@@ -1,4 +1,5 @@
-//! The merchant's APIv2 key: zeroized on drop, never printed.
+//! The merchant's APIv2 key: zeroized on drop, never printed; and the stack scrub that wipes
+//! what the code handling secrets left in its (dead) stack frames.
 
 use std::fmt;
 
@@ -62,6 +63,44 @@ impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(***)")
     }
+}
+
+/// Bytes of stack [`scrub_stack`] zeroes: more than the deepest chain of frames that holds
+/// secrets below a [`scrubbed`] call. Measured on x86_64 (stack painted, then the lowest byte
+/// changed by the work): signing at most 8.7 KiB unoptimized (MD5), 1.4 KiB at the release
+/// profile's opt-level; encoding a request or decoding an answer (besides the signing they
+/// scrub themselves) at most 6.9 KiB unoptimized, 1.4 KiB optimized.
+const STACK_SCRUB_BYTES: usize = 16 * 1024;
+
+/// Runs `work` (code whose frames hold secrets: hash states, blocks, copies of fields) in
+/// frames of its own, then zeroes the stack those frames used, so that nothing of the
+/// secrets outlives the call in stack memory: not for a later scan of the thread's stack,
+/// and not as stale bytes that a later move copies into the heap as padding. Signing,
+/// verifying, encoding a request and decoding an answer all run in it. `R`'s own bytes are
+/// returned through the caller's frame, so they must not be a secret (a secret it owns lives
+/// in the heap, behind a pointer).
+#[inline(never)]
+pub(crate) fn scrubbed<R>(work: impl FnOnce() -> R) -> R {
+    let result = in_own_frames(work);
+    scrub_stack();
+    result
+}
+
+/// `work`, in a frame below the caller's (never inlined into it): whatever `work` inlines
+/// lives in this frame, which [`scrub_stack`] then overwrites.
+#[inline(never)]
+fn in_own_frames<R>(work: impl FnOnce() -> R) -> R {
+    work()
+}
+
+/// Zeroes the [`STACK_SCRUB_BYTES`] of stack below the caller's frame, where the frames of
+/// the function it called before were. Volatile writes (`zeroize`): the stores cannot be
+/// elided although the array is never read.
+#[inline(never)]
+fn scrub_stack() {
+    let mut area = [0u64; STACK_SCRUB_BYTES / 8];
+    zeroize::Zeroize::zeroize(&mut area[..]);
+    std::hint::black_box(&area);
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //!
 //! Each backend provides a [`Connector`](ureq::unversioned::transport::Connector) that wraps
 //! the connection below it (TCP, or the tunnel through a proxy) in TLS, and a check of the relay
-//! client identity for [`crate::relay_setting`]. Failures reach [`crate::transport`] as
+//! client identity for [`crate::relay::setting`]. Failures reach [`crate::net::transport`] as
 //! [`std::io::Error`]s carrying the backend's error, which `describe` turns into one short
 //! message per cause, the same for both backends.
 //!
@@ -129,6 +129,20 @@ pub(crate) fn handshake_adapter(
 pub(crate) trait TlsStream: Read + Write + Send + Sync + 'static {
     fn below(&self) -> &TransportAdapter;
     fn below_mut(&mut self) -> &mut TransportAdapter;
+    /// After the connection was lost: the TLS failure the peer announced before it closed, as
+    /// the backend's error, read from what had already arrived (nothing is written).
+    fn peer_alert(&mut self) -> Option<io::Error>;
+}
+
+/// Whether `e` means the peer closed or reset the connection.
+fn is_connection_lost(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof
+    )
 }
 
 /// A TLS connection, whichever the backend: plaintext in `buffers`, records through `stream`.
@@ -149,6 +163,21 @@ impl<S: TlsStream> TlsTransport<S> {
     }
 }
 
+impl<S: TlsStream> TlsTransport<S> {
+    /// A lost connection explained by the peer's alert when it sent one. In TLS 1.3 the client's
+    /// handshake ends before the server has checked the client certificate: a server that
+    /// refuses it sends an alert and closes while we are writing the request, and the write
+    /// fails with "broken pipe" or "connection reset" although the alert is already here.
+    fn explain(&mut self, e: io::Error) -> ureq::Error {
+        if is_connection_lost(&e)
+            && let Some(alert) = self.stream.peer_alert()
+        {
+            return ureq::Error::Io(alert);
+        }
+        ureq::Error::Io(e)
+    }
+}
+
 impl<S: TlsStream> fmt::Debug for TlsTransport<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsTransport")
@@ -165,14 +194,16 @@ impl<S: TlsStream> Transport for TlsTransport<S> {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.stream.below_mut().set_timeout(timeout);
         let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output)?;
+        let written = self.stream.write_all(output);
+        written.map_err(|e| self.explain(e))?;
         Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.stream.below_mut().set_timeout(timeout);
         let input = self.buffers.input_append_buf();
-        let amount = self.stream.read(input)?;
+        let read = self.stream.read(input);
+        let amount = read.map_err(|e| self.explain(e))?;
         self.buffers.input_appended(amount);
         Ok(amount > 0)
     }
