@@ -16,7 +16,7 @@ use redis::aio::MultiplexedConnection;
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
-use redis::{AsyncConnectionConfig, ConnectionAddr, FromRedisValue};
+use redis::{AsyncConnectionConfig, ConnectionAddr, FromRedisValue, IntoConnectionInfo};
 
 use crate::metrics::Metrics;
 
@@ -24,8 +24,8 @@ use crate::metrics::Metrics;
 #[derive(Debug)]
 pub struct RedisDown;
 
-/// Where the shared state lives, from `redis_url`.
-#[derive(Debug, PartialEq, Eq)]
+/// Where the shared state lives, from `redis_url`. (No `Debug`: the URLs may hold a password.)
+#[derive(PartialEq, Eq)]
 pub enum Target {
     /// `redis://…` or `unix://…`: one server (the URL as the redis crate reads it).
     Single(String),
@@ -36,22 +36,13 @@ pub enum Target {
         sentinels: Vec<(String, u16)>,
         /// The monitored master's name (`sentinel monitor <name> …`).
         service: String,
-        /// The database number on the master.
-        db: i64,
-        /// ACL user of the data nodes.
-        username: Option<String>,
-        /// Password of the data nodes (not of the sentinels).
-        password: Option<String>,
+        /// `redis://[auth@]host:port[/db]`: the credentials and database for the master (not
+        /// for the sentinels), read by the redis crate like any Redis URL.
+        settings: String,
     },
-    /// `redis+cluster://[[user]:password@]host:port[,host:port…]`: seed nodes of a Cluster.
-    Cluster {
-        /// Seed nodes; the rest of the cluster is discovered from them.
-        nodes: Vec<(String, u16)>,
-        /// ACL user of the nodes.
-        username: Option<String>,
-        /// Password of the nodes.
-        password: Option<String>,
-    },
+    /// `redis+cluster://[[user]:password@]host:port[,host:port…]`: seed nodes of a Cluster, each
+    /// as a `redis://[auth@]host:port` URL.
+    Cluster(Vec<String>),
 }
 
 impl Target {
@@ -66,20 +57,8 @@ impl Target {
             _ => return Ok(Target::Single(url.to_owned())),
         };
         let (auth, rest) = match rest.rsplit_once('@') {
-            Some((a, r)) => (Some(a), r),
-            None => (None, rest),
-        };
-        let (username, password) = match auth {
-            None => (None, None),
-            Some(a) => {
-                let (u, p) = a.split_once(':').unwrap_or(("", a));
-                let u = percent_decode(u)?;
-                let p = percent_decode(p)?;
-                (
-                    Some(u).filter(|u| !u.is_empty()),
-                    Some(p).filter(|p| !p.is_empty()),
-                )
-            }
+            Some((a, r)) => (format!("{a}@"), r),
+            None => (String::new(), rest),
         };
         let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
         let mut addrs = Vec::new();
@@ -90,64 +69,36 @@ impl Target {
             let port = port
                 .parse::<u16>()
                 .map_err(|_| format!("redis_url ({scheme}): bad port"))?;
-            let host = host.trim_start_matches('[').trim_end_matches(']');
             if host.is_empty() {
                 return Err(format!("redis_url ({scheme}): empty host"));
             }
             addrs.push((host.to_owned(), port));
         }
+        let url_of =
+            |(host, port): &(String, u16), db: &str| format!("redis://{auth}{host}:{port}{db}");
         let mut segments = path.split('/').filter(|s| !s.is_empty());
         if sentinel {
             let service = segments
                 .next()
                 .ok_or("redis_url (redis+sentinel): the master name is missing (…/mymaster)")?;
-            let db = match segments.next() {
-                None => 0,
-                Some(d) => d
-                    .parse()
-                    .map_err(|_| "redis_url (redis+sentinel): bad database number")?,
-            };
+            let db = segments.next().map(|d| format!("/{d}")).unwrap_or_default();
             if segments.next().is_some() {
                 return Err("redis_url (redis+sentinel): expected …/master[/db]".into());
             }
             Ok(Target::Sentinel {
+                settings: url_of(&addrs[0], &db),
                 sentinels: addrs,
                 service: service.to_owned(),
-                db,
-                username,
-                password,
             })
         } else {
             if segments.next().is_some() {
                 return Err("redis_url (redis+cluster): a cluster has no database number".into());
             }
-            Ok(Target::Cluster {
-                nodes: addrs,
-                username,
-                password,
-            })
+            Ok(Target::Cluster(
+                addrs.iter().map(|a| url_of(a, "")).collect(),
+            ))
         }
     }
-}
-
-fn percent_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or("redis_url: bad %-escape in the credentials")?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "redis_url: credentials are not UTF-8".into())
 }
 
 /// How to open a connection, built once from the [`Target`].
@@ -204,44 +155,37 @@ impl RedisLink {
             Target::Sentinel {
                 sentinels,
                 service,
-                db,
-                username,
-                password,
+                settings,
             } => {
+                let info = settings
+                    .as_str()
+                    .into_connection_info()
+                    .map_err(|e| format!("redis_url: {e}"))?;
+                let master = info.redis_settings();
                 let addrs = sentinels
                     .into_iter()
                     .map(|(h, p)| ConnectionAddr::Tcp(h, p));
                 let mut b = SentinelClientBuilder::new(addrs, service, SentinelServerType::Master)
                     .map_err(|e| format!("redis_url: {e}"))?
-                    .set_client_to_redis_db(db);
-                if let Some(u) = username {
+                    .set_client_to_redis_db(master.db());
+                if let Some(u) = master.username() {
                     b = b.set_client_to_redis_username(u);
                 }
-                if let Some(p) = password {
+                if let Some(p) = master.password() {
                     b = b.set_client_to_redis_password(p);
                 }
                 Connector::Sentinel(tokio::sync::Mutex::new(
                     b.build().map_err(|e| format!("redis_url: {e}"))?,
                 ))
             }
-            Target::Cluster {
-                nodes,
-                username,
-                password,
-            } => {
-                let nodes = nodes.into_iter().map(|(h, p)| ConnectionAddr::Tcp(h, p));
-                let mut b = ClusterClientBuilder::new(nodes)
+            Target::Cluster(nodes) => Connector::Cluster(
+                ClusterClientBuilder::new(nodes)
                     .connection_timeout(timeout)
                     .response_timeout(timeout)
-                    .retries(1);
-                if let Some(u) = username {
-                    b = b.username(u);
-                }
-                if let Some(p) = password {
-                    b = b.password(p);
-                }
-                Connector::Cluster(b.build().map_err(|e| format!("redis_url: {e}"))?)
-            }
+                    .retries(1)
+                    .build()
+                    .map_err(|e| format!("redis_url: {e}"))?,
+            ),
         };
         metrics.set_redis_up(true);
         Ok(RedisLink {
@@ -376,28 +320,36 @@ mod tests {
 
     #[test]
     fn parses_the_three_kinds() {
+        let single = "redis://127.0.0.1:6379/0";
+        assert!(Target::parse(single).unwrap() == Target::Single(single.into()));
+        let Target::Sentinel {
+            sentinels,
+            service,
+            settings,
+        } = Target::parse("redis+sentinel://:p%40ss@10.0.0.1:26379,10.0.0.2:26380/mymaster/2")
+            .unwrap()
+        else {
+            panic!("not a sentinel target");
+        };
         assert_eq!(
-            Target::parse("redis://127.0.0.1:6379/0").unwrap(),
-            Target::Single("redis://127.0.0.1:6379/0".into())
+            sentinels,
+            vec![
+                ("10.0.0.1".to_owned(), 26379),
+                ("10.0.0.2".to_owned(), 26380)
+            ]
         );
+        assert_eq!(service, "mymaster");
+        let master = settings.as_str().into_connection_info().unwrap();
+        let master = master.redis_settings();
+        assert_eq!((master.db(), master.password()), (2, Some("p@ss")));
+        let Target::Cluster(nodes) =
+            Target::parse("redis+cluster://relay:pw@h1:7000,h2:7001").unwrap()
+        else {
+            panic!("not a cluster target");
+        };
         assert_eq!(
-            Target::parse("redis+sentinel://:p%40ss@10.0.0.1:26379,10.0.0.2:26380/mymaster/2")
-                .unwrap(),
-            Target::Sentinel {
-                sentinels: vec![("10.0.0.1".into(), 26379), ("10.0.0.2".into(), 26380)],
-                service: "mymaster".into(),
-                db: 2,
-                username: None,
-                password: Some("p@ss".into()),
-            }
-        );
-        assert_eq!(
-            Target::parse("redis+cluster://relay:pw@h1:7000,h2:7001").unwrap(),
-            Target::Cluster {
-                nodes: vec![("h1".into(), 7000), ("h2".into(), 7001)],
-                username: Some("relay".into()),
-                password: Some("pw".into()),
-            }
+            nodes,
+            ["redis://relay:pw@h1:7000", "redis://relay:pw@h2:7001"]
         );
     }
 
@@ -408,9 +360,10 @@ mod tests {
             "redis+sentinel://:secret-pw@h1/m",
             "redis+sentinel://:secret-pw@h1:x/m",
             "redis+cluster://:secret-pw@h1:1/0",
-            "redis+cluster://:secret%zz@h1:1",
         ] {
-            let e = Target::parse(bad).unwrap_err();
+            let Err(e) = Target::parse(bad) else {
+                panic!("accepted a bad redis_url");
+            };
             assert!(!e.contains("secret"), "{e}");
         }
     }

@@ -27,12 +27,14 @@ use crate::redis_link::{RedisDown, RedisLink, Target};
 /// How often a terminal waiting for another call's upstream request looks for its outcome.
 const FLIGHT_POLL: Duration = Duration::from_millis(20);
 
-/// One step of a flight, atomically. KEYS: cache, failure, lock. ARGV: owner, lock ms,
-/// read the cache (0/1), read the failure (0/1). Answers `{'hit', authinfo}`,
+/// One step of a flight, atomically. KEYS: cache, failure, lock. ARGV: owner, lock ms, read
+/// the cache and the failure record first (0/1). Answers `{'hit', authinfo}`,
 /// `{'failed', failure}`, `{'lock', ''}` (the caller now holds the lock) or `{'wait', ''}`.
 const FLIGHT_SCRIPT: &str = "\
-if ARGV[3] == '1' then local v = redis.call('GET', KEYS[1]) if v then return {'hit', v} end end \
-if ARGV[4] == '1' then local f = redis.call('GET', KEYS[2]) if f then return {'failed', f} end end \
+if ARGV[3] == '1' then \
+  local v = redis.call('GET', KEYS[1]) if v then return {'hit', v} end \
+  local f = redis.call('GET', KEYS[2]) if f then return {'failed', f} end \
+end \
 if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'lock', ''} end \
 return {'wait', ''}";
 
@@ -345,29 +347,27 @@ impl SharedState {
         let owner = crate::tokens::generate();
         // A forced refresh skips what is recorded now, but answers the flight it waits for.
         let mut use_records = !force_refresh;
+        // The hot path (a cache hit) is one GET; the flight script looks again on a miss.
+        if use_records {
+            let got: Option<String> = r.run(redis::cmd("GET").arg(&keys[0])).await?;
+            if let Some(served) = got.map(Zeroizing::new).and_then(|v| cached(&v)) {
+                return Ok(Ok(served));
+            }
+        }
         loop {
             let (step, value): (String, String) = r
                 .run(
                     script(FLIGHT_SCRIPT)
                         .arg(owner.as_str())
                         .arg(lock_ms)
-                        .arg(u8::from(use_records))
                         .arg(u8::from(use_records)),
                 )
                 .await?;
             let value = Zeroizing::new(value);
             match step.as_str() {
                 "hit" => {
-                    if let Ok(mut stored) = serde_json::from_str::<Stored>(&value) {
-                        let stored_auth = Zeroizing::new(std::mem::take(&mut stored.authinfo));
-                        let now = unix_ms();
-                        if stored.expires_at_ms > now {
-                            return Ok(Ok(Served {
-                                authinfo: stored_auth,
-                                expires_in: (stored.expires_at_ms - now) / 1000,
-                                from_cache: true,
-                            }));
-                        }
+                    if let Some(served) = cached(&value) {
+                        return Ok(Ok(served));
                     }
                     // Unreadable or expired by this host's clock: take the flight instead.
                     use_records = false;
@@ -442,6 +442,18 @@ impl SharedState {
     }
 }
 
+/// A cache entry as served, unless unreadable or expired by this host's clock.
+fn cached(text: &str) -> Option<Served> {
+    let mut stored = serde_json::from_str::<Stored>(text).ok()?;
+    let authinfo = Zeroizing::new(std::mem::take(&mut stored.authinfo));
+    let now = unix_ms();
+    (stored.expires_at_ms > now).then(|| Served {
+        authinfo,
+        expires_in: (stored.expires_at_ms - now) / 1000,
+        from_cache: true,
+    })
+}
+
 /// SHA-256 over the parts (each followed by a NUL), hex: Redis keys never carry raw ids.
 fn hash_hex(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -454,4 +466,35 @@ fn hash_hex(parts: &[&str]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_failure_is_the_same_error_again() {
+        let errors = [
+            Error::Network("connection refused".into()),
+            Error::Timeout("timed out after 8 s".into()),
+            Error::Tls("bad certificate".into()),
+            Error::HttpStatus(503),
+            Error::BadResponse("not xml".into()),
+            Error::Signature("mismatch".into()),
+            Error::Remote {
+                return_code: "SYSTEMERROR".into(),
+                return_msg: "生成authinfo失败".into(),
+            },
+        ];
+        for e in errors {
+            let text = serde_json::to_string(&SharedFailure::of(&e).unwrap()).unwrap();
+            let back = serde_json::from_str::<SharedFailure>(&text).unwrap();
+            assert_eq!(back.into_error(), e);
+        }
+        let invalid = Error::InvalidArgument {
+            field: "store_id",
+            reason: "empty".into(),
+        };
+        assert!(SharedFailure::of(&invalid).is_none(), "nothing was sent");
+    }
 }

@@ -142,12 +142,21 @@ fn sentinel_failover_under_load_loses_nothing() {
     }
     let dir = TempDir::new("sentinel");
     let (pm, pr) = (free_port(), free_port());
-    let mut master = RedisServer::start_on(pm);
+    let ready = "Ready to accept connections";
+    let mut master = RedisServer::spawn(pm, None, &["--repl-diskless-sync-delay", "0"], ready);
     let _replica = RedisServer::spawn(
         pr,
         None,
         &["--replicaof", "127.0.0.1", &pm.to_string()],
-        "MASTER <-> REPLICA sync: Finished with success",
+        ready,
+    );
+    assert!(
+        eventually(Duration::from_secs(60), || redis_cli(
+            pr,
+            &["info", "replication"]
+        )
+        .contains("master_link_status:up")),
+        "the replica never synchronised"
     );
     let sentinel_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let _sentinels: Vec<RedisServer> = sentinel_ports

@@ -97,16 +97,26 @@ impl RedisServer {
             .spawn()
             .expect("redis-server is installed (apt-get install redis-server)");
         let out = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(out).lines();
-        loop {
-            match lines.next() {
-                Some(Ok(l)) if l.contains(ready) => break,
-                Some(Ok(_)) => {}
-                _ => panic!("redis-server on port {port} exited before it was ready"),
+        // Read its log on a thread that keeps draining it (so it never blocks on a full pipe)
+        // and says when `ready` shows; a server that never gets ready fails the test.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ready = ready.to_owned();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if line.contains(&ready)
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(());
+                }
             }
+        });
+        if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("redis-server on port {port} exited or never got ready");
         }
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
         RedisServer {
             child: Some(child),
             port,
