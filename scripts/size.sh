@@ -112,21 +112,15 @@ else
         fi
     fi
 fi
-if [ "$breakdown" = 1 ]; then
+syms() { # NAME TARGET-DIR CARGO-ARGS...: that build with symbols, and where its bytes go
     CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-        cargo build --quiet --release --lib -p wxface --target "$target" --target-dir target/size-syms \
-        --features silent-deps
-    echo "rustls build:"
-    python3 scripts/size-breakdown.py aarch64-linux-gnu-nm \
-        "target/size-syms/$target/release/libwxface.so"
-    if [ -n "${ossl:-}" ]; then
-        CARGO_PROFILE_RELEASE_STRIP=false cargo build --quiet --release --lib -p wxface \
-            --target "$target" --target-dir target/size-syms-openssl --no-default-features \
-            --features tls-openssl,silent-deps
-        echo "OpenSSL build:"
-        python3 scripts/size-breakdown.py aarch64-linux-gnu-nm \
-            "target/size-syms-openssl/$target/release/libwxface.so"
-    fi
+        cargo build --quiet --release --lib -p wxface --target "$target" --target-dir "$2" "${@:3}"
+    echo "$1 build:"
+    python3 scripts/size-breakdown.py aarch64-linux-gnu-nm "$2/$target/release/libwxface.so"
+}
+if ((breakdown)); then
+    syms rustls target/size-syms --features silent-deps
+    [ -z "${ossl:-}" ] || syms OpenSSL target/size-syms-openssl --no-default-features --features tls-openssl,silent-deps
 fi
 if ((check && size > budget)); then
     echo "size check failed: $size B > budget $budget B (see docs/benchmarks.md for where it goes)" >&2
