@@ -49,7 +49,7 @@ readme_repo() {
 # with the jni feature), exactly the functions of include/wxface.h. (nm's "A": the version node.)
 exports() {
     local so others
-    grep -o '\bwxface_[a-z0-9_]*(' include/wxface.h | tr -d '(' | sort -u >"$work/header.txt"
+    header_functions >"$work/header.txt"
     [[ -s "$work/header.txt" ]] || fail "no functions found in include/wxface.h"
     for so in "$stage/lib/libwxface.so.$version" target/release/libwxface.so; do
         [[ -f "$so" ]] || fail "$so missing"
