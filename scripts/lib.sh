@@ -155,6 +155,16 @@ mock() {
 # header_functions: the functions include/wxface.h declares, sorted: what every library exports.
 header_functions() { grep -oE '\bwxface_[a-z0-9_]+\(' "$root/include/wxface.h" | tr -d '(' | sort -u; }
 
+# so_chain LIBDIR [OBJDUMP]: libwxface.so -> $soname -> libwxface.so.$version in LIBDIR, and every
+# wxface_* that library exports at version WXFACE_0.1.
+so_chain() {
+    local so="$1/libwxface.so.$version" bad
+    [[ "$(readlink "$1/$soname")" == "libwxface.so.$version" ]] || fail "$1/$soname link wrong"
+    [[ "$(readlink "$1/libwxface.so")" == "$soname" ]] || fail "$1/libwxface.so link wrong"
+    bad=$("${2:-objdump}" -T "$so" | awk '$NF ~ /^wxface_/ && $(NF-1) != "WXFACE_0.1"')
+    [[ -z "$bad" ]] || fail "$so: exports without version WXFACE_0.1: $bad"
+}
+
 # run_example BINARY [ENV...]: a build of examples-c/get_authinfo.c, run ($runner, from `target`,
 # in front) against the mock at $base_url: it must print an authinfo with expires_in 3600, and for
 # a rawdata the mock refuses exit 1 with WXFACE_ERR_REMOTE.

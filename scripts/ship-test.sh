@@ -66,15 +66,12 @@ exports() {
 # symver-soname: every export at version WXFACE_0.1; SONAME $soname; the .so.<version> <- $soname
 # <- .so chain; a program linked with -lwxface records the SONAME and binds at WXFACE_0.1.
 symver_soname() {
-    local so="$stage/lib/libwxface.so.$version" unversioned
-    readelf -d "$so" | has "Library soname: \[$soname\]" || fail "$so: SONAME is not $soname"
-    readelf -d target/release/libwxface.so | has "Library soname: \[$soname\]" ||
-        fail "target/release/libwxface.so: SONAME is not $soname"
+    local so="$stage/lib/libwxface.so.$version" f
+    for f in "$so" target/release/libwxface.so; do
+        readelf -d "$f" | has "Library soname: \[$soname\]" || fail "$f: SONAME is not $soname"
+    done
     readelf -V "$so" | has 'Name: WXFACE_0\.1$' || fail "$so defines no version WXFACE_0.1"
-    unversioned=$(objdump -T "$so" | awk '$NF ~ /^wxface_/ && $(NF-1) != "WXFACE_0.1"')
-    [[ -z "$unversioned" ]] || fail "exports without version WXFACE_0.1: $unversioned"
-    [[ "$(readlink "$stage/lib/$soname")" == "libwxface.so.$version" ]] || fail "$soname link wrong"
-    [[ "$(readlink "$stage/lib/libwxface.so")" == "$soname" ]] || fail "libwxface.so link wrong"
+    so_chain "$stage/lib"
     [[ "$(readlink target/release/$soname)" == libwxface.so ]] || fail "target/release/$soname missing"
     readelf -d build/app-shared | has "Shared library: \[$soname\]" || fail "build/app-shared does not need $soname"
     objdump -T build/app-shared | has '(WXFACE_0.1) *wxface_get_authinfo$' ||
