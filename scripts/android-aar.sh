@@ -1,18 +1,8 @@
 #!/usr/bin/env bash
-# Assembles the Android library package from what `make android` built, without the Android
-# Gradle plugin (an AAR is a zip with a fixed layout):
-#
-#   build/android/wxface-<version>.aar
-#     AndroidManifest.xml        package com.wxface, minSdkVersion 21 (android/AndroidManifest.xml)
-#     classes.jar                the Java API (java/src), compiled by java/build.sh for Java 8
-#     jni/<abi>/libwxface.so     every ABI in build/android/jniLibs
-#     proguard.txt               consumer R8/ProGuard rules (java/proguard-rules.pro)
-#     R.txt                      empty: the library has no Android resources
-#   build/android/maven/com/wxface/wxface/<version>/wxface-<version>.{aar,pom}
-#                              a local Maven repository (with maven-metadata.xml) for Gradle
-#
-# Zipped with the JDK's `jar` (no manifest added), so nothing beyond the JDK is needed.
-# Usage: scripts/android-aar.sh   (after scripts/android-build.sh)
+# make aar: build/android/wxface-<version>.aar from what `make android` built (the layout:
+# docs/android.md; zipped with the JDK's `jar`, no Android Gradle plugin) and a local Maven
+# repository build/android/maven/com/wxface/wxface/<version>/wxface-<version>.{aar,pom} with
+# maven-metadata.xml and checksums, for Gradle.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 jnilibs="$root/build/android/jniLibs"
 stage="$root/build/android/aar"

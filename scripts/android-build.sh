@@ -1,21 +1,14 @@
 #!/usr/bin/env bash
-# make android: libwxface.so (C ABI + JNI binding) at minSdk 21 with 16 KB pages, for each ABI in
-# build/android/jniLibs/<abi>/, each then verified by scripts/android-verify.sh. With an NDK
-# (ANDROID_NDK_HOME, ANDROID_NDK_ROOT or ANDROID_HOME/ndk/<version>) through cargo-ndk; otherwise
-# against the stub sysroot of scripts/android-sysroot.sh, linked with -z defs (docs/android.md,
-# "Building for Android"). Installs what is missing (apt: clang, lld, llvm; rustup: rust-src, the
-# targets; cargo-ndk).
-#
-# Usage: scripts/android-build.sh
-#   ANDROID_ABIS   default "arm64-v8a armeabi-v7a x86_64 x86"
-#   ANDROID_API    minimum API level, default 21
-#   OUT            default build/android/jniLibs
+# make android: libwxface.so (C ABI + JNI binding) at minSdk 21 with 16 KB pages for each ABI in
+# build/android/jniLibs/<abi>/, each verified by scripts/android-verify.sh: through cargo-ndk with
+# an NDK (ANDROID_NDK_HOME, ANDROID_NDK_ROOT or ANDROID_HOME/ndk/<version>), else against the stub
+# sysroot of scripts/android-sysroot.sh (docs/android.md, "Building for Android"). Installs what is
+# missing. ANDROID_ABIS (default: all four), ANDROID_API (default 21), OUT (build/android/jniLibs).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out="${OUT:-$root/build/android/jniLibs}"
 api="${ANDROID_API:-21}"
 read -r -a abis <<<"${ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64 x86}"
-# `silent-deps`: the dependencies' `log` statements compiled out, as in the Linux C library
-# (the app cannot install a Rust `log` logger in this library; wxface's own logger is separate).
+# `silent-deps`: the dependencies' `log` statements compiled out, as in the Linux C library.
 features=(--features jni,silent-deps)
 
 triples=()
@@ -74,7 +67,5 @@ else
 fi
 
 echo "== verifying $out"
-for a in "${abis[@]}"; do
-    bash "$root/scripts/android-verify.sh" "$out/$a/libwxface.so" "$a" "$api"
-done
+for a in "${abis[@]}"; do bash "$root/scripts/android-verify.sh" "$out/$a/libwxface.so" "$a" "$api"; done
 echo "android-build: OK (${abis[*]} at API $api in $out)"

@@ -1,20 +1,9 @@
 #!/usr/bin/env bash
-# Tests of the Android packaging and of the checks that guard it (after `make android aar`):
-#
-#   1. the AAR: exact entry list, manifest (package, minSdkVersion 21), classes.jar holds the
-#      classes of java/src compiled for Java 8 (class file major version <= 52), proguard.txt is
-#      java/proguard-rules.pro, and every jni/<abi>/libwxface.so passes scripts/android-verify.sh
-#      against the natives of the classes *in the AAR*; the local Maven repository holds the same
-#      AAR and a pom with packaging aar.
-#   2. the stub sysroot refuses what a device at API 21 lacks: for every ABI, a C object calling
-#      getifaddrs (API 24) fails to link, while the same object calling sysconf (API 21) links.
-#   3. every check of scripts/android-verify.sh can fail: a stand-in library with exactly the
-#      real library's exports passes, and one variant per check (SONAME, extra export, missing
-#      export, 4 KB alignment, foreign NEEDED, symbol from API 24, wrong version node, TEXTREL,
-#      no DT_HASH, DT_RELR, Android packed relocations, FLAGS_1 NODELETE, executable stack, an
-#      ident note for API 24, a weak import bound by R_386_32, each forbidden import, headers
-#      unlike bionic's) is refused with the matching message.
-# Prints "N passed, M failed" and exits non-zero on any failure.
+# make android-test (after `make android aar`): 1. the AAR's entries, manifest, Java 8 classes,
+# proguard.txt, each jni/<abi>/libwxface.so verified against the AAR's own classes, the Maven copy;
+# 2. the stub sysroot refuses a symbol from after API 21 (getifaddrs) and x86 C code realigns the
+# stack; 3. every check of scripts/android-verify.sh refuses a stand-in library doctored for it.
+# The full list: docs/android.md. Prints "N passed, M failed" and exits non-zero on any failure.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 aar="$root/build/android/wxface-$version.aar"
 sysroots="$root/build/android/sysroot"
@@ -52,6 +41,13 @@ m="$root/build/android/maven/com/wxface/wxface/$version"
 check "local Maven repository: the same AAR, a pom with packaging aar" bash -c \
     "cmp '$m/wxface-$version.aar' '$aar' && grep -q '<packaging>aar</packaging>' '$m/wxface-$version.pom' && grep -q '<version>$version</version>' '$m/wxface-$version.pom'"
 
+# refuses NAME MESSAGE COMMAND...: the command must fail, saying MESSAGE.
+refuses() {
+    if "${@:3}" >"$tmp/r.log" 2>&1; then ko "$1: it succeeded"
+    elif grep -q -- "$2" "$tmp/r.log"; then ok "$1 ($(grep -m1 -o -- "$2.*" "$tmp/r.log" | cut -c1-90))"
+    else ko "$1, but not with '$2'"; sed 's/^/     /' "$tmp/r.log"; fi
+}
+
 # ---- 2. A symbol introduced after API 21 fails the link ---------------------------------------
 # (-nodefaultlibs -lc as rustc links: plain clang would also ask for libgcc, which Android lacks.)
 cat >"$tmp/getifaddrs.c" <<'C'
@@ -66,13 +62,8 @@ C
 for a in "${abis[@]}"; do
     s="$sysroots/$a"
     check "$a: a C object calling sysconf (API 21) links" "$s/cc" -shared -fPIC -nodefaultlibs -lc "$tmp/sysconf.c" -o "$tmp/ok-$a.so"
-    if "$s/cc" -shared -fPIC -nodefaultlibs -lc "$tmp/getifaddrs.c" -o "$tmp/bad-$a.so" >"$tmp/link.log" 2>&1; then
-        ko "$a: a C object calling getifaddrs (API 24) must fail to link, and it linked"
-    elif grep -q "undefined symbol: getifaddrs" "$tmp/link.log"; then
-        ok "$a: a C object calling getifaddrs (API 24) fails to link ($(grep -m1 -o 'undefined symbol: getifaddrs' "$tmp/link.log"))"
-    else
-        ko "$a: getifaddrs link failed for another reason"; sed 's/^/     /' "$tmp/link.log"
-    fi
+    refuses "$a: a C object calling getifaddrs (API 24) fails to link" "undefined symbol: getifaddrs" \
+        "$s/cc" -shared -fPIC -nodefaultlibs -lc "$tmp/getifaddrs.c" -o "$tmp/bad-$a.so"
 done
 
 # x86 below API 24: C code built with the stub sysroot (ring through the wrapper, libunwind.a)
@@ -111,20 +102,11 @@ if [[ -d "$s" && -f "$real" ]]; then
         clang "${target[@]}" -fuse-ld=lld -B"$d" -L"$d" -shared -fPIC -nodefaultlibs -lc -o "$o" \
             -Wl,-soname,libwxface.so -Wl,-z,max-page-size=16384 "$@"
     }
-    verify_fails() { # verify_fails NAME SO MESSAGE [ENV...]
-        if env "${@:4}" bash "$root/scripts/android-verify.sh" "$2" "$a" 21 >"$tmp/v.log" 2>&1; then
-            ko "verify refuses $1: it passed"
-        elif grep -q -- "$3" "$tmp/v.log"; then
-            ok "verify refuses $1 ($(grep -m1 -o -- "$3.*" "$tmp/v.log" | cut -c1-90))"
-        else
-            ko "verify refuses $1, but not with '$3'"
-            sed 's/^/     /' "$tmp/v.log"
-        fi
-    }
     fault() { # fault NAME MESSAGE SYSROOT SOURCES-AND-FLAGS...: a doctored stand-in verify must refuse
         local name=$1 msg=$2 d=$3
         shift 3
-        link "$tmp/fault.so" "$d" "$@" && verify_fails "$name" "$tmp/fault.so" "$msg"
+        link "$tmp/fault.so" "$d" "$@" &&
+            refuses "verify refuses $name" "$msg" bash "$root/scripts/android-verify.sh" "$tmp/fault.so" "$a" 21
     }
     # A sysroot at API 24 (where getifaddrs exists, and crtbegin_so's note says 24), a libc whose
     # sysconf has another node, a foreign library, an object with text relocations, and headers
@@ -158,8 +140,9 @@ if [[ -d "$s" && -f "$real" ]]; then
     fault "an ident note for another API level" "ident note says API 24, not 21" "$tmp/sysroot24" "$tmp/good.c"
     fault "a weak import bound by an absolute relocation" "weak import weak_probe is bound by R_386_32" "$s" "$tmp/weak.c"
     for f in "${forbidden[@]}"; do fault "an import of $f" "imports $f" "$s" "$tmp/$f.c"; done
-    verify_fails "headers whose pthread_rwlock_t is not bionic's" "$tmp/good.so" \
-        "android/include differs from bionic: requirement 'sizeof(pthread_rwlock_t) == 40'" ANDROID_INCLUDE="$tmp/include"
+    refuses "verify refuses headers whose pthread_rwlock_t is not bionic's" \
+        "android/include differs from bionic: requirement 'sizeof(pthread_rwlock_t) == 40'" \
+        env ANDROID_INCLUDE="$tmp/include" bash "$root/scripts/android-verify.sh" "$tmp/good.so" "$a" 21
 else
     ko "verify self-test needs the x86 build (build/android/sysroot/x86 and jniLibs/x86)"
 fi

@@ -1,22 +1,11 @@
 #!/usr/bin/env bash
-# Static verification of an Android libwxface.so (nothing here runs it):
-#   - SONAME is libwxface.so (apps load it with System.loadLibrary("wxface"))
-#   - NEEDED only among libc.so, libdl.so, libm.so, liblog.so
-#   - every PT_LOAD segment aligned to 16 KB (16 KB page devices)
-#   - every undefined symbol exists on this arch at the minimum API level in
-#     android/symbols.tsv, with the version node it has there (a weak reference to a newer
-#     symbol is allowed: it is resolved at run time when the device has it, else NULL)
-#   - no TEXTREL; DT_HASH present (loaders before API 23 read no DT_GNU_HASH); no DT_RELR and no
-#     Android packed relocations (API 28 and 23); FLAGS_1 only NOW (older loaders warn on the rest)
-#   - GNU_STACK not executable
-#   - the Android ident note (crtbegin_so) names the minimum API level
-#   - weak imports are bound only through JUMP_SLOT/GLOB_DAT relocations (the old loader resolves
-#     a missing weak symbol to 0 only there)
-#   - nothing imports __emutls_get_address, __cxa_thread_atexit_impl (API 23) or pthread_atfork
-#   - android/abi_check.c: the layouts of android/include (the headers libunwind and ring were
-#     compiled with) are bionic's for this ABI ($ANDROID_INCLUDE overrides the directory)
-#   - the exports are exactly the C API (the functions of include/wxface.h) plus one
-#     Java_<class>_<method> per `native` method of the compiled Java classes (javap)
+# Static verification of an Android libwxface.so (nothing here runs it): SONAME, NEEDED, 16 KB
+# LOAD alignment, every import present at the minimum API level (android/symbols.tsv) with its
+# version node, what old loaders read (DT_HASH, no RELR/packed relocations/TEXTREL, FLAGS_1, stack,
+# ident note, weak binds), forbidden imports, the stub headers against bionic
+# (android/abi_check.c; $ANDROID_INCLUDE overrides android/include), and exports exactly the C API
+# plus one Java_* per native method (javap). Each check is listed in docs/android.md, "Building for
+# Android"; scripts/android-test.sh makes each one fail once.
 #
 # Usage: scripts/android-verify.sh SO ABI [API] [CLASSES_DIR]
 #   CLASSES_DIR defaults to build/java/classes (built by java/build.sh if missing).
@@ -44,18 +33,13 @@ for n in $needed; do
 done
 
 # 16 KB LOAD alignment.
-aligns="$(awk '$1 == "LOAD" { print $NF }' "$tmp/segments")"
-[[ -n "$aligns" ]] || bad "no LOAD segments"
-nload=0
-for a in $aligns; do
-    nload=$((nload + 1))
-    (( a >= 0x4000 && a % 0x4000 == 0 )) || bad "LOAD segment aligned to $a, not 16 KB"
-done
+mapfile -t aligns < <(awk '$1 == "LOAD" { print $NF }' "$tmp/segments")
+nload=${#aligns[@]}
+((nload)) || bad "no LOAD segments"
+for a in "${aligns[@]}"; do (( a >= 0x4000 && a % 0x4000 == 0 )) || bad "LOAD segment aligned to $a, not 16 KB"; done
 
-# TEXTREL.
-if grep -q 'TEXTREL' "$tmp/dynamic"; then bad "has text relocations (TEXTREL)"; fi
-
-# What the loader of the minimum API level reads: the dynamic tags, the stack, the ident note.
+# What the loader of the minimum API level reads: no TEXTREL, the dynamic tags, the stack, the ident note.
+! grep -q TEXTREL "$tmp/dynamic" || bad "has text relocations (TEXTREL)"
 has '(HASH)' "$tmp/dynamic" || bad "has no DT_HASH (only DT_GNU_HASH)"
 while read -r tag; do bad "has $tag (relative or Android packed relocations)"; done \
     < <(grep -oE '\((RELR|RELRSZ|RELRENT|ANDROID_[A-Z]+)\)' "$tmp/dynamic" | tr -d '()' | sort -u)
@@ -84,17 +68,12 @@ awk -F'\t' -v col="$col" -v api="$api" '
         if (have[name] != ver) { print "version\t" name "@" ver " (API " api " has " (have[name] == "" ? "no version" : "@" have[name]) ")"; next }
         print "ok\t" name "\t" lib[name]
     }' "$root/android/symbols.tsv" "$tmp/undef" >"$tmp/undef-check"
-while IFS=$'\t' read -r what rest; do
-    case "$what" in
-        missing) bad "undefined symbol $rest does not exist on $abi at API $api" ;;
-        version) bad "undefined symbol $rest" ;;
-    esac
-done <"$tmp/undef-check"
+while IFS=$'\t' read -r what rest; do case "$what" in
+    missing) bad "undefined symbol $rest does not exist on $abi at API $api" ;; version) bad "undefined symbol $rest" ;;
+esac; done <"$tmp/undef-check"
 nund="$(grep -c '^ok' "$tmp/undef-check" || true)"
 for s in __emutls_get_address __cxa_thread_atexit_impl pthread_atfork; do
-    if awk -v s="$s" '$7 == "UND" { sub(/@.*/, "", $8); if ($8 == s) f = 1 } END { exit !f }' "$tmp/dynsyms"; then
-        bad "imports $s"
-    fi
+    ! awk -v s="$s" '{ sub(/@.*/, "", $2) } $2 == s { f = 1 } END { exit !f }' "$tmp/undef" || bad "imports $s"
 done
 awk '$7 == "UND" && $5 == "WEAK" { sub(/@.*/, "", $8); print $8 }' "$tmp/dynsyms" | sort -u >"$tmp/weak"
 while read -r type name; do bad "weak import $name is bound by $type, not JUMP_SLOT/GLOB_DAT"; done < <(
@@ -109,8 +88,7 @@ weak="$(awk -F'\t' '$1 == "weak" { printf "%s ", $2 }' "$tmp/undef-check")"
 
 # Exports: the C API of the header plus every native method of the Java classes.
 if [[ ! -d "$classes/com" ]]; then bash "$root/java/build.sh" >/dev/null; fi
-grep -v '^\s*\*\|^\s*/\*\|^\s*//\|^#\|typedef' "$root/include/wxface.h" |
-    grep -oE '\bwxface_[a-z0-9_]+\(' | tr -d '(' | sort -u >"$tmp/want-c"
+header_functions >"$tmp/want-c"
 mapfile -t classnames < <(cd "$classes" && find . -name '*.class' | sed 's|^\./||; s|\.class$||; s|/|.|g' | sort)
 javap -p -cp "$classes" "${classnames[@]}" | awk '
     # JNI short names: "_" -> "_1", "$" -> "_00024", "." and "/" -> "_".

@@ -13,24 +13,13 @@ SECONDS_PER_TARGET="${1:-60}"
 shift || true
 cd "$(dirname "$0")/../fuzz"
 
-if ! [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || [ "$SECONDS_PER_TARGET" -eq 0 ]; then
-    echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2
-    exit 2
-fi
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    echo "fuzz.sh: needs the nightly toolchain (rustup toolchain install nightly)" >&2
-    exit 2
-fi
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "fuzz.sh: installing cargo-fuzz" >&2
-    cargo install --locked cargo-fuzz || exit 2
-fi
+[[ "$SECONDS_PER_TARGET" =~ ^0*[1-9][0-9]*$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 2; }
+rustup run nightly rustc --version >/dev/null 2>&1 ||
+    { echo "fuzz.sh: needs the nightly toolchain (rustup toolchain install nightly)" >&2; exit 2; }
+cargo fuzz --version >/dev/null 2>&1 || { echo "fuzz.sh: installing cargo-fuzz" >&2; cargo install --locked cargo-fuzz || exit 2; }
 
-if [ "$#" -gt 0 ]; then
-    targets=("$@")
-else
-    mapfile -t targets < <(cargo +nightly fuzz list)
-fi
+targets=("$@")
+[ "$#" -gt 0 ] || mapfile -t targets < <(cargo +nightly fuzz list)
 
 cargo +nightly fuzz build || exit 2
 
@@ -41,9 +30,7 @@ summary=()
 for t in "${targets[@]}"; do
     scratch="target/scratch-corpus/$t"
     mkdir -p "$scratch"
-    if [ -d "corpus/$t" ]; then
-        cp -f corpus/"$t"/* "$scratch"/ 2>/dev/null || true
-    fi
+    cp -f corpus/"$t"/* "$scratch"/ 2>/dev/null
     extra=()
     [ "$t" = xml_decode ] && extra+=(-dict=dict/xml.dict)
     echo "=== $t: ${SECONDS_PER_TARGET}s (log: fuzz/$logs/$t.log)"
@@ -55,18 +42,16 @@ for t in "${targets[@]}"; do
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$logs/$t.log" | tail -n1)
     cov=$(grep -Eo '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE).*cov: [0-9]+' "$logs/$t.log" \
         | tail -n1 | grep -Eo 'cov: [0-9]+' || true)
+    line="$t: ${runs:-?} runs, ${eps:-?} exec/s${cov:+, $cov}"
+    [ "$rc" -eq 0 ] || line="$t: CRASH (exit $rc) after ${runs:-?} runs"
+    echo "$line"
+    summary+=("$line")
     if [ "$rc" -ne 0 ]; then
         failed+=("$t")
-        line="$t: CRASH (exit $rc) after ${runs:-?} runs"
-        echo "$line"
         grep -E "panicked at|^Error:|SUMMARY|Test unit written to|deadly signal|out-of-memory|timeout" \
             "$logs/$t.log" | head -n 8
         grep -A3 "panicked at" "$logs/$t.log" | head -n 8
-    else
-        line="$t: ${runs:-?} runs, ${eps:-?} exec/s${cov:+, $cov}"
-        echo "$line"
     fi
-    summary+=("$line")
 done
 
 echo

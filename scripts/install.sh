@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# make install / make uninstall.
-#
-#   scripts/install.sh install   STAGE DESTDIR PREFIX   copies what scripts/stage.sh laid out in
-#                                                       STAGE to DESTDIR/PREFIX
-#   scripts/install.sh uninstall DESTDIR PREFIX         removes exactly those files
-#
-# The files are those of docs/c-api.md, "Installing". DESTDIR is only prepended to where files
-# are written (packaging, sysroots); the files refer to PREFIX.
+# make install: `install.sh install STAGE DESTDIR PREFIX` copies what scripts/stage.sh laid out in
+# STAGE to DESTDIR/PREFIX (the files of docs/c-api.md, "Installing"; DESTDIR is only prepended to
+# where files are written, the files refer to PREFIX). make uninstall: `install.sh uninstall
+# DESTDIR PREFIX` removes exactly those files.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 action=${1:-}
@@ -18,24 +14,11 @@ esac
 [[ "$prefix" == /* ]] || { echo "install.sh: PREFIX must be an absolute path (got '$prefix')" >&2; exit 2; }
 
 dest="$destdir$prefix"
-files=(
-    include/wxface.h
-    "lib/libwxface.so.$version"
-    "lib/$soname"
-    lib/libwxface.so
-    lib/libwxface.a
-    lib/pkgconfig/wxface.pc
-    lib/cmake/wxface/wxfaceConfig.cmake
-    lib/cmake/wxface/wxfaceConfigVersion.cmake
-)
+files=(include/wxface.h "lib/libwxface.so.$version" "lib/$soname" lib/libwxface.so lib/libwxface.a
+    lib/pkgconfig/wxface.pc lib/cmake/wxface/wxfaceConfig.cmake lib/cmake/wxface/wxfaceConfigVersion.cmake)
 
 if [[ "$action" == uninstall ]]; then
-    for f in "${files[@]}"; do
-        if [[ -e "$dest/$f" || -L "$dest/$f" ]]; then
-            rm -f "$dest/$f"
-            echo "removed $dest/$f"
-        fi
-    done
+    for f in "${files[@]}"; do rm -fv "$dest/$f"; done
     rmdir "$dest/lib/cmake/wxface" 2>/dev/null || true
     exit 0
 fi

@@ -9,9 +9,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 case " $* " in *" -h "* | *" --help "*) sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 
-# The release of Cargo.toml and the SONAME programs record: libwxface.so.0.<minor> while wxface is
-# 0.x (a minor release may change the ABI), libwxface.so.<major> from 1.0. build.rs computes the
-# same name for cargo's own build; ship-test checks that the two agree.
+# The release of Cargo.toml and the SONAME programs record: libwxface.so.0.<minor> while 0.x, then
+# libwxface.so.<major> (build.rs computes the same name for cargo's build; ship-test compares).
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 major=${version%%.*}
 minor=${version#*.}
@@ -33,14 +32,13 @@ linux_targets=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu armv7-unknown-
 #   ptr     the size of a pointer
 target() {
     local arch=${1%%-*} libc=gnu
+    [[ " ${linux_targets[*]} " == *" $1 "* ]] || { echo "${0##*/}: unsupported target $1" >&2; return 2; }
     [[ "$1" == *-musl* ]] && libc=musl
     case "$arch" in
         x86_64) gnu=x86_64-linux-gnu zig=x86_64-linux-$libc ptr=8 qemu="" ;;
         aarch64) gnu=aarch64-linux-gnu zig=aarch64-linux-$libc ptr=8 qemu=qemu-aarch64 ;;
         armv7) gnu=arm-linux-gnueabihf zig=arm-linux-${libc}eabihf ptr=4 qemu=qemu-arm ;;
-        *) echo "${0##*/}: unsupported target $1" >&2; return 2 ;;
     esac
-    [[ " ${linux_targets[*]} " == *" $1 "* ]] || { echo "${0##*/}: unsupported target $1" >&2; return 2; }
     tools="$gnu-"
     [[ "$arch" == "${host%%-*}" ]] && tools=""
     runner=$qemu
@@ -154,6 +152,19 @@ mock() {
     base_url="http://127.0.0.1:$port"
 }
 
+# header_functions: the functions include/wxface.h declares, sorted: what every library exports.
+header_functions() { grep -oE '\bwxface_[a-z0-9_]+\(' "$root/include/wxface.h" | tr -d '(' | sort -u; }
+
+# so_chain LIBDIR [OBJDUMP]: libwxface.so -> $soname -> libwxface.so.$version in LIBDIR, and every
+# wxface_* that library exports at version WXFACE_0.1.
+so_chain() {
+    local so="$1/libwxface.so.$version" bad
+    [[ "$(readlink "$1/$soname")" == "libwxface.so.$version" ]] || fail "$1/$soname link wrong"
+    [[ "$(readlink "$1/libwxface.so")" == "$soname" ]] || fail "$1/libwxface.so link wrong"
+    bad=$("${2:-objdump}" -T "$so" | awk '$NF ~ /^wxface_/ && $(NF-1) != "WXFACE_0.1"')
+    [[ -z "$bad" ]] || fail "$so: exports without version WXFACE_0.1: $bad"
+}
+
 # run_example BINARY [ENV...]: a build of examples-c/get_authinfo.c, run ($runner, from `target`,
 # in front) against the mock at $base_url: it must print an authinfo with expires_in 3600, and for
 # a rawdata the mock refuses exit 1 with WXFACE_ERR_REMOTE.
@@ -199,10 +210,7 @@ check() {
     local name=$1 rc
     shift
     set +e
-    (
-        set -e
-        "$@"
-    ) >"$work/check.log" 2>&1
+    (set -e; "$@") >"$work/check.log" 2>&1
     rc=$?
     set -e
     if ((rc == 0)); then

@@ -11,16 +11,10 @@ nm, lib = sys.argv[1], sys.argv[2]
 out = subprocess.run([nm, "-S", "-C", "--size-sort", lib], capture_output=True, text=True,
                      check=True).stdout
 by_crate = collections.Counter()
-GROUPS = {
-    "gimli": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
-    "addr2line": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
-    "miniz_oxide": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
-    "rustc_demangle": "backtrace symbolizer (gimli/addr2line/miniz_oxide/rustc_demangle)",
-    "std": "std/core/alloc", "core": "std/core/alloc", "alloc": "std/core/alloc",
-    "hashbrown": "std/core/alloc", "std_detect": "std/core/alloc",
-    "webpki_roots": "webpki_roots (trust anchors)",
-    "webpki_root_certs": "webpki_root_certs (root certificates)",
-}
+SYMBOLIZER = ("gimli", "addr2line", "miniz_oxide", "rustc_demangle")
+GROUPS = {c: f"backtrace symbolizer ({'/'.join(SYMBOLIZER)})" for c in SYMBOLIZER}
+GROUPS.update({c: "std/core/alloc" for c in ("std", "core", "alloc", "hashbrown", "std_detect")})
+GROUPS.update(webpki_roots="webpki_roots (trust anchors)", webpki_root_certs="webpki_root_certs (root certificates)")
 for line in out.splitlines():
     parts = line.split(None, 3)
     if len(parts) < 4:

@@ -1,52 +1,38 @@
 #!/usr/bin/env bash
 # make size: the stripped size of the aarch64 Linux library without JNI, linked the way it ships
-# (scripts/stage.sh, with Debian's aarch64 cross gcc), against its budget: the rustls build, then
-# the tls-openssl build against Debian's arm64 libssl, downloaded and unpacked under
-# target/size/arm64-ssl (nothing installed, no foreign architecture added: a multiarch arm64 libc
-# would be picked up by qemu-aarch64). Linked with lld when installed, as the release archives
-# are, each followed by the same build linked with GNU ld and its 64 KiB page padding
-# (docs/benchmarks.md, "Size", explains both).
+# (scripts/stage.sh, Debian's aarch64 cross gcc; lld when installed, as the release archives are,
+# then GNU ld with its 64 KiB page padding), against its budget: the rustls build, then the
+# tls-openssl build against Debian's arm64 libssl. docs/benchmarks.md, "Size", explains the figures.
 #
 # Usage: scripts/size.sh [--check] [--breakdown] [--dist]
-#   --check       exit 1 when the rustls build is over WXFACE_SIZE_BUDGET bytes (default below),
-#                 printing the size and the budget (the OpenSSL build is reported, not checked)
-#   --dist        measure the .so inside dist/wxface-*-aarch64-unknown-linux-gnu.tar.gz (made
-#                 by `make dist`; .ci/run has just built it) instead of building
+#   --check       exit 1 when the rustls build is over WXFACE_SIZE_BUDGET bytes (default below;
+#                 the OpenSSL build is reported, not checked)
+#   --dist        measure the .so in dist/wxface-*-aarch64-unknown-linux-gnu.tar.gz instead of building
 #   --breakdown   also build cargo's cdylib with symbols and print where the bytes go, by crate
 # Builds go to target/size, target/size-syms and target/size-syms-openssl; nothing else is touched.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The budget for the stripped aarch64 rustls build without JNI. The issue's target is 1.6 MB;
-# this is a ratchet at today's measured size (1,970,824 B with Debian's cross gcc, 1,951,832 B in
-# the release archive) plus 3 %, to be lowered as bytes are removed (docs/benchmarks.md, "Size",
-# says where they go). GNU ld's 64 KiB page alignment makes the file grow in 64 KiB steps.
+# The budget: a ratchet at the measured rustls size plus 3 % (docs/benchmarks.md, "Size"; the
+# issue's target is 1.6 MB), to be lowered as bytes go; the OpenSSL build's target (issue 13).
 budget=${WXFACE_SIZE_BUDGET:-2030000}
-# The OpenSSL build's target (issue 13), reported beside its size.
 openssl_target=1000000
-check=0
-breakdown=0
-dist=0
-for arg in "$@"; do
+check=0 breakdown=0 dist=0
+for arg; do
     case "$arg" in
-        --check) check=1 ;;
-        --breakdown) breakdown=1 ;;
-        --dist) dist=1 ;;
+        --check | --breakdown | --dist) printf -v "${arg#--}" 1 ;;
         *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
 
 target=aarch64-unknown-linux-gnu
-report() { # $1: label, $2: bytes, $3: budget (optional), $4: word for the budget (optional)
-    if [ -n "${3:-}" ]; then
-        local verdict=within
-        [ "$2" -gt "$3" ] && verdict=OVER
-        printf '%-52s %9d B   %s %d B: %s\n' "$1" "$2" "${4:-budget}" "$3" "$verdict"
-    else
-        printf '%-52s %9d B\n' "$1" "$2"
-    fi
+report() { # LABEL BYTES [LIMIT [WORD (default: budget)]]
+    local v=""
+    [ -z "${3:-}" ] || v=$(printf '   %s %d B: %s' "${4:-budget}" "$3" "$([ "$2" -gt "$3" ] && echo OVER || echo within)")
+    printf '%-52s %9d B%s\n' "$1" "$2" "$v"
 }
-# Debian's arm64 libssl, unpacked under target/size/arm64-ssl; sets ssl_root and the variables
-# openssl-sys reads for the aarch64 target.
+# Debian's arm64 libssl, unpacked under target/size/arm64-ssl (nothing installed, and no foreign
+# architecture added: qemu-aarch64 would pick up a multiarch arm64 libc); sets ssl_root and the
+# variables openssl-sys reads for the aarch64 target.
 ssl_root="$root/target/size/arm64-ssl"
 arm64_ssl() {
     local apt_dir="$root/target/size/arm64-apt"
@@ -126,25 +112,17 @@ else
         fi
     fi
 fi
-status=0
-[ "$size" -gt "$budget" ] && status=1
-if [ "$breakdown" = 1 ]; then
+syms() { # NAME TARGET-DIR CARGO-ARGS...: that build with symbols, and where its bytes go
     CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-        cargo build --quiet --release --lib -p wxface --target "$target" --target-dir target/size-syms \
-        --features silent-deps
-    echo "rustls build:"
-    python3 scripts/size-breakdown.py aarch64-linux-gnu-nm \
-        "target/size-syms/$target/release/libwxface.so"
-    if [ -n "${ossl:-}" ]; then
-        CARGO_PROFILE_RELEASE_STRIP=false cargo build --quiet --release --lib -p wxface \
-            --target "$target" --target-dir target/size-syms-openssl --no-default-features \
-            --features tls-openssl,silent-deps
-        echo "OpenSSL build:"
-        python3 scripts/size-breakdown.py aarch64-linux-gnu-nm \
-            "target/size-syms-openssl/$target/release/libwxface.so"
-    fi
+        cargo build --quiet --release --lib -p wxface --target "$target" --target-dir "$2" "${@:3}"
+    echo "$1 build:"
+    python3 scripts/size-breakdown.py aarch64-linux-gnu-nm "$2/$target/release/libwxface.so"
+}
+if ((breakdown)); then
+    syms rustls target/size-syms --features silent-deps
+    [ -z "${ossl:-}" ] || syms OpenSSL target/size-syms-openssl --no-default-features --features tls-openssl,silent-deps
 fi
-if [ "$check" = 1 ] && [ "$status" != 0 ]; then
+if ((check && size > budget)); then
     echo "size check failed: $size B > budget $budget B (see docs/benchmarks.md for where it goes)" >&2
     exit 1
 fi

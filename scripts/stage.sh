@@ -4,13 +4,10 @@
 # staticlib merged into one object whose only globals are the API; libwxface.so.<version> is
 # linked from that object with packaging/wxface.map (why: docs/PLATFORMS.md, "Linux, native").
 #
-# Usage: scripts/stage.sh --out DIR [--target TRIPLE] [--zig GLIBC|musl] [--features LIST]
-#                         [--target-dir DIR]
-#   --target      a Rust target triple (default: the host, built natively)
-#   --zig GLIBC   build and link with cargo-zigbuild/zig against that glibc (e.g. 2.17)
-#   --zig musl    build a musl target with cargo-zigbuild
-#   --features    cargo features (Linux archives are built without jni); `silent-deps` is
-#                 always added
+# Usage: scripts/stage.sh --out DIR [--target TRIPLE (default: the host)] [--zig GLIBC|musl]
+#                         [--features LIST (`silent-deps` always added)] [--target-dir DIR]
+#   --zig GLIBC   build and link with cargo-zigbuild/zig against that glibc (e.g. 2.17); --zig musl:
+#                 a musl target with cargo-zigbuild
 # Prints the native-static-libs line and the sizes of what it staged.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -29,8 +26,6 @@ done
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 target "$triple"
-musl=0
-[[ "$triple" == *-musl* ]] && musl=1
 
 cargo_cmd=(cargo)
 if [[ -n "$zigmode" ]]; then
@@ -52,11 +47,8 @@ profile_dir="$target_dir/release"
 log="$work/cargo.log"
 # `cargo rustc` (and `cargo-zigbuild rustc`) is `cargo build` plus arguments for the last rustc.
 echo "stage: ${cargo_cmd[*]} rustc --release --lib -p wxface ${cargo_target[*]} ${feature_args[*]}"
-if ! "${cargo_cmd[@]}" rustc --release --lib -p wxface "${cargo_target[@]}" "${feature_args[@]}" "${extra_args[@]}" \
-    --target-dir "$target_dir" -- --print native-static-libs >"$log" 2>&1; then
-    cat "$log" >&2
-    exit 1
-fi
+"${cargo_cmd[@]}" rustc --release --lib -p wxface "${cargo_target[@]}" "${feature_args[@]}" "${extra_args[@]}" \
+    --target-dir "$target_dir" -- --print native-static-libs >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 native_libs=$(sed -n 's/.*native-static-libs: //p' "$log" | tail -n1)
 # Deduplicate, keeping the last occurrence of each (the order the linker needs).
 native_libs=$(tr ' ' '\n' <<<"$native_libs" | grep . | tac | awk '!seen[$0]++' | tac | tr '\n' ' ')
@@ -88,12 +80,10 @@ ld_r=("${tools}ld")
 rm -rf "$out/include" "$out/lib"
 mkdir -p "$out/include" "$out/lib/pkgconfig" "$out/lib/cmake/wxface"
 cp include/wxface.h "$out/include/"
-rm -f "$work/libwxface.a"
-"${tools}ar" rcsD "$work/libwxface.a" "$work/wxface.o"
-cp "$work/libwxface.a" "$out/lib/libwxface.a"
+"${tools}ar" rcsD "$out/lib/libwxface.a" "$work/wxface.o"
 
 # 3. The shared library (glibc targets).
-if ((musl == 0)); then
+if [[ "$triple" != *-musl* ]]; then
     link_cc=("${CC:-cc}")
     [[ -n "$tools" ]] && link_cc=("${tools}gcc")
     [[ -n "$zigmode" ]] && link_cc=(python3 -m ziglang cc -target "$zig.$zigmode")
