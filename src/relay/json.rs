@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 
 use zeroize::{Zeroize, Zeroizing};
 
-/// A scalar JSON value. Text is wiped when the value is dropped (a relay's values include the
-/// rawdata and the authinfo).
-#[derive(Clone, Debug, PartialEq)]
+/// A scalar JSON value. Text is wiped when the value is dropped and never shown by `Debug` (a
+/// relay's values include the rawdata and the authinfo).
+#[derive(Clone, PartialEq)]
 pub enum Value {
     /// A string.
     Str(String),
@@ -25,6 +25,18 @@ impl Drop for Value {
     fn drop(&mut self) {
         if let Value::Str(s) | Value::Num(s) = self {
             s.zeroize();
+        }
+    }
+}
+
+/// Strings show their length only: they may be the rawdata or the authinfo.
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Str(s) => write!(f, "Str(<{} bytes>)", s.len()),
+            Value::Num(n) => write!(f, "Num({n})"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Null => f.write_str("Null"),
         }
     }
 }
@@ -357,6 +369,17 @@ pub fn write_object<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Value)> +
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_text() {
+        let object = parse_object(br#"{"authinfo":"SECRETauthinfo","expires_in":3600}"#).unwrap();
+        let shown = format!("{object:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(
+            shown.contains("Str(<14 bytes>)") && shown.contains("3600"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn round_trip_with_escapes_and_chinese() {
