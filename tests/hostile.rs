@@ -640,12 +640,39 @@ const PROXY_TABLE: &[ProxyRow] = &[
         "network error: proxy: the SOCKS5 proxy's answer is not SOCKS5",
         3,
     ),
+    // SOCKS5 refusals that would be made again are final, reported as the HTTP status of the
+    // same meaning (SOCKS5 has none): 407 for authentication, 403 for the proxy's rules.
     (
         "socks5",
         b"\x05\xff",
         b"",
+        ErrorKind::HttpStatus,
+        "unexpected HTTP status 407: the SOCKS5 proxy accepts none of our authentication methods",
+        1,
+    ),
+    (
+        "socks5",
+        b"\x05\x02",
+        b"",
+        ErrorKind::HttpStatus,
+        "unexpected HTTP status 407: the SOCKS5 proxy wants credentials",
+        1,
+    ),
+    (
+        "socks5",
+        b"\x05\x00",
+        b"\x05\x02\x00\x01\x00\x00\x00\x00\x00\x00",
+        ErrorKind::HttpStatus,
+        "unexpected HTTP status 403: the SOCKS5 proxy's rules do not allow the connection",
+        1,
+    ),
+    // The proxy's own trouble reaching the host may pass: retried.
+    (
+        "socks5",
+        b"\x05\x00",
+        b"\x05\x04\x00\x01\x00\x00\x00\x00\x00\x00",
         ErrorKind::Network,
-        "network error: proxy: the SOCKS5 proxy accepts none of our authentication methods",
+        "network error: proxy: the SOCKS5 proxy could not connect: host unreachable",
         3,
     ),
     (
@@ -665,6 +692,51 @@ const PROXY_TABLE: &[ProxyRow] = &[
         3,
     ),
 ];
+
+/// A SOCKS5 proxy that asks for user/password and refuses the pair (RFC 1929 status 1), or
+/// picks "no authentication" which we did not offer: the first is final (407, one connection),
+/// the second a broken proxy (retried).
+#[test]
+fn socks5_proxy_refusing_credentials_is_final() {
+    for (method, message, kind, connections) in [
+        (
+            2u8,
+            "unexpected HTTP status 407: the SOCKS5 proxy refused the credentials",
+            ErrorKind::HttpStatus,
+            1,
+        ),
+        (
+            0,
+            "network error: proxy: the SOCKS5 proxy chose an authentication method we did not offer",
+            ErrorKind::Network,
+            3,
+        ),
+    ] {
+        let proxy = RawServer::start_raw(move |stream, _| {
+            let mut greeting = [0u8; 3];
+            if std::io::Read::read_exact(stream, &mut greeting).is_err() || greeting != [5, 1, 2] {
+                return;
+            }
+            let _ = stream.write_all(&[5, method]);
+            // RFC 1929: version 1, the user name and the password, each after its length.
+            let mut auth = [0u8; 1 + 1 + 4 + 1 + 6];
+            if std::io::Read::read_exact(stream, &mut auth).is_ok() && &auth[2..6] == b"user" {
+                let _ = stream.write_all(&[1, 1]);
+            }
+        });
+        let client = client_of(
+            builder_for("https://payapp.weixin.qq.com")
+                .proxy(format!("socks5://127.0.0.1:{}", proxy.port()))
+                .proxy_credentials("user", "secret")
+                .cache(false)
+                .max_retries(2)
+                .backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        );
+        let err = client.get_authinfo(&request(RAWDATA)).unwrap_err();
+        assert_eq!((err.kind(), err.to_string().as_str()), (kind, message));
+        assert_eq!(proxy.request_count(), connections, "{message}");
+    }
+}
 
 /// Reads what the client sends first: a CONNECT head, or a SOCKS5 greeting (`[5, 1, m]`), then
 /// (with `then`) the SOCKS5 connect request.

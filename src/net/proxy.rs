@@ -377,21 +377,20 @@ pub(crate) fn status_code(line: &[u8]) -> Option<u16> {
 pub(crate) fn connect_verdict(status: Option<u16>) -> std::result::Result<(), ureq::Error> {
     match status {
         Some(200..=299) => Ok(()),
-        Some(407) => Err(ProxyRefused {
-            status: 407,
-            reason: "the HTTP proxy wants (other) credentials",
-        }
-        .into()),
-        Some(status) => Err(ProxyRefused {
-            status,
-            reason: "the HTTP proxy refused CONNECT",
-        }
-        .into()),
+        Some(407) => Err(refused(407, "the HTTP proxy wants (other) credentials")),
+        Some(status) => Err(refused(status, "the HTTP proxy refused CONNECT")),
         None => Err(failed("the HTTP proxy's answer to CONNECT is not HTTP")),
     }
 }
 
-/// An HTTP proxy's refusal of CONNECT with a status, carried through ureq to
+/// A refusal the same credentials or destination would meet again, as an HTTP status (so the
+/// retry policy treats it as final): a CONNECT answer's own, or for SOCKS5, which has none, the
+/// HTTP status of the same meaning (407 for credentials or methods, 403 for its rules).
+fn refused(status: u16, reason: &'static str) -> ureq::Error {
+    ProxyRefused { status, reason }.into()
+}
+
+/// A proxy's refusal with a status, carried through ureq to
 /// [`crate::net::transport`] (which makes it an [`Error::HttpRefused`]).
 #[derive(Debug)]
 pub(crate) struct ProxyRefused {
@@ -462,12 +461,19 @@ fn socks5(
             io.flush()?;
             read_reply(io, &mut reply)?;
             if reply != [1, 0] {
-                return Err(failed("the SOCKS5 proxy refused the credentials"));
+                return Err(refused(407, "the SOCKS5 proxy refused the credentials"));
             }
         }
+        [5, 0xff] => {
+            return Err(refused(
+                407,
+                "the SOCKS5 proxy accepts none of our authentication methods",
+            ));
+        }
+        [5, 2] => return Err(refused(407, "the SOCKS5 proxy wants credentials")),
         [5, _] => {
             return Err(failed(
-                "the SOCKS5 proxy accepts none of our authentication methods",
+                "the SOCKS5 proxy chose an authentication method we did not offer",
             ));
         }
         _ => return Err(failed("the SOCKS5 proxy's answer is not SOCKS5")),
@@ -496,10 +502,15 @@ fn socks5(
     if head[0] != 5 {
         return Err(failed("the SOCKS5 proxy's answer is not SOCKS5"));
     }
+    if head[1] == 2 {
+        return Err(refused(
+            403,
+            "the SOCKS5 proxy's rules do not allow the connection",
+        ));
+    }
     if head[1] != 0 {
         let why = match head[1] {
             1 => "general failure",
-            2 => "not allowed by its rules",
             3 => "network unreachable",
             4 => "host unreachable",
             5 => "connection refused",
