@@ -1,19 +1,12 @@
 #!/usr/bin/env bash
-# make dist-test: checks the release archives the way a firmware integrator uses them.
-# make cross-test (--cross): the same checks on libraries built with Debian's cross gcc, plus the
-# Rust unit tests under qemu-user (recipe: docs/PLATFORMS.md, "Linux on ARM").
-#
-# Usage: scripts/dist-test.sh [--cross] [TARGET...]
-#   default   every target of scripts/dist.sh (or those named): the archive (built by
-#             scripts/dist.sh if dist/ lacks it) matches dist/SHA256SUMS, has its files, and is
-#             unpacked into a temporary prefix
-#   --cross   aarch64-unknown-linux-gnu and armv7-unknown-linux-gnueabihf (or those named):
-#             the prefix is staged by scripts/stage.sh under target/cross, and the unit tests run
-# then, for each prefix (test_target below): glibc: no GLIBC_ version above 2.17 (--cross: the
-# highest is printed), only wxface_* exported at WXFACE_0.1, the SONAME chain; all: the C example
-# built with the target's compiler (cross gcc; zig cc for musl) through pkg-config and CMake and
-# run (run_example in scripts/lib.sh) under qemu-user; musl: the archive's own bin/get_authinfo.
-# Installs what is missing. Ends with "dist-test.sh: N passed, N failed".
+# make dist-test [TARGET...] (default: the six of scripts/dist.sh): each release archive (built by
+# scripts/dist.sh when missing) matches dist/SHA256SUMS, holds its files and every file README.md
+# links to, and is unpacked into a prefix. make cross-test (--cross [TARGET...], default aarch64
+# and armv7 glibc): the prefix is staged with Debian's cross gcc instead (scripts/stage.sh), and
+# the Rust unit tests run under qemu-user (docs/PLATFORMS.md, "Linux on ARM"). Then, per prefix:
+# glibc: nothing above GLIBC_2.17 (--cross: the highest printed), only wxface_* exported at
+# WXFACE_0.1, the SONAME chain; the C example built with the target's compiler through pkg-config
+# and CMake, run under qemu-user (run_example, scripts/lib.sh); musl: the archive's bin/get_authinfo.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cross=0
@@ -53,6 +46,9 @@ prefix_of() {
         lib/cmake/wxface/wxfaceConfigVersion.cmake README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE \
         examples-c/get_authinfo.c; do
         [[ -e "$prefix/$f" ]] || fail "$name lacks $f"
+    done
+    for f in $(grep -oE '\]\([^):#]+' "$prefix/README.md" | cut -c3- | sort -u); do
+        [[ -e "$prefix/$f" ]] || fail "$name: README.md links to $f, which the archive lacks"
     done
 }
 

@@ -5,7 +5,7 @@
 # ones are static only, with a statically linked bin/get_authinfo (armv7 musl: std built by the
 # nightly toolchain with -Zbuild-std, as none is published for it). Each archive unpacks to
 # wxface-<version>-<triple>/, a prefix: the layout of `make install` (relocatable wxface.pc and
-# CMake package), examples-c/, README.md, CHANGELOG.md and the licences; built without jni.
+# CMake package), examples-c/, README.md, docs/, CHANGELOG.md and the licences; built without jni.
 # Installs what is missing (pip: zig; rustup targets; apt: cross binutils); builds in target/dist.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -34,7 +34,7 @@ for t in "${targets[@]}"; do
         *) bash scripts/stage.sh --out "$tree" --target "$t" --zig musl --target-dir "$target_dir" ;;
     esac
     mkdir -p "$tree/examples-c"
-    cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE "$tree/"
+    cp -r README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE docs "$tree/"
     cp examples-c/get_authinfo.c "$tree/examples-c/"
     if [[ "$t" == *-musl* ]]; then
         # A statically linked example, ready to copy to a device.

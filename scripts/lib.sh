@@ -140,6 +140,7 @@ mock() {
         cargo build --release -p wxface-mock >"$work/mock-build.log" 2>&1 || { cat "$work/mock-build.log" >&2; exit 1; }
         mock_bin="$cargo_dir/release/wxface-mock"
     fi
+    rm -f "$work/$name.port" "$work/$name.stdin" # a directory kept between runs (demo, bench)
     mkfifo "$work/$name.stdin"
     "$mock_bin" --bind 127.0.0.1:0 --key "$key" --port-file "$work/$name.port" --exit-on-stdin-eof "$@" \
         <"$work/$name.stdin" >"$work/$name.log" 2>&1 &
