@@ -108,7 +108,10 @@ fn socks5_proxy_with_auth() {
     )
     .get_authinfo(&request(RAWDATA))
     .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
+    // A refusal the same credentials would meet again: 407, final (SOCKS5 has no status).
+    assert_eq!(err.kind(), ErrorKind::HttpStatus, "{err:?}");
+    assert_eq!(err.http_status(), Some(407), "{err:?}");
+    assert!(!err.is_transient(), "{err:?}");
     assert_eq!(server.request_count(), 1);
 }
 

@@ -44,6 +44,9 @@ static wxface_config *config_for(const char *url) {
     check(wxface_config_set_appid(c, "wx2421b1c4370ec43b") == WXFACE_OK, "appid");
     check(wxface_config_set_key(c, key) == WXFACE_OK, "key");
     check(wxface_config_set_base_url(c, url) == WXFACE_OK, "base_url");
+    /* Generous, so that a slow machine under valgrind does not turn an expected answer into a
+       timeout (the deadline test sets its own). */
+    check(wxface_config_set_timeouts(c, 30000, 60000) == WXFACE_OK, "timeouts");
     return c;
 }
 
