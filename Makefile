@@ -51,6 +51,10 @@ demo:
 ## valgrind; the TLS tests again with the OpenSSL backend), and the Java/JNI tests.
 test:
 	$(CARGO) fmt --all -- --check
+	@# The shell scripts share variables through scripts/lib.sh, which shellcheck cannot follow.
+	@if command -v shellcheck >/dev/null; then shellcheck -S warning -e SC1091,SC2034,SC2054,SC2154 \
+		scripts/*.sh java/*.sh relay/tests/*.sh relay/bench/*.sh .ci/run; \
+	else echo "shellcheck not installed: shell scripts not linted (.ci/run installs it)"; fi
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) test --workspace
 	$(CARGO) test -p wxface --no-default-features --features tls-openssl --lib --test tls --test secret_residue

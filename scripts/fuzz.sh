@@ -9,7 +9,7 @@
 set -uo pipefail
 secs="${1:-60}"
 shift || true
-cd "$(dirname "$0")/../fuzz"
+cd "$(dirname "$0")/../fuzz" || exit 2
 [[ "$secs" =~ ^0*[1-9][0-9]*$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 2; }
 rustup run nightly rustc --version >/dev/null 2>&1 ||
     { echo "fuzz.sh: needs the nightly toolchain (rustup toolchain install nightly)" >&2; exit 2; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts (`source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"`), never run. It is the
 # one place for what they share: the repository root (the working directory afterwards), the
 # version and SONAME, the target triple table, installing missing tools, the mock server started

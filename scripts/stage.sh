@@ -77,7 +77,7 @@ ld_r=("${tools}ld")
 "${tools}objcopy" --strip-debug --strip-unneeded --keep-global-symbols="$work/api.txt" -R .group \
     "$work/merged.o" "$work/wxface.o"
 
-rm -rf "$out/include" "$out/lib"
+rm -rf "${out:?}/include" "${out:?}/lib"
 mkdir -p "$out/include" "$out/lib/pkgconfig" "$out/lib/cmake/wxface"
 cp include/wxface.h "$out/include/"
 "${tools}ar" rcsD "$out/lib/libwxface.a" "$work/wxface.o"
