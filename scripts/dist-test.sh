@@ -47,7 +47,7 @@ prefix_of() {
         examples-c/get_authinfo.c; do
         [[ -e "$prefix/$f" ]] || fail "$name lacks $f"
     done
-    for f in $(grep -oE '\]\([^):#]+' "$prefix/README.md" | cut -c3- | sort -u); do
+    for f in $(grep -oE '\]\([^):#]+[)#]' "$prefix/README.md" | sed 's/^](//; s/.$//' | sort -u); do
         [[ -e "$prefix/$f" ]] || fail "$name: README.md links to $f, which the archive lacks"
     done
 }
